@@ -1,0 +1,64 @@
+"""The catalog of user-facing error messages, keyed by code.
+
+The wording lives here and nowhere else: stages call `fail(code, span, ...)`.
+"""
+
+from __future__ import annotations
+
+from typing import NoReturn
+
+from symdl.diagnostics.errors import Span, UserError
+
+MESSAGES: dict[str, str] = {
+    # syntax (E1xx)
+    "E100": "syntax error: {detail}",
+    "E101": "unexpected end of file: {detail}",
+    "E102": "inconsistent indentation",
+    # names (E2xx)
+    "E200": "unknown name '{name}'",
+    "E201": "'{name}' is already defined",
+    "E202": "'{name}' has no member '{member}'",
+    "E203": "unknown function '{name}'",
+    "E204": "unknown hyperparameter '{name}'",
+    "E205": "unknown keyword argument '{name}' for {callee}",
+    "E206": "unknown dataset '{name}'",
+    "E207": "unknown recipe '{name}'",
+    "E208": "unknown data field '{name}'",
+    # arity and arguments (E3xx)
+    "E300": "{callee} takes {expected} argument(s), got {got}",
+    "E301": "missing argument '{name}' for {callee}",
+    "E302": "argument '{name}' given twice",
+    "E303": "{what} must be {expected}, got {got}",
+    # types and shapes (E4xx)
+    "E400": "shape mismatch in {what}",
+    "E401": "dtype mismatch in {what}",
+    "E402": "{what} needs {expected}, got {got}",
+    "E403": "axis {axis} is out of range for a {rank}-d tensor",
+    "E404": "cannot broadcast {a} with {b} in {what}",
+    "E405": "value does not match its declaration",
+    "E406": "update of '{name}' changes its type",
+    "E407": "'{name}' cannot be updated: {why}",
+    "E408": "the gradient of this cost with respect to '{name}' is not defined: the cost does not depend on it",
+    "E409": "index out of range: {detail}",
+    # hyperparameters and overrides (E5xx)
+    "E500": "bad override '{text}'",
+    "E501": "override of '{name}' must be {expected}, got '{value}'",
+    "E502": "hyperparameter '{name}' refers to itself",
+    # data (E6xx)
+    "E600": "cannot read data: {detail}",
+    "E601": "data does not match input '{name}': {detail}",
+    "E602": "labels of '{name}' out of range: {detail}",
+    # runs (E7xx)
+    "E700": "{detail}",
+    "E701": "function '{name}' has no input named '{input}'",
+}
+
+
+def message(code: str, **fields: object) -> str:
+    """The catalog's sentence for `code`, filled in."""
+    return MESSAGES[code].format(**fields)
+
+
+def fail(code: str, span: Span | None, hint: str = "", label: str = "", notes: tuple[str, ...] = (), **fields: object) -> NoReturn:
+    """Raise the catalog's error `code` at `span`."""
+    raise UserError(span, message(code, **fields), hint=hint, label=label, notes=notes, code=code)

@@ -1,0 +1,353 @@
+"""Data sets a model trains on: built-in generators and data files.
+
+Every problem with a data file is raised as `DataError(message, hint)`; the
+caller attaches the source span of the `data` declaration. Arrays handed out
+are read-only, because loaded data sets are cached and shared between callers.
+"""
+
+from __future__ import annotations
+
+import functools
+import gzip
+import io
+import os
+import pickle
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+
+from symdl.diagnostics.errors import did_you_mean
+
+Splits = dict[str, dict[str, np.ndarray]]
+
+FASHION_DIR = "/usr/share/datasets/fashion-mnist"
+FASHION_ENV = "SYMDL_FASHION_MNIST_DIR"
+FASHION_HINT = "install it with `sudo apt-get install dataset-fashion-mnist`, or pass --data PATH"
+IDX_FILES = {"train": "train-{}-idx{}-ubyte", "test": "t10k-{}-idx{}-ubyte"}
+VALID_SIZE = 10000
+
+
+class DataError(Exception):
+    """A data set that cannot be loaded: one sentence and a hint to fix it."""
+
+    def __init__(self, message: str, hint: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """Named splits ("train", "valid", "test"), each a dict of field arrays."""
+
+    name: str
+    splits: Splits
+
+    def fields(self) -> list[str]:
+        """Field names of the train split, e.g. ["x", "y"]."""
+        return list(self.splits["train"])
+
+    def limit_train(self, n: int) -> "Dataset":
+        """Keep the first `n` training examples (all when there are fewer); valid/test stay whole."""
+        if n < 1:
+            raise DataError(f"cannot limit the training set to {n} examples", "give a positive number of examples")
+        train = {k: v[:n] for k, v in self.splits["train"].items()}
+        return Dataset(self.name, {**self.splits, "train": train})
+
+
+# ---------------------------------------------------------------- arrays
+
+
+def _frozen(array: np.ndarray) -> np.ndarray:
+    """Normalise to the dtypes models use (float32, int32) and make read-only."""
+    if np.issubdtype(array.dtype, np.floating):
+        array = array.astype(np.float32, copy=False)
+    elif np.issubdtype(array.dtype, np.integer):
+        array = array.astype(np.int32, copy=False)
+    array.setflags(write=False)
+    return array
+
+
+def _check_split(split: str, fields: dict[str, np.ndarray], source: str) -> dict[str, np.ndarray]:
+    """All fields of a split must have the same number of examples."""
+    lengths = {k: (v.shape[0] if v.ndim else None) for k, v in fields.items()}
+    if len(set(lengths.values())) > 1 or None in lengths.values():
+        found = ", ".join(f"{k}: {n}" for k, n in lengths.items())
+        raise DataError(f"the fields of split '{split}' in {source} have different numbers of examples ({found})",
+                        "every field of a split needs one entry per example along its first axis")
+    return {k: _frozen(v) for k, v in fields.items()}
+
+
+def _dataset(name: str, splits: Splits, source: str) -> Dataset:
+    return Dataset(name, {s: _check_split(s, f, source) for s, f in splits.items()})
+
+
+def _read_bytes(path: Path) -> bytes:
+    """A file's bytes, gunzipped when its name ends in .gz."""
+    try:
+        if path.suffix == ".gz":
+            with gzip.open(path, "rb") as f:
+                return f.read()
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise DataError(f"data file '{path}' does not exist", "check the path passed with --data") from None
+    except (OSError, EOFError, zlib.error) as e:
+        raise DataError(f"cannot read data file '{path}': {e}", "the file is corrupt or truncated: download it again") from None
+
+
+# ---------------------------------------------------------------- IDX files
+
+# IDX type codes (third magic byte) and their big-endian element types.
+_IDX_TYPES = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
+
+
+def _read_idx(path: Path) -> np.ndarray:
+    """Parse one IDX file: magic 00 00 <type> <ndim>, ndim big-endian u32 sizes, data."""
+    data = _read_bytes(path)
+    hint = "this is not an IDX file, or it is truncated: download it again"
+    if len(data) < 4 or data[0] != 0 or data[1] != 0 or data[2] not in _IDX_TYPES:
+        raise DataError(f"'{path}' does not start with an IDX magic number", hint)
+    ndim, dtype = data[3], np.dtype(_IDX_TYPES[data[2]])
+    head = 4 + 4 * ndim
+    if len(data) < head:
+        raise DataError(f"the IDX header of '{path}' is truncated", hint)
+    shape = tuple(int(d) for d in np.frombuffer(data, ">u4", ndim, 4))
+    expected = int(np.prod(shape)) * dtype.itemsize
+    if len(data) - head != expected:
+        raise DataError(f"'{path}' holds {len(data) - head} bytes of data where its header {shape} needs {expected}", hint)
+    return np.frombuffer(data, dtype, offset=head).reshape(shape)
+
+
+def _idx_pair(images: Path, labels: Path) -> dict[str, np.ndarray]:
+    """Images scaled to float32 [N, H*W] in [0, 1] and int32 labels [N]."""
+    x, y = _read_idx(images), _read_idx(labels)
+    if x.ndim < 2 or y.ndim != 1 or x.dtype != np.uint8:
+        raise DataError(f"'{images}' and '{labels}' are not an IDX image/label pair",
+                        "images need a ubyte IDX file of rank 3, labels one of rank 1")
+    if x.shape[0] != y.shape[0]:
+        raise DataError(f"'{images}' has {x.shape[0]} images but '{labels}' has {y.shape[0]} labels",
+                        "the two files must come from the same data set")
+    pixels = np.divide(x.reshape(x.shape[0], -1), np.float32(255), dtype=np.float32)
+    return {"x": pixels, "y": y.astype(np.int32)}
+
+
+def _idx_file(directory: Path, split: str, what: str) -> Path:
+    """The IDX file for `split` in `directory`, gzipped or not."""
+    stem = IDX_FILES[split].format(what, 3 if what == "images" else 1)
+    for name in (stem + ".gz", stem):
+        if (directory / name).is_file():
+            return directory / name
+    raise DataError(f"'{directory}' has no file {stem}[.gz]",
+                    "an IDX directory needs train-images, train-labels, t10k-images and t10k-labels files")
+
+
+def _hold_out(train: dict[str, np.ndarray]) -> Splits:
+    """Split the last VALID_SIZE examples off as "valid" (as the MNIST tutorials do)."""
+    cut = next(iter(train.values())).shape[0] - VALID_SIZE
+    return {"train": {k: v[:cut] for k, v in train.items()}, "valid": {k: v[cut:] for k, v in train.items()}}
+
+
+@functools.lru_cache(maxsize=4)
+def _load_idx_dir(directory: Path, stamp: tuple[tuple[str, int, int], ...]) -> Splits:
+    """Parse an IDX directory; `stamp` (names, sizes, mtimes) keys the cache so edited files are re-read."""
+    del stamp
+    train = _idx_pair(_idx_file(directory, "train", "images"), _idx_file(directory, "train", "labels"))
+    if train["x"].shape[0] <= VALID_SIZE:
+        raise DataError(f"'{directory}' has only {train['x'].shape[0]} training images",
+                        f"an IDX directory needs more than {VALID_SIZE}, the last {VALID_SIZE} become the validation set")
+    test = _idx_pair(_idx_file(directory, "test", "images"), _idx_file(directory, "test", "labels"))
+    splits = {**_hold_out(train), "test": test}
+    return {s: _check_split(s, f, str(directory)) for s, f in splits.items()}
+
+
+def _load_idx_directory(directory: Path) -> Splits:
+    try:
+        files = [(p.name, p.stat()) for p in sorted(directory.iterdir()) if p.is_file()]
+    except OSError as e:
+        raise DataError(f"cannot list data directory '{directory}': {e.strerror}", "check that it exists and is readable") from None
+    stamp = tuple((name, st.st_size, st.st_mtime_ns) for name, st in files)
+    return _load_idx_dir(directory.resolve(), stamp)
+
+
+def _load_idx_single(images: Path) -> Splits:
+    """One IDX images file plus its labels file: train only, with valid held out when large."""
+    labels = images.with_name(images.name.replace("images-idx3", "labels-idx1"))
+    if labels == images:
+        raise DataError(f"cannot find the labels file for '{images}'", "name it like '*-images-idx3-ubyte', or pass the directory")
+    train = _idx_pair(images, labels)
+    return _hold_out(train) if train["x"].shape[0] > 2 * VALID_SIZE else {"train": train}
+
+
+# ---------------------------------------------------------------- pickles
+
+# The only globals a pickle of numpy arrays needs (numpy 1.x and 2.x spellings).
+_SAFE_GLOBALS = {
+    (mod, name)
+    for core in ("numpy.core", "numpy._core")
+    for mod, name in ((f"{core}.multiarray", "_reconstruct"), (f"{core}.multiarray", "scalar"), (f"{core}.numeric", "_frombuffer"))
+} | {("numpy", "ndarray"), ("numpy", "dtype"), ("_codecs", "encode")}
+
+
+class _ArrayUnpickler(pickle.Unpickler):
+    """An unpickler that builds numpy arrays and nothing else, so a data file cannot run code."""
+
+    def find_class(self, module: str, name: str) -> Any:
+        if (module, name) not in _SAFE_GLOBALS:
+            raise DataError(f"the pickle refers to '{module}.{name}', which a data file may not use",
+                            "only pickles of numpy arrays are read; save the data as .npz instead")
+        # Pickles name numpy.core (numpy 1) or numpy._core (numpy 2); import whichever this numpy has.
+        if hasattr(np, "_core"):
+            module = module.replace("numpy.core.", "numpy._core.")
+        else:
+            module = module.replace("numpy._core.", "numpy.core.")
+        return super().find_class(module, name)
+
+
+def _unpickle(path: Path) -> object:
+    data = _read_bytes(path)
+    try:
+        # latin1 reads Python 2 pickles (the tutorial's mnist.pkl.gz); Python 3 pickles are unaffected.
+        return _ArrayUnpickler(io.BytesIO(data), encoding="latin1").load()
+    except DataError:
+        raise
+    except Exception as e:  # noqa: BLE001 - a malformed pickle fails in many ways; none may escape raw
+        raise DataError(f"cannot unpickle '{path}': {type(e).__name__}: {e}", "the file is corrupt or truncated") from None
+
+
+def _load_pickle(path: Path) -> Splits:
+    """mnist.pkl.gz layout: ((train_x, train_y), (valid_x, valid_y), (test_x, test_y))."""
+    hint = "expected a pickle of ((train_x, train_y), (valid_x, valid_y), (test_x, test_y)) as in mnist.pkl.gz"
+    content = _unpickle(path)
+    if not isinstance(content, (tuple, list)) or len(content) != 3:
+        raise DataError(f"'{path}' does not hold three splits", hint)
+    splits: Splits = {}
+    for split, pair in zip(("train", "valid", "test"), content):
+        if not isinstance(pair, (tuple, list)) or len(pair) != 2 or not all(isinstance(a, np.ndarray) for a in pair):
+            raise DataError(f"split '{split}' of '{path}' is not a pair of arrays (x, y)", hint)
+        x, y = pair
+        if x.ndim != 2 or y.ndim != 1:
+            raise DataError(f"split '{split}' of '{path}' has x of shape {x.shape} and y of shape {y.shape}",
+                            "x must be [examples, features] and y [examples]")
+        splits[split] = {"x": x, "y": y}
+    return splits
+
+
+# ---------------------------------------------------------------- npz
+
+
+def _load_npz(path: Path) -> Splits:
+    """Arrays named `<split>_<field>` go to splits[split][field]; train_x is required."""
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            arrays = {k: archive[k] for k in archive.files}
+    except FileNotFoundError:
+        raise DataError(f"data file '{path}' does not exist", "check the path passed with --data") from None
+    except Exception as e:  # noqa: BLE001 - zip, zlib and format errors all mean a bad file
+        raise DataError(f"cannot read '{path}' as .npz: {e}", "save it with numpy.savez, without object arrays") from None
+    found = ", ".join(sorted(arrays)) or "none"
+    if "train_x" not in arrays:
+        raise DataError(f"'{path}' has no array 'train_x' (found: {found})", "name arrays <split>_<field>, e.g. train_x, train_y")
+    splits: Splits = {}
+    for key, array in arrays.items():
+        split, sep, field = key.partition("_")
+        if not sep or not field:
+            raise DataError(f"array '{key}' in '{path}' is not named <split>_<field>", "rename it, e.g. train_x or valid_y")
+        splits.setdefault(split, {})[field] = array
+    return {"train": splits.pop("train"), **splits}
+
+
+# ---------------------------------------------------------------- generators
+
+
+def _gaussian_clouds(n: int, seed: int) -> Splits:
+    """Seed 002's two 2-d Gaussian clouds, drawn in the seed's exact RNG order.
+
+    The seed evaluates on its training set, so "valid" is the training data.
+    """
+    rng = np.random.RandomState(seed)
+    y = rng.randint(0, 2, n)
+    means = np.array([[-1, 1], [-1, 1]])
+    cov = rng.random_sample((2, 2)) + 1
+    x = np.stack([rng.randn(n) * cov[0, y] + means[0, y], rng.randn(n) * cov[1, y] + means[1, y]], axis=1)
+    train = {"x": x.astype(np.float32), "y": y.astype(np.float32)}
+    return {"train": train, "valid": train}
+
+
+def _line(n: int) -> Splits:
+    """Seed 003's points on y = 2x + 1 (x = 1..4 for the seed's n = 4); "valid" is the training data."""
+    x = np.arange(1, 5) if n == 4 else np.linspace(-1.5, 1.5, n)
+    x = x.astype(np.float32).reshape(n, 1)
+    train = {"x": x, "y": (2 * x + 1).astype(np.float32)}
+    return {"train": train, "valid": train}
+
+
+def _fashion_mnist() -> Splits:
+    directory = Path(os.environ.get(FASHION_ENV) or FASHION_DIR)
+    if not directory.is_dir():
+        raise DataError(f"Fashion-MNIST is not installed (no directory '{directory}')", FASHION_HINT)
+    return _load_idx_directory(directory)
+
+
+def _needs_path(kind: str) -> Callable[[], Splits]:
+    def fail() -> Splits:
+        raise DataError(f"data set '{kind}' is read from a file and no file was given", "pass --data PATH")
+    return fail
+
+
+# kind -> (options with their defaults, loader taking those options)
+_GENERATORS: dict[str, tuple[dict[str, int], Callable[..., Splits]]] = {
+    "fashion-mnist": ({}, _fashion_mnist),
+    "mnist": ({}, _needs_path("mnist")),
+    "file": ({}, _needs_path("file")),
+    "gaussian_clouds": ({"n": 1000, "seed": 0}, _gaussian_clouds),
+    "line": ({"n": 4}, _line),
+}
+KNOWN_DATASETS: tuple[str, ...] = tuple(_GENERATORS)
+
+
+def _options(kind: str, options: dict[str, object], defaults: dict[str, int]) -> dict[str, int]:
+    """Check option names and values against the kind's defaults."""
+    for name, value in options.items():
+        if name not in defaults:
+            known = ", ".join(defaults) or "none"
+            hint = did_you_mean(name, tuple(defaults)) or f"options of '{kind}': {known}"
+            raise DataError(f"unknown option '{name}' for data set '{kind}'", hint)
+        if isinstance(value, bool) or not isinstance(value, int) or value < (0 if name == "seed" else 1):
+            raise DataError(f"option '{name}' of data set '{kind}' must be a {'non-negative' if name == 'seed' else 'positive'} integer, got {value!r}",
+                            f"write e.g. {name}={defaults[name]}")
+    return {**defaults, **options}  # type: ignore[dict-item]
+
+
+def _load_path(path: Path) -> Splits:
+    """Pick the file format from the file name."""
+    name = path.name.lower()
+    if path.is_dir():
+        return _load_idx_directory(path)
+    if name.endswith((".pkl", ".pkl.gz", ".pickle", ".pickle.gz")):
+        return _load_pickle(path)
+    if name.endswith(".npz"):
+        return _load_npz(path)
+    if "-idx" in name:
+        return _load_idx_single(path)
+    if not path.exists():
+        raise DataError(f"data file '{path}' does not exist", "check the path passed with --data")
+    raise DataError(f"cannot tell the format of '{path}' from its name",
+                    "use .pkl/.pkl.gz (mnist.pkl.gz layout), .npz, an IDX file or a directory of IDX files")
+
+
+def load_dataset(kind: str, options: dict[str, object] | None = None, path: str | None = None) -> Dataset:
+    """Load data set `kind` with `options`; a `path` replaces the built-in source by that file.
+
+    With a path the format comes from the file name, and the kind's options are
+    checked but not used (a file has nothing to generate).
+    """
+    if kind not in _GENERATORS:
+        raise DataError(f"unknown data set '{kind}'", did_you_mean(kind, KNOWN_DATASETS) or f"known: {', '.join(KNOWN_DATASETS)}")
+    defaults, generate = _GENERATORS[kind]
+    chosen = _options(kind, dict(options or {}), defaults)
+    if path is not None:
+        return _dataset(kind, _load_path(Path(path).expanduser()), path)
+    return _dataset(kind, generate(**chosen), kind)
