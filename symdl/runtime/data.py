@@ -13,9 +13,10 @@ import io
 import os
 import pickle
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
@@ -50,15 +51,12 @@ class Dataset:
         """Field names of the train split, e.g. ["x", "y"]."""
         return list(self.splits["train"])
 
-    def limit_train(self, n: int) -> "Dataset":
+    def limit_train(self, n: int) -> Dataset:
         """Keep the first `n` training examples (all when there are fewer); valid/test stay whole."""
         if n < 1:
             raise DataError(f"cannot limit the training set to {n} examples", "give a positive number of examples")
         train = {k: v[:n] for k, v in self.splits["train"].items()}
         return Dataset(self.name, {**self.splits, "train": train})
-
-
-# ---------------------------------------------------------------- arrays
 
 
 def _frozen(array: np.ndarray) -> np.ndarray:
@@ -97,8 +95,6 @@ def _read_bytes(path: Path) -> bytes:
     except (OSError, EOFError, zlib.error) as e:
         raise DataError(f"cannot read data file '{path}': {e}", "the file is corrupt or truncated: download it again") from None
 
-
-# ---------------------------------------------------------------- IDX files
 
 # IDX type codes (third magic byte) and their big-endian element types.
 _IDX_TYPES = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
@@ -181,8 +177,6 @@ def _load_idx_single(images: Path) -> Splits:
     return _hold_out(train) if train["x"].shape[0] > 2 * VALID_SIZE else {"train": train}
 
 
-# ---------------------------------------------------------------- pickles
-
 # The only globals a pickle of numpy arrays needs (numpy 1.x and 2.x spellings).
 _SAFE_GLOBALS = {
     (mod, name)
@@ -235,9 +229,6 @@ def _load_pickle(path: Path) -> Splits:
     return splits
 
 
-# ---------------------------------------------------------------- npz
-
-
 def _load_npz(path: Path) -> Splits:
     """Arrays named `<split>_<field>` go to splits[split][field]; train_x is required."""
     try:
@@ -257,9 +248,6 @@ def _load_npz(path: Path) -> Splits:
             raise DataError(f"array '{key}' in '{path}' is not named <split>_<field>", "rename it, e.g. train_x or valid_y")
         splits.setdefault(split, {})[field] = array
     return {"train": splits.pop("train"), **splits}
-
-
-# ---------------------------------------------------------------- generators
 
 
 def _gaussian_clouds(n: int, seed: int) -> Splits:

@@ -1,0 +1,418 @@
+"""The language's built-in functions: one table entry each, with its signature.
+
+Tensor functions build IR nodes (and fold to Python numbers when every argument is
+known at compile time); the rest are compile-time helpers (range, len), gradients,
+update rules (sgd, momentum), initialisers (after `~`) and `dataset`.
+"""
+
+from __future__ import annotations
+
+import math
+import operator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Callable
+
+import numpy as np
+
+from symdl.diagnostics.catalog import fail
+from symdl.diagnostics.errors import Span, did_you_mean
+from symdl.elaborate.values import DataValue, Dtype, Grads, Instance, InitSpec, ParamSet, UpdateRule, kind_of
+from symdl.ir import build
+from symdl.ir.nodes import DataSpec, Init, Node, toposort
+from symdl.ir.ops import OPS
+from symdl.ir.types import TensorType
+from symdl.syntax import ast as A
+
+if TYPE_CHECKING:
+    from symdl.elaborate.elaborator import Elaborator
+
+REQUIRED = object()
+
+
+@dataclass(frozen=True)
+class Sig:
+    params: tuple[tuple[str, object], ...]
+    impl: Callable
+    variadic: bool = False  # extra positional arguments are collected into the first parameter
+
+
+BUILTINS: dict[str, Sig] = {}
+
+
+def builtin(name: str, *params: str | tuple[str, object], variadic: bool = False):
+    def register(impl: Callable) -> Callable:
+        spec = tuple((p, REQUIRED) if isinstance(p, str) else p for p in params)
+        BUILTINS[name] = Sig(spec, impl, variadic)
+        return impl
+
+    return register
+
+
+def call_builtin(elab: "Elaborator", name: str, args: list, kwargs: dict, e: A.Call, scope) -> object:
+    sig = BUILTINS[name]
+    names = [p for p, _ in sig.params]
+    if sig.variadic and len(args) > 1 and not isinstance(args[0], tuple):
+        args = [tuple(args)]
+    if len(args) > len(names):
+        fail("E300", e.span, callee=name, expected=len(names), got=len(args), hint=_usage(name, sig))
+    bound = dict(zip(names, args))
+    spans = {n: a.span for n, a in zip(names, e.args)}
+    for key, (value, span) in kwargs.items():
+        if key not in names:
+            fail("E205", span, name=key, callee=name, hint=did_you_mean(key, names) or _usage(name, sig))
+        bound[key] = value
+        spans[key] = span
+    for p, default in sig.params:
+        if p not in bound:
+            if default is REQUIRED:
+                fail("E301", e.span, name=p, callee=name, hint=_usage(name, sig))
+            bound[p] = default
+    return sig.impl(Call(elab, e, spans), **bound)
+
+
+def _usage(name: str, sig: Sig) -> str:
+    parts = [p if d is REQUIRED else f"{p} = {d}" for p, d in sig.params]
+    return f"usage: {name}({', '.join(parts)})"
+
+
+@dataclass(frozen=True)
+class Call:
+    """The context a builtin runs in: the elaborator, the call and its argument spans."""
+
+    elab: "Elaborator"
+    expr: A.Call
+    spans: dict[str, Span]
+
+    def span(self, arg: str | None = None) -> Span:
+        return self.spans.get(arg, self.expr.span) if arg else self.expr.span
+
+    def tensor(self, value: object, arg: str, dtype: str | None = None) -> Node:
+        return self.elab.tensor(value, self.span(arg), dtype)
+
+    def make(self, op: str, inputs: list[Node], attrs: dict | None = None) -> Node:
+        return build.make(op, inputs, attrs, span=self.expr.span)
+
+    def integer(self, value: object, arg: str) -> int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            fail("E303", self.span(arg), what=f"'{arg}'", expected="an integer known at compile time", got=kind_of(value))
+        return value
+
+    def ints(self, value: object, arg: str) -> tuple[int, ...]:
+        items = value if isinstance(value, tuple) else (value,)
+        return tuple(self.integer(v, arg) for v in items)
+
+    def dtype(self, value: object, arg: str) -> str:
+        if isinstance(value, Dtype):
+            return value.name
+        if isinstance(value, str) and value in ("f32", "f64", "i32", "i64", "u8", "bool"):
+            return value
+        fail("E303", self.span(arg), what=f"'{arg}'", expected="a dtype such as f32 or i64", got=kind_of(value))
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, (int, float, bool))
+
+
+# ---- compile-time arithmetic -----------------------------------------------------------
+
+_PY_BINARY = {
+    "add": operator.add, "sub": operator.sub, "mul": operator.mul, "div": operator.truediv,
+    "floordiv": operator.floordiv, "mod": operator.mod, "pow": operator.pow, "eq": operator.eq,
+    "ne": operator.ne, "lt": operator.lt, "le": operator.le, "gt": operator.gt, "ge": operator.ge,
+}
+
+
+def python_binary(op: str, a: object, b: object, span: Span) -> object:
+    """Hyperparameter arithmetic, folded at compile time."""
+    if op == "matmul":
+        fail("E303", span, what="'@'", expected="tensors", got="numbers")
+    try:
+        return _PY_BINARY[op](a, b)
+    except ZeroDivisionError:
+        fail("E700", span, detail="division by zero in a compile-time expression")
+
+
+def python_logic(op: str, a: object, b: Callable[[], object]) -> object:
+    return (a and b()) if op == "and_" else (a or b())
+
+
+def weak_dtype(number: object, tensor_dtype: str) -> str:
+    """A literal takes the tensor's dtype, unless it is fractional and the tensor integral."""
+    if isinstance(number, float) and tensor_dtype not in ("f32", "f64"):
+        return "f32"
+    if isinstance(number, bool):
+        return tensor_dtype
+    return tensor_dtype
+
+
+# ---- elementwise and tensor functions ----------------------------------------------------
+
+
+def _unary(op: str) -> Callable:
+    def impl(c: Call, x: object) -> object:
+        if _is_number(x):
+            return float(OPS[op].reference(np.float64(x)))
+        return c.make(op, [c.tensor(x, "x")])
+
+    return impl
+
+
+for _op in ("tanh", "sigmoid", "softplus", "relu", "exp", "log", "log1p", "expm1", "sqrt", "abs", "round", "floor", "ceil", "sign", "sqr"):
+    builtin(_op, "x")(_unary(_op))
+
+
+def _nary(op: str, names: tuple[str, ...]) -> Callable:
+    def impl(c: Call, **values: object) -> object:
+        if all(_is_number(values[n]) for n in names):
+            return OPS[op].reference(*(values[n] for n in names)).item()
+        dtype = next((v.type.dtype for v in values.values() if isinstance(v, Node)), None)
+        return c.make(op, [c.tensor(values[n], n, dtype if _is_number(values[n]) else None) for n in names])
+
+    return impl
+
+
+builtin("maximum", "a", "b")(_nary("maximum", ("a", "b")))
+builtin("minimum", "a", "b")(_nary("minimum", ("a", "b")))
+builtin("clip", "x", "low", "high")(_nary("clip", ("x", "low", "high")))
+
+
+@builtin("switch", "cond", "then", "orelse")
+def _switch(c: Call, cond, then, orelse):
+    a, b = c.elab.tensors(then, orelse, c.span("then"), c.span("orelse"))
+    return c.make("switch", [c.tensor(cond, "cond"), a, b])
+
+
+BUILTINS["where"] = BUILTINS["switch"]
+
+
+@builtin("identity", "x")
+def _identity(c: Call, x):
+    return x
+
+
+@builtin("cast", "x", "dtype")
+def _cast(c: Call, x, dtype):
+    return c.make("cast", [c.tensor(x, "x")], {"dtype": c.dtype(dtype, "dtype")})
+
+
+def _reduction(op: str) -> Callable:
+    def impl(c: Call, x, axis=None, keepdims=False):
+        axes = None if axis is None else c.ints(axis, "axis")
+        return c.make(op, [c.tensor(x, "x")], {"axis": axes, "keepdims": bool(keepdims)})
+
+    return impl
+
+
+for _op in ("sum", "mean", "max", "min", "prod"):
+    builtin(_op, "x", ("axis", None), ("keepdims", False))(_reduction(_op))
+
+
+@builtin("argmax", "x", ("axis", None))
+def _argmax(c: Call, x, axis=None):
+    return c.make("argmax", [c.tensor(x, "x")], {"axis": None if axis is None else c.integer(axis, "axis")})
+
+
+def _softmax_like(op: str) -> Callable:
+    def impl(c: Call, x, axis=-1):
+        return c.make(op, [c.tensor(x, "x")], {"axis": c.integer(axis, "axis")})
+
+    return impl
+
+
+builtin("softmax", "x", ("axis", -1))(_softmax_like("softmax"))
+builtin("log_softmax", "x", ("axis", -1))(_softmax_like("log_softmax"))
+
+
+@builtin("dot", "a", "b")
+def _dot(c: Call, a, b):
+    return c.make("matmul", [c.tensor(a, "a"), c.tensor(b, "b")])
+
+
+@builtin("transpose", "x", ("perm", None))
+def _transpose(c: Call, x, perm=None):
+    return c.make("transpose", [c.tensor(x, "x")], {"perm": None if perm is None else c.ints(perm, "perm")})
+
+
+@builtin("reshape", "x", "shape")
+def _reshape(c: Call, x, shape):
+    return c.make("reshape", [c.tensor(x, "x")], {"shape": c.ints(shape, "shape")})
+
+
+@builtin("flatten", "x", ("ndim", 1))
+def _flatten(c: Call, x, ndim=1):
+    return c.make("flatten", [c.tensor(x, "x")], {"ndim": c.integer(ndim, "ndim")})
+
+
+@builtin("concatenate", "xs", ("axis", 0), variadic=True)
+def _concatenate(c: Call, xs, axis=0):
+    items = xs if isinstance(xs, tuple) else (xs,)
+    return c.make("concatenate", [c.tensor(x, "xs") for x in items], {"axis": c.integer(axis, "axis")})
+
+
+def _fill(op: str) -> Callable:
+    def impl(c: Call, shape, dtype=Dtype("f32")):
+        return c.make(op, [], {"shape": c.ints(shape, "shape"), "dtype": c.dtype(dtype, "dtype")})
+
+    return impl
+
+
+builtin("zeros", "shape", ("dtype", Dtype("f32")))(_fill("zeros"))
+builtin("ones", "shape", ("dtype", Dtype("f32")))(_fill("ones"))
+
+
+@builtin("arange", "n")
+def _arange(c: Call, n):
+    return c.make("arange", [], {"n": c.integer(n, "n")})
+
+
+# ---- compile-time helpers ------------------------------------------------------------------
+
+
+@builtin("range", "n")
+def _range(c: Call, n):
+    return tuple(range(c.integer(n, "n")))
+
+
+@builtin("len", "items")
+def _len(c: Call, items):
+    if not isinstance(items, tuple):
+        fail("E303", c.span("items"), what="len", expected="a list", got=kind_of(items))
+    return len(items)
+
+
+@builtin("enumerate", "items")
+def _enumerate(c: Call, items):
+    return tuple(enumerate(items)) if isinstance(items, tuple) else _len(c, items)
+
+
+@builtin("zip", "a", "b")
+def _zip(c: Call, a, b):
+    return tuple(zip(a, b))
+
+
+@builtin("dataset", ("kind", None), ("path", None), ("n", None), ("seed", None))
+def _dataset(c: Call, kind=None, path=None, n=None, seed=None):
+    if kind is None and path is None:
+        fail("E301", c.span(), name="kind", callee="dataset", hint='dataset("fashion-mnist") or dataset(path = "mnist.pkl.gz")')
+    options = tuple((k, v) for k, v in (("n", n), ("seed", seed)) if v is not None)
+    return DataValue(DataSpec("", str(kind or "file") if path is None else f"path:{path}", options, c.span()))
+
+
+# ---- gradients and update rules ---------------------------------------------------------------
+
+
+def _wrt_nodes(c: Call, wrt: object, arg: str) -> tuple[tuple[Node, ...], bool]:
+    if isinstance(wrt, ParamSet):
+        return wrt.nodes, True
+    if isinstance(wrt, tuple):
+        return tuple(c.tensor(w, arg) for w in wrt), True
+    return (c.tensor(wrt, arg),), False
+
+
+@builtin("grad", "cost", "wrt", ("constant", ()))
+def _grad(c: Call, cost, wrt, constant=()):
+    cost_node = c.tensor(cost, "cost")
+    nodes, many = _wrt_nodes(c, wrt, "wrt")
+    consts = tuple(c.tensor(k, "constant") for k in (constant if isinstance(constant, tuple) else (constant,)))
+    reachable = {id(n) for n in toposort([cost_node])}
+    for node in nodes:
+        if node.op not in ("param", "state"):
+            fail("E303", c.span("wrt"), what="grad's wrt", expected="parameters", got=kind_of(node))
+        if id(node) not in reachable:
+            fail("E408", c.span("wrt"), name=node.name, hint="remove it from wrt, or check that the cost uses it")
+    grads = tuple((n, c.make("grad", [cost_node, n, *consts])) for n in nodes)
+    return Grads(grads) if many else grads[0][1]
+
+
+def _grads_of(c: Call, cost: object, params: object) -> tuple[tuple[Node, Node], ...]:
+    if isinstance(cost, Grads):
+        return cost.pairs
+    if params is None:
+        fail("E301", c.span(), name="params", callee=c.expr.func.id if isinstance(c.expr.func, A.Name) else "update rule")
+    return _grad(c, cost, params if isinstance(params, (ParamSet, tuple)) else (params,)).pairs
+
+
+@builtin("sgd", "cost", "params", ("lr", None))
+def _sgd(c: Call, cost, params, lr=None):
+    if isinstance(cost, Grads) and lr is None:
+        params, lr = None, params
+    pairs = _grads_of(c, cost, params)
+    return UpdateRule(tuple((p, _step(c, p, g, lr)) for p, g in pairs))
+
+
+def _step(c: Call, p: Node, g: Node, lr: object) -> Node:
+    scaled = c.make("mul", [c.tensor(lr, "lr", p.type.dtype), g])
+    return c.make("sub", [p, scaled])
+
+
+@builtin("momentum", "cost", "params", "lr", ("mu", 0.9))
+def _momentum(c: Call, cost, params, lr, mu=0.9):
+    """Seed 002: step = mu * previous_step - lr * grad; param += step (the step is state)."""
+    pairs = []
+    for p, g in _grads_of(c, cost, params):
+        velocity = c.elab.declare_leaf("state", f"{p.name}.velocity", p.type, c.span(), init=Init("constant", (0,)))
+        step = c.make("sub", [c.make("mul", [c.tensor(mu, "mu", p.type.dtype), velocity]), c.make("mul", [c.tensor(lr, "lr", p.type.dtype), g])])
+        pairs += [(velocity, step), (p, c.make("add", [p, step]))]
+    return UpdateRule(tuple(pairs))
+
+
+def fit_update(elab: "Elaborator", target: Node, value: Node, span: Span) -> Node:
+    """An update's value must have its target's type; a dtype differing only in width is cast."""
+    if value.type.shape != target.type.shape:
+        fail("E406", span, name=target.name, old=str(target.type), new=str(value.type), notes=(f"{target.name} declared at {target.span}",))
+    if value.type.dtype != target.type.dtype:
+        return build.make("cast", [value], {"dtype": target.type.dtype}, span=span)
+    return value
+
+
+# ---- initialisers (after `~` in a param or state declaration) ----------------------------------
+
+INITIALIZERS = ("uniform", "normal", "glorot")
+
+
+def initializer(elab: "Elaborator", decl: A.VarDecl, type_: TensorType, scope) -> Init:
+    """The Init of a declaration: `= number`, `~ uniform(b)`, `~ normal(std)`, `~ glorot(act)`."""
+    if decl.init is None:
+        return Init("constant", (0,))
+    if not decl.init.random:
+        value = elab.eval(decl.init.value, scope)
+        if not _is_number(value):
+            fail("E303", decl.init.value.span, what="an initial value", expected="a number (use ~ for random initialisers)", got=kind_of(value))
+        return Init("constant", (value,))
+    call = decl.init.value
+    if not (isinstance(call, A.Call) and isinstance(call.func, A.Name) and call.func.id in INITIALIZERS):
+        fail("E203", call.span, name=getattr(getattr(call, "func", None), "id", "?"), hint=f"random initialisers: {', '.join(INITIALIZERS)}")
+    args = [elab.eval(a, scope) for a in call.args]
+    kwargs = {k.name: elab.eval(k.value, scope) for k in call.kwargs}
+    return _init_of(elab, call, type_, args, kwargs)
+
+
+def _init_of(elab: "Elaborator", call: A.Call, type_: TensorType, args: list, kwargs: dict) -> Init:
+    name = call.func.id
+    values = args + list(kwargs.values())
+    if name == "glorot":
+        act = values[0] if values else None
+        act = act.result if isinstance(act, Instance) else act
+        if type_.ndim < 2 or None in type_.shape:
+            fail("E303", call.span, what="glorot", expected="a parameter with at least 2 static dimensions", got=str(type_))
+        fan_in, fan_out = _fans(type_.shape)
+        bound = math.sqrt(6.0 / (fan_in + fan_out)) * (4.0 if str(act) == "sigmoid" else 1.0)
+        return Init("uniform", (-bound, bound))
+    if not all(_is_number(v) for v in values) or not 1 <= len(values) <= 2:
+        fail("E303", call.span, what=name, expected="one or two numbers", got=", ".join(kind_of(v) for v in values) or "none")
+    if name == "uniform":
+        low, high = (-values[0], values[0]) if len(values) == 1 else values
+        return Init("uniform", (float(low), float(high)))
+    mean, std = (0.0, values[0]) if len(values) == 1 else values
+    return Init("normal", (float(mean), float(std)))
+
+
+def _fans(shape: tuple[int | None, ...]) -> tuple[int, int]:
+    """Fan-in and fan-out: a matrix's rows and columns; a conv filter's (out, in, h, w) as in the tutorial."""
+    if len(shape) == 2:
+        return shape[0], shape[1]
+    receptive = int(np.prod(shape[2:]))
+    return shape[1] * receptive, shape[0] * receptive
+
+
+__all__ = ["BUILTINS", "InitSpec"]

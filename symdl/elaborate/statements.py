@@ -1,0 +1,245 @@
+"""Statements: declarations, assignments, compile-time control flow, functions and runs.
+
+`context` says where a statement stands: "top" (the model), "block", "def" or "fn";
+each statement kind is allowed in some of them only.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from symdl.diagnostics.catalog import fail
+from symdl.elaborate import builtins as B
+from symdl.elaborate.values import BlockValue, Collection, DataValue, DefValue, FnRef, Instance, Scope, UpdateRule, kind_of
+from symdl.ir import build
+from symdl.ir.nodes import Function, Node, RecipeCall, toposort
+from symdl.syntax import ast as A
+
+if TYPE_CHECKING:
+    from symdl.elaborate.elaborator import Elaborator
+
+ALLOWED = {
+    A.ModelDecl: ("top",), A.Import: ("top",), A.Hyper: ("top",), A.DataDecl: ("top",), A.InputDecl: ("top",),
+    A.VarDecl: ("top", "block"), A.FnDecl: ("top",), A.Run: ("top",), A.Update: ("fn",),
+    A.Return: ("def", "block"), A.BlockDecl: ("top",), A.Def: ("top", "block", "def"),
+}
+
+
+def execute_all(elab: "Elaborator", body: tuple[A.Node, ...], scope: Scope, context: str) -> None:
+    for stmt in body:
+        allowed = ALLOWED.get(type(stmt))
+        if allowed is not None and context not in allowed:
+            word = type(stmt).__name__.replace("Decl", "").lower()
+            fail("E700", stmt.span, detail=f"'{word}' is not allowed inside a {context}", hint=f"allowed at: {', '.join(allowed)} level")
+        HANDLERS[type(stmt)](elab, stmt, scope, context)
+
+
+def _model(elab, s: A.ModelDecl, scope, context) -> None:
+    elab.model.name = s.name
+
+
+def _import(elab, s: A.Import, scope, context) -> None:
+    fail("E700", s.span, detail="imports are not supported yet", hint="copy the block into this file for now")
+
+
+def _hyper(elab, s: A.Hyper, scope, context) -> None:
+    for item in s.items:
+        elab.define_hyper(item, scope)
+
+
+def _data(elab, s: A.DataDecl, scope, context) -> None:
+    value = elab.eval(s.value, scope)
+    if not isinstance(value, DataValue):
+        fail("E303", s.value.span, what="a data declaration", expected='dataset("...")', got=kind_of(value))
+    spec = type(value.spec)(s.name, value.spec.kind, value.spec.options, s.span)
+    elab.model.data.append(spec)
+    elab.bind(scope, s.name, DataValue(spec), s.span, rebind=False)
+
+
+def _input(elab, s: A.InputDecl, scope, context) -> None:
+    node = elab.declare_leaf("input", s.name, elab.type_of(s.type, scope), s.span)
+    elab.bind(scope, s.name, node, s.span, rebind=False)
+
+
+def _var(elab, s: A.VarDecl, scope, context) -> None:
+    type_ = elab.type_of(s.type, scope)
+    given = scope.names.get("__given__", {}).get(s.name)
+    if given is not None:
+        value, span = given
+        node = elab.tensor(value, span)
+        if node.type != type_:
+            fail("E400", span, what=f"the {s.kind} '{s.name}' handed to this block", label=f"given {node.type}, declared {type_}",
+                 notes=(f"{s.name} declared at {s.span}",))
+        elab.bind(scope, s.name, node, s.span)
+        return
+    init = B.initializer(elab, s, type_, scope)
+    node = elab.declare_leaf(s.kind, elab.qualified(scope, s.name), type_, s.span, init=init)
+    elab.bind(scope, s.name, node, s.span)
+
+
+def _assign(elab, s: A.Assign, scope, context) -> None:
+    if len(s.targets) == 1 and isinstance(s.value, A.Call):
+        path = _target_path(elab, s.targets[0], scope)
+        value = elab._eval_Call(s.value, scope, path=path)
+    else:
+        value = elab.eval(s.value, scope)
+    if len(s.targets) == 1:
+        _store(elab, s.targets[0], value, scope)
+        return
+    items = value.result if isinstance(value, Instance) else value
+    if not isinstance(items, tuple) or len(items) != len(s.targets):
+        got = len(items) if isinstance(items, tuple) else 1
+        fail("E303", s.value.span, what="the right-hand side", expected=f"{len(s.targets)} values", got=f"{got}")
+    for target, item in zip(s.targets, items):
+        _store(elab, target, item, scope)
+
+
+def _target_path(elab, target: A.Node, scope: Scope) -> str | None:
+    if isinstance(target, A.Name):
+        return target.id
+    if isinstance(target, A.Index) and isinstance(target.value, A.Name) and len(target.subscripts) == 1:
+        return f"{target.value.id}.{elab.eval(target.subscripts[0], scope)}"
+    return None
+
+
+def _store(elab, target: A.Node, value: object, scope: Scope) -> None:
+    if isinstance(target, A.Name):
+        elab.bind(scope, target.id, value, target.span)
+        return
+    if isinstance(target, A.Index) and isinstance(target.value, A.Name) and len(target.subscripts) == 1:
+        existing = scope.names.get(target.value.id)
+        if not isinstance(existing, Collection):
+            existing = Collection(target.value.id)
+            elab.bind(scope, target.value.id, existing, target.span)
+        existing.items[elab.eval(target.subscripts[0], scope)] = value
+        return
+    fail("E700", target.span, detail="cannot assign to this expression", hint="assign to a name, or to name[index] in a loop")
+
+
+def _expr(elab, s: A.ExprStmt, scope, context) -> None:
+    elab.eval(s.value, scope)
+
+
+def _def(elab, s: A.Def, scope, context) -> None:
+    elab.bind(scope, s.name, DefValue(s, scope), s.span, rebind=False)
+
+
+def _block(elab, s: A.BlockDecl, scope, context) -> None:
+    elab.bind(scope, s.name, BlockValue(s, scope), s.span, rebind=False)
+
+
+def _return(elab, s: A.Return, scope, context) -> None:
+    from symdl.elaborate.elaborator import ReturnSignal
+
+    values = tuple(elab.eval(v, scope) for v in s.values)
+    raise ReturnSignal(values[0] if len(values) == 1 else values)
+
+
+def _if(elab, s: A.If, scope, context) -> None:
+    for test, body in s.branches:
+        value = elab.eval(test, scope)
+        if not isinstance(value, (bool, int, float, str, tuple)) and value is not None:
+            fail("E303", test.span, what="the condition of a compile-time if", expected="a value known at compile time",
+                 got=kind_of(value), hint="for a tensor condition use switch(cond, a, b) or `a if cond else b`")
+        if value:
+            execute_all(elab, body, scope, context)
+            return
+    execute_all(elab, s.orelse, scope, context)
+
+
+def _for(elab, s: A.For, scope, context) -> None:
+    items = elab.eval(s.iterable, scope)
+    if not isinstance(items, tuple):
+        fail("E303", s.iterable.span, what="a compile-time loop", expected="a list (a hyper list or range(n))", got=kind_of(items))
+    for item in items:
+        values = (item,) if len(s.names) == 1 else item
+        if not isinstance(values, tuple) or len(values) != len(s.names):
+            fail("E303", s.iterable.span, what="each item", expected=f"{len(s.names)} values to unpack", got=kind_of(item))
+        for name, value in zip(s.names, values):
+            elab.bind(scope, name.id, value, name.span)
+        execute_all(elab, s.body, scope, context)
+
+
+def _fn(elab, s: A.FnDecl, scope, context) -> None:
+    inputs = []
+    for name in s.inputs:
+        node = elab.lookup(name.id, scope, name.span)
+        if not isinstance(node, Node) or node.op != "input":
+            fail("E303", name.span, what=f"fn input '{name.id}'", expected="a declared input", got=kind_of(node))
+        inputs.append(node)
+    inner = scope.child()
+    updates: list[tuple[Node, Node]] = []
+    for stmt in s.body:
+        if isinstance(stmt, A.Update):
+            updates += _update(elab, stmt, inner)
+        else:
+            execute_all(elab, (stmt,), inner, "fn")
+    outputs = []
+    for k, out in enumerate(s.outputs):
+        value = elab.tensor(elab.eval(out.value, inner), out.value.span)
+        name = out.alias or (out.value.id if isinstance(out.value, A.Name) else f"out{k}")
+        outputs.append((name, value))
+    _check_updates(updates)
+    fn = Function(s.name, tuple(inputs), tuple(outputs), tuple(updates), s.span)
+    _check_inputs_listed(fn, s)
+    elab.model.functions.append(fn)
+    elab.bind(scope, s.name, FnRef(s.name), s.span, rebind=False)
+
+
+def _update(elab, s: A.Update, scope: Scope) -> list[tuple[Node, Node]]:
+    if s.target is None:
+        rule = elab.eval(s.value, scope)
+        if not isinstance(rule, UpdateRule):
+            fail("E303", s.value.span, what="update", expected="an update rule such as sgd(...) or `update NAME = expr`", got=kind_of(rule))
+        return list(rule.pairs)
+    target = elab.eval(s.target, scope)
+    if not isinstance(target, Node) or target.op not in ("param", "state"):
+        fail("E407", s.target.span, name=_name(s.target), why="only a param or a state can be updated")
+    value = elab.tensor(elab.eval(s.value, scope), s.value.span, target.type.dtype)
+    return [(target, B.fit_update(elab, target, value, s.value.span))]
+
+
+def _check_updates(updates: list[tuple[Node, Node]]) -> None:
+    seen: dict[int, Node] = {}
+    for target, value in updates:
+        if id(target) in seen:
+            fail("E407", value.span, name=target.name, why="it is updated twice in this function")
+        seen[id(target)] = value
+
+
+def _check_inputs_listed(fn: Function, s: A.FnDecl) -> None:
+    listed = {id(i) for i in fn.inputs}
+    for node in toposort(fn.roots()):
+        if node.op == "input" and id(node) not in listed:
+            fail("E700", s.span, detail=f"fn {fn.name} uses input '{node.name}' but does not list it",
+                 hint=f"write fn {fn.name}({', '.join([i.name for i in fn.inputs] + [node.name])}) -> ...")
+
+
+def _run(elab, s: A.Run, scope, context) -> None:
+    call = s.recipe
+    if not isinstance(call, A.Call) or not isinstance(call.func, A.Name):
+        fail("E303", s.recipe.span, what="run", expected="a recipe call such as early_stopping(train, validate, data = digits)", got="another expression")
+    args = tuple(_recipe_arg(elab.eval(a, scope)) for a in call.args)
+    kwargs = tuple((k.name, _recipe_arg(elab.eval(k.value, scope))) for k in call.kwargs)
+    elab.model.recipes.append(RecipeCall(call.func.id, args, kwargs, s.span))
+
+
+def _recipe_arg(value: object) -> object:
+    """Recipe arguments stay plain: function and data references by name."""
+    if isinstance(value, DataValue):
+        return value.spec
+    return value
+
+
+def _name(expr: A.Node) -> str:
+    return expr.id if isinstance(expr, A.Name) else type(expr).__name__
+
+
+HANDLERS = {
+    A.ModelDecl: _model, A.Import: _import, A.Hyper: _hyper, A.DataDecl: _data, A.InputDecl: _input,
+    A.VarDecl: _var, A.Assign: _assign, A.ExprStmt: _expr, A.Def: _def, A.BlockDecl: _block,
+    A.Return: _return, A.If: _if, A.For: _for, A.FnDecl: _fn, A.Run: _run,
+    A.Update: lambda elab, s, scope, context: None,
+}
+
+__all__ = ["execute_all", "build"]

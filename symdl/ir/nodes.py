@@ -1,0 +1,168 @@
+"""IR nodes and the program they form.
+
+A `Node` is immutable: rewrites build new nodes. Nodes compare by identity;
+passes that need structural equality (CSE) build their own keys.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Iterable, Iterator
+
+from symdl.diagnostics.errors import Span
+from symdl.ir.types import TensorType
+
+LEAVES = ("input", "param", "state", "const")
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Node:
+    op: str
+    inputs: tuple["Node", ...]
+    attrs: tuple[tuple[str, object], ...]
+    type: TensorType
+    span: Span | None = field(default=None, repr=False)
+
+    def attr(self, key: str, default: object = None) -> object:
+        for k, v in self.attrs:
+            if k == key:
+                return v
+        return default
+
+    @property
+    def name(self) -> str:
+        return str(self.attr("name", ""))
+
+    @property
+    def is_leaf(self) -> bool:
+        return self.op in LEAVES
+
+    def with_inputs(self, inputs: tuple["Node", ...]) -> "Node":
+        return self if inputs == self.inputs else replace(self, inputs=inputs)
+
+
+@dataclass(frozen=True, slots=True)
+class Init:
+    """How a parameter or state starts: `constant`, `uniform`, `normal`, `glorot`, `array`."""
+
+    kind: str
+    args: tuple[object, ...] = ()
+
+    def __str__(self) -> str:
+        if self.kind == "constant":
+            return f"= {self.args[0]}"
+        return f"~ {self.kind}({', '.join(_fmt(a) for a in self.args)})"
+
+
+def _fmt(value: object) -> str:
+    return f"{value:.6g}" if isinstance(value, float) else str(value)
+
+
+@dataclass(frozen=True, slots=True)
+class Function:
+    """A compiled function: named inputs, named outputs, and updates of params and state."""
+
+    name: str
+    inputs: tuple[Node, ...]
+    outputs: tuple[tuple[str, Node], ...]
+    updates: tuple[tuple[Node, Node], ...]
+    span: Span | None = field(default=None, repr=False)
+
+    def roots(self) -> list[Node]:
+        return [n for _, n in self.outputs] + [u for _, u in self.updates]
+
+
+@dataclass(frozen=True, slots=True)
+class RecipeCall:
+    """One `run` statement: a recipe name and its compile-time arguments."""
+
+    name: str
+    args: tuple[object, ...]
+    kwargs: tuple[tuple[str, object], ...]
+    span: Span | None = field(default=None, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class DataSpec:
+    """One `data` declaration: a dataset kind (or a path) and its options."""
+
+    name: str
+    kind: str
+    options: tuple[tuple[str, object], ...]
+    span: Span | None = field(default=None, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Program:
+    """The elaborated model: leaves, named definitions, functions, data and recipes."""
+
+    name: str
+    hypers: tuple[tuple[str, object], ...]
+    inputs: tuple[Node, ...]
+    params: tuple[Node, ...]
+    states: tuple[Node, ...]
+    definitions: tuple[tuple[str, Node], ...]
+    functions: tuple[Function, ...]
+    data: tuple[DataSpec, ...] = ()
+    recipes: tuple[RecipeCall, ...] = ()
+    source: str = ""
+
+    def function(self, name: str) -> Function:
+        for f in self.functions:
+            if f.name == name:
+                return f
+        raise KeyError(name)
+
+    def roots(self) -> list[Node]:
+        return [n for _, n in self.definitions] + [r for f in self.functions for r in f.roots()]
+
+
+def toposort(roots: Iterable[Node]) -> list[Node]:
+    """Every node reachable from `roots`, inputs before users, without recursion."""
+    order: list[Node] = []
+    seen: set[int] = set()
+    for root in roots:
+        stack: list[tuple[Node, bool]] = [(root, False)]
+        while stack:
+            node, expanded = stack.pop()
+            if id(node) in seen:
+                continue
+            if expanded:
+                seen.add(id(node))
+                order.append(node)
+                continue
+            stack.append((node, True))
+            stack.extend((i, False) for i in reversed(node.inputs) if id(i) not in seen)
+    return order
+
+
+def walk(roots: Iterable[Node]) -> Iterator[Node]:
+    yield from toposort(roots)
+
+
+def rebuild(program: Program, rewrite) -> Program:
+    """Apply `rewrite(node) -> node` bottom-up to every node of `program`, sharing results."""
+    memo: dict[int, Node] = {}
+
+    def get(node: Node) -> Node:
+        return memo[id(node)]
+
+    for node in toposort(program.roots() + list(program.params) + list(program.states) + list(program.inputs)):
+        memo[id(node)] = rewrite(node.with_inputs(tuple(get(i) for i in node.inputs)))
+
+    def fn(f: Function) -> Function:
+        return replace(
+            f,
+            inputs=tuple(get(i) for i in f.inputs),
+            outputs=tuple((n, get(o)) for n, o in f.outputs),
+            updates=tuple((get(t), get(u)) for t, u in f.updates),
+        )
+
+    return replace(
+        program,
+        inputs=tuple(get(n) for n in program.inputs),
+        params=tuple(get(n) for n in program.params),
+        states=tuple(get(n) for n in program.states),
+        definitions=tuple((k, get(n)) for k, n in program.definitions),
+        functions=tuple(fn(f) for f in program.functions),
+    )

@@ -1,0 +1,45 @@
+"""The compiler as one straight function of named stages: parse, elaborate, passes, lower.
+
+Every stage's output can be printed (`symdl compile --emit ast|ir|ir-opt|pytensor`).
+Nothing here imports PyTensor: lowering is imported only when a backend is needed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from symdl.diagnostics.errors import Source, UserError
+from symdl.elaborate.elaborator import elaborate
+from symdl.elaborate.overrides import parse_overrides
+from symdl.ir.nodes import Program
+from symdl.passes import PassReport, run_passes
+from symdl.syntax import ast as A
+from symdl.syntax.parser import parse
+
+
+@dataclass(frozen=True)
+class Compiled:
+    """Every stage's result for one model file."""
+
+    source: Source
+    ast: A.Module
+    ir: Program
+    optimized: Program
+    report: PassReport
+
+
+def read_source(path: str | Path) -> Source:
+    try:
+        return Source.read(path)
+    except (OSError, UnicodeDecodeError) as err:
+        raise UserError(None, f"cannot read model file '{path}': {getattr(err, 'strerror', None) or err}", hint="check the path") from None
+
+
+def front_end(path: str | Path, overrides: list[str] | tuple[str, ...] = (), exclude: tuple[str, ...] = ()) -> Compiled:
+    """Parse, elaborate and optimize a model file (no PyTensor involved)."""
+    source = read_source(path)
+    module = parse(source)
+    program = elaborate(source, module, parse_overrides(list(overrides)))
+    optimized, report = run_passes(program, exclude=exclude)
+    return Compiled(source, module, program, optimized, report)
