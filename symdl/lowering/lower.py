@@ -1,0 +1,138 @@
+"""IR program to PyTensor: shared variables for parameters and state, compiled functions.
+
+Every node is lowered through the table in `table.py`, then cast to the IR's dtype
+so PyTensor's own promotion rules never widen a float32 graph. Gradients are grouped
+per (cost, constants) so one `pytensor.grad` call serves every parameter.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pytensor
+import pytensor.tensor as pt
+from pytensor.compile.mode import Mode, get_mode
+
+from symdl.diagnostics.errors import InternalError
+from symdl.ir.init import initial_value
+from symdl.ir.nodes import Function, Node, Program, toposort
+from symdl.ir.ops import OPS
+from symdl.ir.types import NUMPY_DTYPE, TensorType, promote
+from symdl.lowering.table import LOWER
+
+BACKENDS = ("numba", "c", "jax", "fast")
+_SAME_DTYPE_INPUTS = {"elementwise"}
+
+
+def mode_of(backend: str) -> Mode:
+    """The PyTensor mode of a backend name; `fast` compiles fastest (tests), `numba` runs fastest."""
+    if backend == "numba":
+        return get_mode("NUMBA")
+    if backend == "c":
+        return get_mode("CVM")
+    if backend == "jax":
+        return get_mode("JAX")
+    if backend == "fast":
+        return get_mode("FAST_COMPILE")
+    raise InternalError(f"unknown backend {backend!r}")
+
+
+@dataclass
+class Binding:
+    """Feed a function's inputs from data held in shared variables, one minibatch per index."""
+
+    arrays: dict[str, "pytensor.compile.SharedVariable"]
+    batch: int
+
+
+class Lowered:
+    """A program's PyTensor side: shared variables, input variables and a function cache."""
+
+    def __init__(self, program: Program, seed: int, backend: str = "numba") -> None:
+        self.program = program
+        self.backend = backend
+        rng = np.random.RandomState(seed)
+        self.shared = {
+            n.name: pytensor.shared(initial_value(n.attr("init"), n.type, rng), name=n.name, shape=n.type.shape)
+            for n in (*program.params, *program.states)
+        }
+        self.inputs = {n.name: pt.tensor(name=n.name, dtype=NUMPY_DTYPE[n.type.dtype], shape=n.type.shape) for n in program.inputs}
+
+    # ---- graph ---------------------------------------------------------------------------
+    def lower_roots(self, roots: list[Node]) -> dict[int, object]:
+        """PyTensor variables for every node reachable from `roots`."""
+        memo: dict[int, object] = {}
+        order = toposort(roots)
+        groups = _grad_groups(order)
+        for node in order:
+            memo[id(node)] = self._lower_node(node, memo, groups)
+        return memo
+
+    def _lower_node(self, node: Node, memo: dict[int, object], groups: dict) -> object:
+        if node.op == "input":
+            return self.inputs[node.name]
+        if node.op in ("param", "state"):
+            return self.shared[node.name]
+        if node.op == "const":
+            return pt.constant(np.asarray(node.attr("value"), NUMPY_DTYPE[node.type.dtype]))
+        if node.op == "grad":
+            return self._grad(node, memo, groups)
+        args = [memo[id(i)] for i in node.inputs]
+        if OPS[node.op].kind in _SAME_DTYPE_INPUTS and node.op not in ("cast", "switch"):
+            common = NUMPY_DTYPE[promote(*(i.type.dtype for i in node.inputs))]
+            args = [a if a.dtype == common else pt.cast(a, common) for a in args]
+        out = LOWER[node.op](*args, **dict(node.attrs))
+        return _fit(out, node.type)
+
+    def _grad(self, node: Node, memo: dict[int, object], groups: dict) -> object:
+        key = _grad_key(node)
+        group = groups[key]
+        if "vars" not in group:
+            cost = memo[id(node.inputs[0])]
+            consts = [memo[id(c)] for c in node.inputs[2:]]
+            wrt = [memo[id(w)] for w in group["wrt"]]
+            group["vars"] = dict(zip((id(w) for w in group["wrt"]), pytensor.grad(cost, wrt, consider_constant=consts)))
+        return _fit(group["vars"][id(node.inputs[1])], node.type)
+
+    # ---- functions -------------------------------------------------------------------------
+    def function(self, fn: Function, binding: Binding | None = None, mode: Mode | None = None):
+        """Compile `fn`; with a binding, its inputs are minibatches of shared data picked by an index."""
+        memo = self.lower_roots(fn.roots())
+        outputs = [memo[id(o)] for _, o in fn.outputs]
+        updates = [(self.shared[t.name], memo[id(u)]) for t, u in fn.updates]
+        mode = mode or mode_of(self.backend)
+        if binding is None:
+            inputs = [self.inputs[i.name] for i in fn.inputs]
+            return pytensor.function(inputs, outputs, updates=updates, mode=mode, on_unused_input="ignore", name=fn.name)
+        index = pt.scalar("index", dtype="int64")
+        givens = {self.inputs[i.name]: self._minibatch(i, binding, index) for i in fn.inputs}
+        return pytensor.function([index], outputs, updates=updates, givens=givens, mode=mode, on_unused_input="ignore", name=fn.name)
+
+    def _minibatch(self, node: Node, binding: Binding, index):
+        data = binding.arrays[node.name]
+        b = binding.batch
+        if self.backend == "jax":  # static shapes: a gather with a constant arange
+            rows = data[index * b + pt.constant(np.arange(b, dtype=np.int64))]
+        else:  # a view: the step copies no data
+            rows = data[index * b : (index + 1) * b]
+        return pt.specify_shape(rows, node.type.shape)
+
+
+def _fit(var, type_: TensorType):
+    dtype = NUMPY_DTYPE[type_.dtype]
+    return var if var.dtype == dtype else pt.cast(var, dtype)
+
+
+def _grad_key(node: Node) -> tuple:
+    return (id(node.inputs[0]),) + tuple(sorted(id(c) for c in node.inputs[2:]))
+
+
+def _grad_groups(order: list[Node]) -> dict[tuple, dict]:
+    groups: dict[tuple, dict] = {}
+    for node in order:
+        if node.op == "grad":
+            group = groups.setdefault(_grad_key(node), {"wrt": []})
+            if node.inputs[1] not in group["wrt"]:
+                group["wrt"].append(node.inputs[1])
+    return groups

@@ -1,0 +1,61 @@
+"""The PyTensor lowering table: one line per IR operator (a test checks it names every one)."""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+import pytensor.tensor as pt
+from pytensor.tensor import special
+
+from symdl.ir.types import NUMPY_DTYPE
+
+
+def _axis(attrs: dict):
+    axis = attrs.get("axis")
+    return list(axis) if isinstance(axis, tuple) else axis
+
+
+def _index(x, *indices, spec):
+    key = []
+    for entry in spec:
+        key.append(entry[1] if entry[0] == "int" else slice(*entry[1:]) if entry[0] == "slice" else indices[entry[1]])
+    return x[tuple(key)]
+
+
+def _reduce(f):
+    return lambda x, axis=None, keepdims=False: f(x, axis=_axis({"axis": axis}), keepdims=keepdims)
+
+
+LOWER: dict[str, Callable] = {
+    # elementwise
+    "tanh": pt.tanh, "sigmoid": pt.sigmoid, "softplus": pt.softplus, "exp": pt.exp, "log": pt.log,
+    "log1p": pt.log1p, "expm1": pt.expm1, "sqrt": pt.sqrt, "neg": pt.neg, "abs": pt.abs,
+    "relu": lambda x: pt.maximum(x, 0), "sign": pt.sign, "sqr": pt.sqr, "round": lambda x: pt.round(x, mode="half_to_even"),
+    "floor": pt.floor, "ceil": pt.ceil,
+    "add": pt.add, "sub": pt.sub, "mul": pt.mul, "div": pt.true_div, "floordiv": pt.floor_div, "mod": pt.mod,
+    "maximum": pt.maximum, "minimum": pt.minimum, "pow": pt.pow,
+    "eq": pt.eq, "ne": pt.neq, "lt": pt.lt, "le": pt.le, "gt": pt.gt, "ge": pt.ge,
+    "and_": pt.and_, "or_": pt.or_, "not_": pt.invert,
+    "switch": pt.switch, "clip": pt.clip,
+    "cast": lambda x, dtype: pt.cast(x, NUMPY_DTYPE[dtype]),
+    # reductions
+    "sum": _reduce(pt.sum), "prod": _reduce(pt.prod), "mean": _reduce(pt.mean), "max": _reduce(pt.max), "min": _reduce(pt.min),
+    "argmax": lambda x, axis=None: pt.argmax(x, axis=axis),
+    "softmax": lambda x, axis=-1: special.softmax(x, axis=axis),
+    "log_softmax": lambda x, axis=-1: special.log_softmax(x, axis=axis),
+    # tensor
+    "matmul": pt.dot,
+    "transpose": lambda x, perm=None: pt.transpose(x, perm),
+    "reshape": lambda x, shape: pt.reshape(x, shape),
+    "flatten": lambda x, ndim=1: pt.flatten(x, ndim),
+    "concatenate": lambda *xs, axis=0: pt.concatenate(xs, axis=axis),
+    "zeros": lambda shape, dtype: pt.zeros(shape, dtype=NUMPY_DTYPE[dtype]),
+    "ones": lambda shape, dtype: pt.ones(shape, dtype=NUMPY_DTYPE[dtype]),
+    # int64 explicitly: PyTensor would pick int8 for a small constant and overflow later (JAX)
+    "arange": lambda n: pt.constant(np.arange(n, dtype=np.int64)),
+    "index": _index,
+}
+
+# Leaves and gradients are lowered by the program lowering itself, not elementwise.
+STRUCTURAL = ("input", "param", "state", "const", "grad")

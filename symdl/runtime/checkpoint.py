@@ -1,0 +1,53 @@
+"""Atomic writes: a crash or Ctrl-C mid-write leaves the previous file intact."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+from symdl.diagnostics.errors import UserError
+
+
+def _atomic(path: Path, write) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            write(handle)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def save_arrays(path: Path, arrays: dict[str, np.ndarray]) -> None:
+    """Write arrays by name to an .npz file, atomically."""
+    _atomic(Path(path), lambda handle: np.savez(handle, **arrays))
+
+
+def save_json(path: Path, data: object) -> None:
+    _atomic(Path(path), lambda handle: handle.write(json.dumps(data, indent=2, default=_plain).encode()))
+
+
+def load_arrays(path: Path) -> dict[str, np.ndarray]:
+    """Arrays by name from an .npz file (never unpickling)."""
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            return {k: data[k] for k in data.files}
+    except (OSError, ValueError, zipfile.BadZipFile) as err:
+        raise UserError(None, f"cannot read parameters from '{path}': {err}", hint="point --params at a run directory holding params.npz", code="E600") from None
+
+
+def _plain(value: object) -> object:
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, tuple):
+        return list(value)
+    return str(value)

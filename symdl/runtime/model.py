@@ -1,0 +1,190 @@
+"""The Python API: `symdl.load(path, **overrides)` and the model it returns.
+
+    m = symdl.load("models/mlp.sdl", n_hidden=800)
+    m.fn.train(x=xb, y=yb)          # compiled on first use
+    m.params["hidden.W"]            # numpy arrays in and out, by name
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+from typing import Iterator, MutableMapping
+
+import numpy as np
+
+from symdl.diagnostics.catalog import fail
+from symdl.diagnostics.errors import UserError, did_you_mean
+from symdl.ir.nodes import Function, Program
+from symdl.ir.types import NUMPY_DTYPE
+from symdl.pipeline import Compiled, front_end
+from symdl.runtime.checkpoint import load_arrays
+
+DEFAULT_BACKEND = "numba"
+
+
+def sdl_literal(value: object) -> str:
+    """A Python value as the text of an sdl expression (for keyword overrides)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(sdl_literal(v) for v in value) + "]"
+    if isinstance(value, str):
+        return value if value.isidentifier() else f'"{value}"'
+    if callable(value) and hasattr(value, "__name__"):
+        return value.__name__
+    return repr(value)
+
+
+def load(path: str | Path, params: str | Path | None = None, backend: str = DEFAULT_BACKEND, exclude: tuple[str, ...] = (), **overrides: object) -> "Model":
+    """Parse, check, rewrite and lower a model file; `params` names a run directory to load."""
+    texts = [f"{k}={sdl_literal(v)}" for k, v in overrides.items()]
+    model = Model(front_end(path, texts, exclude), backend)
+    if params is not None:
+        model.load_params(params)
+    return model
+
+
+class Model:
+    """A compiled model: its hyperparameters, values by name and compiled functions."""
+
+    def __init__(self, compiled: Compiled, backend: str = DEFAULT_BACKEND, verbose: bool = False) -> None:
+        self.compiled = compiled
+        self.program: Program = compiled.optimized
+        self.hypers = dict(self.program.hypers)
+        self.backend = backend
+        self.verbose = verbose
+        self._lowered = None
+        self.fn = FunctionTable(self)
+        self.params = ValueTable(self, [n.name for n in self.program.params])
+        self.state = ValueTable(self, [n.name for n in self.program.states])
+
+    @property
+    def seed(self) -> int:
+        seed = self.hypers.get("seed", 1234)
+        return seed if isinstance(seed, int) else 1234
+
+    @property
+    def lowered(self):
+        if self._lowered is None:
+            from symdl.lowering.lower import Lowered  # PyTensor only when something runs
+
+            self._lowered = Lowered(self.program, self.seed, self.backend)
+        return self._lowered
+
+    def compile(self, name: str, binding=None):
+        """The PyTensor function of `name`, announcing the wait (Numba's first compile is slow)."""
+        fn = self.function(name)
+        started = time.perf_counter()
+        if self.verbose:
+            print(f"compiling {name} with pytensor/{self.backend} (first time is slow; cached afterwards) ...", end=" ", file=sys.stderr, flush=True)
+        compiled = self.lowered.function(fn, binding)
+        if self.verbose:
+            print(f"done in {time.perf_counter() - started:.1f}s", file=sys.stderr)
+        return compiled
+
+    def function(self, name: str) -> Function:
+        names = [f.name for f in self.program.functions]
+        if name not in names:
+            raise UserError(None, f"no function named '{name}'", hint=did_you_mean(name, names) or f"functions: {', '.join(names)}", code="E203")
+        return self.program.function(name)
+
+    def values(self) -> dict[str, np.ndarray]:
+        """Every parameter and state value, by name (what a checkpoint holds)."""
+        return {k: v.get_value() for k, v in self.lowered.shared.items()}
+
+    def set_values(self, arrays: dict[str, np.ndarray]) -> None:
+        for name, value in arrays.items():
+            if name in self.lowered.shared:
+                self.lowered.shared[name].set_value(value)
+
+    def load_params(self, run_dir: str | Path) -> None:
+        path = Path(run_dir)
+        path = path / "params.npz" if path.is_dir() else path
+        arrays = load_arrays(path)
+        missing = [n for n in self.lowered.shared if n not in arrays]
+        if missing:
+            raise UserError(None, f"{path} lacks {', '.join(missing)}", hint="was it written by this model?", code="E600")
+        for name in self.lowered.shared:
+            expected = self.lowered.shared[name].type.shape
+            if tuple(arrays[name].shape) != tuple(expected):
+                raise UserError(None, f"{path}: '{name}' has shape {arrays[name].shape}, the model declares {expected}",
+                                hint="load it with the same hyperparameters it was trained with", code="E600")
+        self.set_values(arrays)
+
+
+class FunctionTable:
+    """`m.fn.NAME(**inputs)`: compiled on first use, numpy in and out."""
+
+    def __init__(self, model: Model) -> None:
+        self._model = model
+        self._cache: dict[str, CompiledFunction] = {}
+
+    def __getattr__(self, name: str) -> "CompiledFunction":
+        if name.startswith("_"):
+            raise AttributeError(name)
+        if name not in self._cache:
+            self._cache[name] = CompiledFunction(self._model, self._model.function(name))
+        return self._cache[name]
+
+    def __dir__(self) -> list[str]:
+        return [f.name for f in self._model.program.functions]
+
+
+class CompiledFunction:
+    def __init__(self, model: Model, fn: Function) -> None:
+        self._model = model
+        self._fn = fn
+        self._compiled = None
+        self.inputs = [i.name for i in fn.inputs]
+        self.outputs = [name for name, _ in fn.outputs]
+
+    def __call__(self, *args: np.ndarray, **kwargs: np.ndarray):
+        values = dict(zip(self.inputs, args))
+        unknown = [k for k in kwargs if k not in self.inputs]
+        if unknown:
+            raise TypeError(f"{self._fn.name}() has no input {unknown[0]!r}; inputs: {', '.join(self.inputs)}")
+        values.update(kwargs)
+        missing = [k for k in self.inputs if k not in values]
+        if missing:
+            raise TypeError(f"{self._fn.name}() is missing input {missing[0]!r}")
+        if self._compiled is None:
+            self._compiled = self._model.compile(self._fn.name)
+        arrays = [np.asarray(values[i.name], NUMPY_DTYPE[i.type.dtype]) for i in self._fn.inputs]
+        out = self._compiled(*arrays)
+        out = [np.asarray(o) for o in out]
+        return out[0] if len(out) == 1 else tuple(out)
+
+
+class ValueTable(MutableMapping):
+    """Parameters or state by name, read and written as numpy arrays."""
+
+    def __init__(self, model: Model, names: list[str]) -> None:
+        self._model = model
+        self._names = names
+
+    def _check(self, name: str) -> None:
+        if name not in self._names:
+            raise KeyError(f"{name!r}; known: {', '.join(self._names)}")
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        self._check(name)
+        return self._model.lowered.shared[name].get_value()
+
+    def __setitem__(self, name: str, value: np.ndarray) -> None:
+        self._check(name)
+        shared = self._model.lowered.shared[name]
+        shared.set_value(np.asarray(value, dtype=shared.dtype))
+
+    def __delitem__(self, name: str) -> None:
+        raise TypeError("parameters cannot be deleted")
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._names)
+
+    def __len__(self) -> int:
+        return len(self._names)
+
+
+__all__ = ["load", "Model", "fail"]

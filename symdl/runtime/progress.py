@@ -1,0 +1,29 @@
+"""Progress bars (tqdm) and the one line printed per epoch."""
+
+from __future__ import annotations
+
+import sys
+from typing import Iterable
+
+from tqdm import tqdm
+
+
+def epoch_bar(n_batches: int, epoch: int, total: int, quiet: bool) -> Iterable[int]:
+    """Minibatch indices of one epoch, drawn as a bar on a terminal (silent in logs and CI)."""
+    return tqdm(range(n_batches), desc=f"epoch {epoch}/{total}", leave=False, unit="batch", disable=quiet or not sys.stderr.isatty())
+
+
+def format_metrics(row: dict[str, object], total: int) -> str:
+    """`epoch 7/20  train cost 0.3120  valid errors 11.40%  ...`: error and accuracy rates as percentages."""
+    parts = [f"epoch {row['epoch']}/{total}"]
+    for key, value in row.items():
+        if key == "epoch" or value is None:
+            continue
+        label = key.replace("_", " ")
+        if isinstance(value, float) and any(w in key for w in ("err", "acc", "best_valid")):
+            parts.append(f"{label} {100 * value:.2f}%")
+        elif isinstance(value, float):
+            parts.append(f"{label} {value:.4g}")
+        else:
+            parts.append(f"{label} {value}")
+    return "  ".join(parts)

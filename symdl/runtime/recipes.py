@@ -1,0 +1,180 @@
+"""Recipes: schedules of compiled functions over data, and when to stop.
+
+A recipe never holds a model's mathematics: it calls the model's compiled
+functions, logs what they return, keeps the best parameters and decides when to stop.
+"""
+
+from __future__ import annotations
+
+import inspect
+import math
+import time
+from dataclasses import dataclass
+from typing import Callable
+
+from symdl.diagnostics.catalog import fail
+from symdl.diagnostics.errors import did_you_mean
+from symdl.elaborate.values import DataField, FnRef
+from symdl.ir.nodes import DataSpec, Program, RecipeCall
+from symdl.runtime.progress import epoch_bar, format_metrics
+from symdl.runtime.session import BoundFunction, Session
+
+RECIPES: dict[str, Callable] = {}
+FUNCTION_ARGS = ("train", "validate", "valid", "test")
+
+
+def recipe(fn: Callable) -> Callable:
+    RECIPES[fn.__name__] = fn
+    return fn
+
+
+@dataclass
+class Bound:
+    """A recipe call's arguments, checked: function names, the dataset, numbers, input bindings."""
+
+    values: dict[str, object]
+    binds: dict[str, str]
+
+
+def check_recipe(call: RecipeCall, program: Program) -> Bound:
+    """Check a `run` statement against its recipe's signature, before anything is compiled."""
+    if call.name not in RECIPES:
+        fail("E207", call.span, name=call.name, hint=did_you_mean(call.name, list(RECIPES)) or f"recipes: {', '.join(RECIPES)}")
+    params = [p for p in inspect.signature(RECIPES[call.name]).parameters.values() if p.name not in ("s", "binds")]
+    names = [p.name for p in params]
+    if len(call.args) > len(names):
+        fail("E300", call.span, callee=call.name, expected=len(names), got=len(call.args))
+    values = dict(zip(names, call.args))
+    binds: dict[str, str] = {}
+    inputs = {i.name for i in program.inputs}
+    for key, value in call.kwargs:
+        if isinstance(value, DataField) and key in inputs:
+            binds[key] = value.field
+        elif key in names:
+            values[key] = value
+        else:
+            fail("E205", call.span, name=key, callee=call.name, hint=did_you_mean(key, names) or f"parameters: {', '.join(names)}")
+    for p in params:
+        if p.name not in values:
+            if p.default is inspect.Parameter.empty:
+                fail("E301", call.span, name=p.name, callee=call.name)
+            values[p.name] = p.default
+    _check_kinds(call, values, program)
+    return Bound(values, binds)
+
+
+def _check_kinds(call: RecipeCall, values: dict[str, object], program: Program) -> None:
+    functions = [f.name for f in program.functions]
+    for name, value in values.items():
+        if name in FUNCTION_ARGS and value is not None and not isinstance(value, FnRef):
+            fail("E303", call.span, what=f"'{name}' of {call.name}", expected=f"a function ({', '.join(functions)})", got=repr(value))
+        if name == "data" and not isinstance(value, DataSpec):
+            fail("E303", call.span, what=f"'data' of {call.name}", expected="a dataset declared with data", got=repr(value))
+        if name not in FUNCTION_ARGS and name != "data" and value is not None and not isinstance(value, (int, float)):
+            fail("E303", call.span, what=f"'{name}' of {call.name}", expected="a number", got=repr(value))
+
+
+def run_recipe(s: Session, call: RecipeCall) -> dict[str, object]:
+    bound = check_recipe(call, s.model.program)
+    args = {k: (v.name if isinstance(v, FnRef) else v) for k, v in bound.values.items()}
+    return RECIPES[call.name](s, **args, binds=bound.binds)
+
+
+def _capped(s: Session, epochs: int) -> int:
+    return min(epochs, s.options.max_epochs) if s.options.max_epochs else epochs
+
+
+def _checkpoint(s: Session) -> None:
+    if s.rundir:
+        s.rundir.checkpoint(s.model.values())
+
+
+@recipe
+def epochs(s: Session, train: str, data: DataSpec, epochs: int = 1, valid: str | None = None, binds: dict | None = None) -> dict[str, object]:
+    """Fixed epochs of minibatch SGD; `valid` (optional) is averaged over the valid split each epoch."""
+    binds = binds or {}
+    step = s.bind(train, data, "train", binds)
+    check = s.bind(valid, data, "valid", binds) if valid else None
+    total = _capped(s, epochs)
+    row: dict[str, object] = {}
+    for epoch in range(1, total + 1):
+        started = time.perf_counter()
+        costs = _train_epoch(s, step, epoch, total)
+        row = {"epoch": epoch, **{f"train_{k}": v for k, v in costs.items()}}
+        if check:
+            row.update({f"valid_{k}": v for k, v in check.mean_over_batches().items()})
+        row["seconds"] = round(time.perf_counter() - started, 3)
+        _log(s, row, total)
+        _checkpoint(s)
+    cost_name = f"train_{step.outputs[0]}"
+    return {"epochs": total, "final_cost": row.get(cost_name), **{k: v for k, v in row.items() if k.startswith("valid_")}}
+
+
+@recipe
+def early_stopping(
+    s: Session, train: str, validate: str, data: DataSpec, epochs: int = 1000, patience: int = 5000,
+    patience_increase: float = 2, improvement_threshold: float = 0.995, validation_frequency: int | None = None,
+    test: str | None = None, binds: dict | None = None,
+) -> dict[str, object]:
+    """The tutorial's early stopping: validate every `validation_frequency` steps, extend patience
+    on a significant improvement, keep the best parameters and report their test error."""
+    binds = binds or {}
+    step = s.bind(train, data, "train", binds)
+    check = s.bind(validate, data, "valid", binds)
+    tester = s.bind(test or validate, data, "test", binds) if "test" in s.dataset(data).splits else None
+    frequency = validation_frequency or min(step.n_batches, patience // 2)
+    best, best_epoch, best_values, test_score = math.inf, 0, None, None
+    total = _capped(s, epochs)
+    epoch, done = 0, False
+    while epoch < total and not done:
+        epoch += 1
+        started = time.perf_counter()
+        costs: list[float] = []
+        valid = None
+        for index in epoch_bar(step.n_batches, epoch, total, s.options.quiet):
+            costs.append(float(step.call(index)[0]))
+            iteration = (epoch - 1) * step.n_batches + index
+            if (iteration + 1) % frequency == 0:
+                valid = check.mean_over_batches()[check.outputs[0]]
+                if valid < best:
+                    if valid < best * improvement_threshold:
+                        patience = max(patience, int(iteration * patience_increase))
+                    best, best_epoch, best_values = valid, epoch, s.model.values()
+                    test_score = tester.mean_over_batches()[tester.outputs[0]] if tester else None
+            if patience <= iteration:
+                done = True
+                break
+        row = {"epoch": epoch, f"train_{step.outputs[0]}": sum(costs) / max(len(costs), 1)}
+        if valid is not None:
+            row[f"valid_{check.outputs[0]}"] = valid
+        row.update({"best_valid": best if best < math.inf else None, "seconds": round(time.perf_counter() - started, 3)})
+        _log(s, row, total)
+        _checkpoint(s)
+    if best_values is not None:
+        s.model.set_values(best_values)  # the best model is what the run leaves behind
+        _checkpoint(s)
+    return {"best_valid_error": best if best < math.inf else None, "test_error": test_score, "best_epoch": best_epoch, "epochs": epoch}
+
+
+def _train_epoch(s: Session, step: BoundFunction, epoch: int, total: int) -> dict[str, float]:
+    sums = [0.0] * len(step.outputs)
+    for index in epoch_bar(step.n_batches, epoch, total, s.options.quiet):
+        for k, value in enumerate(step.call(index)):
+            sums[k] += float(value)
+    return {name: total_ / step.n_batches for name, total_ in zip(step.outputs, sums)}
+
+
+def _log(s: Session, row: dict[str, object], total: int) -> None:
+    if s.rundir:
+        s.rundir.log(row)
+    s.say(format_metrics(row, total))
+
+
+def evaluate(s: Session, call: RecipeCall) -> dict[str, float]:
+    """The measures of a recipe's validation function on the test split (`symdl eval`)."""
+    bound = check_recipe(call, s.model.program)
+    fn = bound.values.get("test") or bound.values.get("validate") or bound.values.get("valid") or bound.values.get("train")
+    data = bound.values["data"]
+    split = "test" if "test" in s.dataset(data).splits else "valid"
+    measures = s.bind(fn.name, data, split, bound.binds).mean_over_batches()
+    return {f"{split}_{k}": v for k, v in measures.items()}

@@ -1,0 +1,99 @@
+"""A run directory: config.json, metrics.csv, summary.json, params.npz and curves.png."""
+
+from __future__ import annotations
+
+import csv
+import platform
+import time
+from pathlib import Path
+
+from symdl.runtime.checkpoint import save_arrays, save_json
+
+
+class RunDir:
+    """Where one `symdl run` writes; metrics are appended and flushed row by row."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self.path.mkdir(parents=True, exist_ok=True)
+        self.rows: list[dict[str, object]] = []
+        self._columns: list[str] = []
+        self.started = time.time()
+
+    @staticmethod
+    def fresh(root: Path, model: str) -> "RunDir":
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        path = Path(root) / f"{model}-{stamp}"
+        k = 1
+        while path.exists():
+            k += 1
+            path = Path(root) / f"{model}-{stamp}-{k}"
+        return RunDir(path)
+
+    def write_config(self, model: str, source: str, hypers: dict[str, object], backend: str, extra: dict[str, object]) -> None:
+        import numpy
+        import pytensor
+
+        save_json(self.path / "config.json", {
+            "model": model, "source": source, "hypers": {k: _plain(v) for k, v in hypers.items()},
+            "seed": hypers.get("seed"), "backend": backend, **extra,
+            "versions": {"python": platform.python_version(), "numpy": numpy.__version__, "pytensor": pytensor.__version__, "symdl": _version()},
+        })
+
+    def log(self, row: dict[str, object]) -> None:
+        """Append one row (one epoch) to metrics.csv, rewriting the header if a column is new."""
+        self.rows.append(row)
+        columns = list(dict.fromkeys(self._columns + list(row)))
+        if columns != self._columns:
+            self._columns = columns
+            self._rewrite()
+            return
+        with open(self.path / "metrics.csv", "a", newline="") as handle:
+            csv.DictWriter(handle, columns).writerow(row)
+
+    def _rewrite(self) -> None:
+        with open(self.path / "metrics.csv", "w", newline="") as handle:
+            writer = csv.DictWriter(handle, self._columns)
+            writer.writeheader()
+            writer.writerows(self.rows)
+
+    def checkpoint(self, arrays: dict) -> None:
+        save_arrays(self.path / "params.npz", arrays)
+
+    def summary(self, data: dict[str, object]) -> None:
+        save_json(self.path / "summary.json", {**data, "seconds": round(time.time() - self.started, 3)})
+
+    def plot(self) -> None:
+        """curves.png: each numeric metric against the epoch."""
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+
+        keys = [k for k in self._columns if k not in ("epoch", "stage", "seconds") and any(isinstance(r.get(k), float) for r in self.rows)]
+        if not keys:
+            return
+        fig, axes = plt.subplots(1, len(keys), figsize=(4.5 * len(keys), 3.5), squeeze=False)
+        for ax, key in zip(axes[0], keys):
+            points = [(r["epoch"], r[key]) for r in self.rows if isinstance(r.get(key), float)]
+            ax.plot([p[0] for p in points], [p[1] for p in points], marker="o", markersize=3)
+            ax.set_xlabel("epoch")
+            ax.set_title(key)
+            ax.grid(alpha=0.3)
+        fig.tight_layout()
+        fig.savefig(self.path / "curves.png", dpi=100)
+        plt.close(fig)
+
+
+def _plain(value: object) -> object:
+    if isinstance(value, (int, float, str, bool)) or value is None:
+        return value
+    if isinstance(value, tuple):
+        return [_plain(v) for v in value]
+    return str(value)
+
+
+def _version() -> str:
+    from symdl import __version__
+
+    return __version__

@@ -1,0 +1,156 @@
+"""A training session: data loaded and checked against the declarations, functions bound to it.
+
+Data lives in PyTensor shared variables; a bound function takes a minibatch index,
+as the tutorial's functions do, so a training step copies no data.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from symdl.diagnostics.catalog import fail
+from symdl.diagnostics.errors import did_you_mean
+from symdl.ir.nodes import DataSpec, Node, toposort
+from symdl.ir.types import NUMPY_DTYPE
+from symdl.runtime.data import DataError, Dataset, load_dataset
+from symdl.runtime.model import Model
+from symdl.runtime.rundir import RunDir
+
+
+@dataclass
+class RunOptions:
+    max_epochs: int | None = None
+    train_limit: int | None = None
+    data_path: str | None = None
+    quiet: bool = False
+
+
+@dataclass
+class BoundFunction:
+    """A compiled function over one split of a dataset: call it with a minibatch index."""
+
+    name: str
+    call: object
+    n_batches: int
+    outputs: list[str]
+
+    def mean_over_batches(self) -> dict[str, float]:
+        """Each output averaged over every minibatch of the split (the tutorial's validation)."""
+        totals = np.zeros(len(self.outputs))
+        for index in range(self.n_batches):
+            totals += [float(v) for v in self.call(index)]
+        return dict(zip(self.outputs, (totals / max(self.n_batches, 1)).tolist()))
+
+
+@dataclass
+class Session:
+    model: Model
+    options: RunOptions = field(default_factory=RunOptions)
+    rundir: RunDir | None = None
+    _datasets: dict[str, Dataset] = field(default_factory=dict)
+    _shared: dict[tuple, object] = field(default_factory=dict)
+    _bound: dict[tuple, BoundFunction] = field(default_factory=dict)
+
+    def say(self, text: str) -> None:
+        if not self.options.quiet:
+            print(text, file=sys.stderr, flush=True)
+
+    # ---- data ---------------------------------------------------------------------------------
+    def dataset(self, spec: DataSpec) -> Dataset:
+        if spec.name not in self._datasets:
+            self._datasets[spec.name] = self._load(spec)
+        return self._datasets[spec.name]
+
+    def _load(self, spec: DataSpec) -> Dataset:
+        try:
+            if self.options.data_path:
+                data = load_dataset("file", path=self.options.data_path)
+            elif spec.kind.startswith("path:"):
+                data = load_dataset("file", path=spec.kind[5:])
+            else:
+                data = load_dataset(spec.kind, dict(spec.options))
+            if self.options.train_limit:
+                data = data.limit_train(self.options.train_limit)
+        except DataError as err:
+            fail("E600", spec.span, detail=err.message, hint=err.hint)
+        return data
+
+    def bind(self, fn_name: str, spec: DataSpec, split: str, binds: dict[str, str]) -> BoundFunction:
+        """`fn_name` compiled over `split` of `spec`, its inputs fed by field (same name, or `binds`)."""
+        key = (fn_name, spec.name, split)
+        if key not in self._bound:
+            self._bound[key] = self._make_bound(fn_name, spec, split, binds)
+        return self._bound[key]
+
+    def _make_bound(self, fn_name: str, spec: DataSpec, split: str, binds: dict[str, str]) -> BoundFunction:
+        from symdl.lowering.lower import Binding
+
+        fn = self.model.function(fn_name)
+        data = self.dataset(spec)
+        if split not in data.splits:
+            fail("E700", spec.span, detail=f"dataset '{spec.name}' has no '{split}' split (it has {', '.join(data.splits)})")
+        fields = data.splits[split]
+        arrays, sizes = {}, []
+        for node in fn.inputs:
+            name = binds.get(node.name, node.name)
+            if name not in fields:
+                fail("E208", spec.span, name=name, hint=did_you_mean(name, list(fields)) or f"fields: {', '.join(fields)}; bind one: {node.name} = {spec.name}.FIELD")
+            array = check_field(self.model, node, fields[name], split)
+            arrays[node.name] = self._shared_array(spec.name, split, name, array)
+            sizes.append(len(array))
+        batch = _batch_size(fn.inputs, min(sizes) if sizes else 1)
+        n_batches = (min(sizes) if sizes else 1) // batch
+        if n_batches == 0:
+            fail("E700", fn.span, detail=f"the {split} split has {min(sizes)} examples, fewer than one batch of {batch}", hint="lower the batch hyper or use more data")
+        compiled = self.model.compile(fn_name, Binding(arrays, batch))
+        return BoundFunction(fn_name, compiled, n_batches, [n for n, _ in fn.outputs])
+
+    def _shared_array(self, data: str, split: str, field_name: str, array: np.ndarray):
+        import pytensor
+
+        key = (data, split, field_name, array.dtype.str)
+        if key not in self._shared:
+            self._shared[key] = pytensor.shared(np.ascontiguousarray(array), name=f"{data}.{split}.{field_name}", borrow=True)
+        return self._shared[key]
+
+
+def _batch_size(inputs: tuple[Node, ...], n: int) -> int:
+    """The minibatch size: the inputs' static first dimension, or the whole split when it is `?`."""
+    sizes = {i.type.shape[0] for i in inputs if i.type.ndim and i.type.shape[0] is not None}
+    return sizes.pop() if len(sizes) == 1 else n
+
+
+def check_field(model: Model, node: Node, array: np.ndarray, split: str) -> np.ndarray:
+    """The data array for input `node`, checked against its declaration and cast to its dtype."""
+    declared = node.type
+    if array.ndim != declared.ndim or any(d is not None and d != a for d, a in zip(declared.shape[1:], array.shape[1:])):
+        shape = "[N, " + ", ".join(str(d) for d in array.shape[1:]) + "]" if array.ndim > 1 else "[N]"
+        fail("E601", node.span, name=node.name, detail=f"the {split} data is {array.dtype}{shape}, the input is {declared}",
+             hint="the feature count of the data must match the input's shape")
+    if declared.is_float != np.issubdtype(array.dtype, np.floating) and not np.issubdtype(array.dtype, np.bool_):
+        if not declared.is_float and np.issubdtype(array.dtype, np.floating) and not np.all(np.mod(array, 1) == 0):
+            fail("E601", node.span, name=node.name, detail=f"the {split} data holds fractional values, the input is {declared}",
+                 hint="declare the input as a float tensor")
+    limit = label_limit(model, node)
+    if limit is not None and array.size and (array.min() < 0 or array.max() >= limit):
+        fail("E602", node.span, name=node.name, detail=f"the {split} labels span {array.min()}..{array.max()}, but {node.name} indexes a dimension of size {limit}",
+             hint=f"labels must lie in 0..{limit - 1}: check the output size against the number of classes")
+    return array.astype(NUMPY_DTYPE[declared.dtype], copy=False)
+
+
+def label_limit(model: Model, node: Node) -> int | None:
+    """The size of the axis an integer input indexes (the number of classes), if it indexes one."""
+    for n in toposort(model.program.roots()):
+        if n.op != "index":
+            continue
+        for entry in n.attr("spec"):
+            if entry[0] == "tensor" and n.inputs[1 + entry[1]] is node:
+                return n.inputs[0].type.shape[list(n.attr("spec")).index(entry)]
+    return None
+
+
+__all__ = ["Session", "RunOptions", "BoundFunction", "Path"]
