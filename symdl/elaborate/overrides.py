@@ -49,7 +49,8 @@ def _evaluate(elab: "Elaborator", text: str, span: Span, scope: Scope, declared:
     except UserError:
         if isinstance(declared, str):  # the shell ate the quotes: take the text itself
             return text.partition("=")[2]
-        raise
+        name = text.partition("=")[0].strip()
+        fail("E501", span, name=name, expected=_kind(declared), value=text.partition("=")[2], hint=f"the model declares {name} = {_show(declared)}")
 
 
 def _kind(value: object) -> str:

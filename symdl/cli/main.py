@@ -1,0 +1,206 @@
+"""The `symdl` command: check, compile, run and eval model files.
+
+A user's mistake prints `file:line:col`, the line with a caret, a sentence and a hint,
+and exits with status 2; a bug in symdl says so and asks for a report (status 3).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+import traceback
+from pathlib import Path
+
+from symdl.diagnostics.errors import InternalError, UserError
+
+BACKENDS = ("numba", "c", "jax", "fast")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        return args.handler(args)
+    except UserError as err:
+        print(err.render(), file=sys.stderr)
+        return 2
+    except InternalError as err:
+        print(err.render(), file=sys.stderr)
+        return 3
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except Exception as err:  # a bug: never a bare traceback unless asked for
+        if os.environ.get("SYMDL_DEBUG"):
+            traceback.print_exc()
+        print(InternalError(f"{type(err).__name__}: {err}").render(), file=sys.stderr)
+        print("  (set SYMDL_DEBUG=1 to see the traceback)", file=sys.stderr)
+        return 3
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="symdl", description="A declarative graph compiler for deep-learning models.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    check = sub.add_parser("check", help="parse and check a model file (no PyTensor: fast)")
+    _model_args(check)
+    check.set_defaults(handler=cmd_check)
+
+    compile_ = sub.add_parser("compile", help="compile every function of a model and report")
+    _model_args(compile_)
+    compile_.add_argument("--emit", choices=("ast", "ir", "ir-opt", "pytensor"), help="print one stage's output instead")
+    compile_.add_argument("--explain", action="store_true", help="list each rewrite site")
+    compile_.add_argument("--backend", choices=BACKENDS, default="numba")
+    compile_.set_defaults(handler=cmd_compile)
+
+    run = sub.add_parser("run", help="train a model with its recipe")
+    _model_args(run)
+    _data_args(run)
+    run.add_argument("--max-epochs", type=int, help="cap the epochs of every training stage")
+    run.add_argument("--out", type=Path, help="run directory (default runs/MODEL-TIMESTAMP)")
+    run.add_argument("--quiet", action="store_true", help="no per-epoch lines")
+    run.set_defaults(handler=cmd_run)
+
+    eval_ = sub.add_parser("eval", help="evaluation measures of a trained model on the test set")
+    _model_args(eval_)
+    _data_args(eval_)
+    eval_.add_argument("--params", type=Path, required=True, help="run directory (or params.npz) to load")
+    eval_.set_defaults(handler=cmd_eval)
+    return parser
+
+
+def _model_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("file", type=Path, help="model file (.sdl)")
+    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="NAME=VALUE", help="override a hyperparameter")
+    p.add_argument("--exclude", action="append", default=[], metavar="REWRITE", help="switch off a rewrite by name")
+
+
+def _data_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--data", help="data file or directory replacing the model's default")
+    p.add_argument("--train-limit", type=int, help="keep the first N training examples")
+    p.add_argument("--backend", choices=BACKENDS, default="numba")
+
+
+def _front(args) -> "Compiled":  # noqa: F821 - imported lazily
+    from symdl.pipeline import front_end
+
+    return front_end(args.file, args.overrides, tuple(args.exclude))
+
+
+def cmd_check(args) -> int:
+    from symdl.runtime.recipes import check_recipe
+
+    c = _front(args)
+    for call in c.optimized.recipes:
+        check_recipe(call, c.optimized)
+    print(_headline(c))
+    return 0
+
+
+def cmd_compile(args) -> int:
+    from symdl.ir.printer import format_program
+    from symdl.syntax.ast import dump
+
+    c = _front(args)
+    if args.emit in ("ast", "ir", "ir-opt"):
+        print(dump(c.ast) if args.emit == "ast" else format_program(c.ir if args.emit == "ir" else c.optimized), end="\n" if args.emit == "ast" else "")
+        return 0
+    from symdl.runtime.model import Model
+
+    model = Model(c, args.backend)
+    if args.emit == "pytensor":
+        import pytensor
+
+        for fn in c.optimized.functions:
+            print(f"# fn {fn.name}")
+            pytensor.printing.debugprint(model.compile(fn.name), print_type=True)
+        return 0
+    print(_headline(c))
+    for node in (*c.optimized.params, *c.optimized.states):
+        print(f"  {node.op:<5} {node.name:<24} {str(node.type):<18} {node.attr('init')}")
+    print(f"  rewrites: {c.report.summary()}" + ("" if args.explain else "   (--explain: each site)"))
+    if args.explain:
+        print(c.report.explain())
+    names = [f.name for f in c.optimized.functions]
+    print(f"  compiling {len(names)} function(s) with pytensor/{args.backend} (first time is slow; cached afterwards) ...", flush=True)
+    for name in names:
+        started = time.perf_counter()
+        model.compile(name)
+        print(f"    {name:<16} {time.perf_counter() - started:6.1f}s", flush=True)
+    return 0
+
+
+def _headline(c) -> str:
+    p = c.optimized
+    count = sum(_size(n.type.shape) for n in p.params)
+    return (f"{c.source.name}: model {p.name}, {len(p.recipes)} stage(s), {len(p.functions)} function(s), "
+            f"{_human(count)} parameters, {len(p.states)} state value(s)")
+
+
+def _size(shape: tuple) -> int:
+    total = 1
+    for d in shape:
+        total *= d or 1
+    return total
+
+
+def _human(n: int) -> str:
+    return f"{n / 1e6:.2f}M" if n >= 1e6 else f"{n / 1e3:.1f}k" if n >= 1e3 else str(n)
+
+
+def _session(args, c, rundir=None):
+    from symdl.runtime.model import Model
+    from symdl.runtime.session import RunOptions, Session
+
+    model = Model(c, args.backend, verbose=not getattr(args, "quiet", False))
+    options = RunOptions(getattr(args, "max_epochs", None), args.train_limit, args.data, getattr(args, "quiet", False))
+    return Session(model, options, rundir)
+
+
+def cmd_run(args) -> int:
+    from symdl.runtime.recipes import check_recipe, run_recipe
+    from symdl.runtime.rundir import RunDir
+
+    c = _front(args)
+    if not c.optimized.recipes:
+        raise UserError(None, f"{args.file} has no run statement", hint="add e.g. `run epochs(train, data = digits, epochs = 10)`", code="E700")
+    for call in c.optimized.recipes:
+        check_recipe(call, c.optimized)
+    rundir = RunDir(args.out) if args.out else RunDir.fresh(Path("runs"), c.optimized.name)
+    s = _session(args, c, rundir)
+    rundir.write_config(c.optimized.name, str(args.file), s.model.hypers, args.backend,
+                        {"overrides": args.overrides, "max_epochs": args.max_epochs, "train_limit": args.train_limit, "data": args.data})
+    print(_headline(c), file=sys.stderr)
+    summary: dict[str, object] = {}
+    try:
+        for call in c.optimized.recipes:
+            summary.update(run_recipe(s, call))
+    except KeyboardInterrupt:
+        rundir.checkpoint(s.model.values())
+        rundir.summary({**summary, "interrupted": True})
+        print(f"interrupted: checkpoint saved to {rundir.path}/params.npz", file=sys.stderr)
+        return 130
+    rundir.checkpoint(s.model.values())
+    rundir.summary(summary)
+    rundir.plot()
+    print(f"run saved to {rundir.path}/ (config.json, metrics.csv, summary.json, params.npz, curves.png)")
+    print("  " + "  ".join(f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}" for k, v in summary.items()))
+    return 0
+
+
+def cmd_eval(args) -> int:
+    from symdl.runtime.recipes import evaluate
+
+    c = _front(args)
+    s = _session(args, c)
+    s.model.verbose = False
+    s.model.load_params(args.params)
+    for call in c.optimized.recipes[-1:]:
+        for key, value in evaluate(s, call).items():
+            print(f"{key}: {value:.6g}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

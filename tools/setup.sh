@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# One-time set-up on a fresh Debian machine: the data and graphviz from Debian, symdl from this tree.
+# Safe to run again: it installs only what is missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need=()
+[ -d /usr/share/datasets/fashion-mnist ] || need+=(dataset-fashion-mnist)
+command -v dot >/dev/null || need+=(graphviz)
+if [ ${#need[@]} -gt 0 ]; then
+  sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${need[@]}"
+fi
+python -m pip install -q -e ".[test]"
