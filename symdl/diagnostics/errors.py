@@ -98,5 +98,6 @@ class InternalError(SymdlError):
 
 def did_you_mean(name: str, known: list[str] | tuple[str, ...] | set[str]) -> str:
     """A 'did you mean' hint for a misspelt name, or '' when nothing is close."""
-    close = difflib.get_close_matches(name, sorted(known), n=1, cutoff=0.6)
-    return f"did you mean '{close[0]}'?" if close else ""
+    by_lower = {k.lower(): k for k in sorted(known)}
+    close = difflib.get_close_matches(name.lower(), list(by_lower), n=1, cutoff=0.6)
+    return f"did you mean '{by_lower[close[0]]}'?" if close else ""

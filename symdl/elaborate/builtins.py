@@ -329,7 +329,8 @@ def _grads_of(c: Call, cost: object, params: object) -> tuple[tuple[Node, Node],
         return cost.pairs
     if params is None:
         fail("E301", c.span(), name="params", callee=c.expr.func.id if isinstance(c.expr.func, A.Name) else "update rule")
-    return _grad(c, cost, params if isinstance(params, (ParamSet, tuple)) else (params,)).pairs
+    as_grad = Call(c.elab, c.expr, {"cost": c.span("cost"), "wrt": c.span("params")})
+    return _grad(as_grad, cost, params if isinstance(params, (ParamSet, tuple)) else (params,)).pairs
 
 
 @builtin("sgd", "cost", "params", ("lr", None))

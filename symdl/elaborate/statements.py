@@ -26,12 +26,28 @@ ALLOWED = {
 
 
 def execute_all(elab: "Elaborator", body: tuple[A.Node, ...], scope: Scope, context: str) -> None:
+    check_context(body, context)
+    for stmt in body:
+        HANDLERS[type(stmt)](elab, stmt, scope, context)
+
+
+def check_context(body: tuple[A.Node, ...], context: str) -> None:
+    """Each statement is allowed where it stands (checked when declared, not when called)."""
     for stmt in body:
         allowed = ALLOWED.get(type(stmt))
         if allowed is not None and context not in allowed:
             word = type(stmt).__name__.replace("Decl", "").lower()
             fail("E700", stmt.span, detail=f"'{word}' is not allowed inside a {context}", hint=f"allowed at: {', '.join(allowed)} level")
-        HANDLERS[type(stmt)](elab, stmt, scope, context)
+        for inner in _nested(stmt):
+            check_context(inner, context)
+
+
+def _nested(stmt: A.Node) -> list[tuple[A.Node, ...]]:
+    if isinstance(stmt, A.If):
+        return [b for _, b in stmt.branches] + [stmt.orelse]
+    if isinstance(stmt, A.For):
+        return [stmt.body]
+    return []
 
 
 def _model(elab, s: A.ModelDecl, scope, context) -> None:
@@ -121,10 +137,13 @@ def _expr(elab, s: A.ExprStmt, scope, context) -> None:
 
 
 def _def(elab, s: A.Def, scope, context) -> None:
+    if isinstance(s.body, tuple):
+        check_context(s.body, "def")
     elab.bind(scope, s.name, DefValue(s, scope), s.span, rebind=False)
 
 
 def _block(elab, s: A.BlockDecl, scope, context) -> None:
+    check_context(s.body, "block")
     elab.bind(scope, s.name, BlockValue(s, scope), s.span, rebind=False)
 
 

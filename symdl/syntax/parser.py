@@ -80,7 +80,7 @@ def _syntax_error(source: Source, err: UnexpectedInput) -> None:
     if isinstance(err, UnexpectedEOF) or line > len(source.text.splitlines()):
         line, column = max(len(source.text.splitlines()), 1), len(source.line(max(len(source.text.splitlines()), 1))) + 1
     span = Span(source, line, column, line, column + max(1, _token_width(err, text, column)))
-    label = "" if isinstance(err, UnexpectedCharacters) else _classify(err)
+    label = "" if isinstance(err, UnexpectedCharacters) else _classify(err) or _classify_line(text.strip())
     detail = label or _expected(err)
     fail("E100", span, hint=_hint(err), detail=detail)
 
@@ -90,6 +90,17 @@ def _classify(err: UnexpectedInput) -> str:
         return err.match_examples(_lark().parse, SYNTAX_EXAMPLES, use_accepts=True) or ""
     except Exception:  # an example that does not fail in the same state proves nothing
         return ""
+
+
+def _classify_line(line: str) -> str:
+    """Classify by the offending line alone: the examples are written as first lines of a file."""
+    try:
+        _lark().parse(line + "\n")
+    except UnexpectedInput as err:
+        return "" if isinstance(err, UnexpectedCharacters) else _classify(err)
+    except Exception:  # an indentation error or the like: no example applies
+        return ""
+    return ""
 
 
 def _expected(err: UnexpectedInput) -> str:
