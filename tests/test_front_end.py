@@ -64,14 +64,15 @@ def test_blocks_name_parameters_by_path_and_share(tmp_path):
             layer[i] = dense(h, sizes[i], sizes[i + 1], act = sigmoid)
             h = layer[i]
         tied = dense(h, 3, 4, W = layer[1].W.T)
-        c = sum(tanh(dense(tied, 4, 2)))
+        again = dense(tied, 4, 3, W = layer[1].W)
+        c = sum(tanh(dense(again, 3, 2)))
         fn f(x) -> c:
-            update sgd(c, tied.params, 0.1)
+            update sgd(c, again.params, 0.1)
         """)
     names = [p.name for p in program.params]
-    assert names == ["layer.0.W", "layer.0.b", "layer.1.W", "layer.1.b", "tied.b", "dense@14:14.W", "dense@14:14.b"]
+    assert names == ["layer.0.W", "layer.0.b", "layer.1.W", "layer.1.b", "tied.b", "again.b", "dense@15:15.W", "dense@15:15.b"]
     updated = [t.name for t, _ in program.function("f").updates]
-    assert updated == ["tied.b", "layer.1.W"]  # the shared weight belongs to tied.params too
+    assert updated == ["again.b", "layer.1.W"]  # the shared weight belongs to again.params too
     sigmoid_w = program.params[0].attr("init").args
     assert sigmoid_w[1] == pytest.approx(4 * (6 / (5 + 4)) ** 0.5)
 
