@@ -182,7 +182,8 @@ def cmd_run(args) -> int:
         print(f"interrupted: checkpoint saved to {rundir.path}/params.npz", file=sys.stderr)
         return 130
     rundir.checkpoint(s.model.values())
-    rundir.summary(summary)
+    scalars = {k: float(v) for k, v in s.model.values().items() if v.ndim == 0 and k in s.model.params}
+    rundir.summary({**summary, **({"params": scalars} if scalars else {})})
     rundir.plot()
     print(f"run saved to {rundir.path}/ (config.json, metrics.csv, summary.json, params.npz, curves.png)")
     print("  " + "  ".join(f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}" for k, v in summary.items()))
