@@ -2,12 +2,13 @@
 
     python tools/bench.py [--models mlp,logreg] [--backends numba,c] [--steps N] [--threads 2] [--cold]
 
-A benchmark, not a test. Every measurement runs in a child process of its own, so no
-implementation reuses kernels another one compiled in the same process; with `--cold` each
-child also gets a fresh, empty PyTensor compiledir and Numba cache. The data are synthetic
-(the real shapes: 50000 rows of 784 float32 features, 10 classes) held in shared variables,
-and each step is a minibatch index, as `symdl run` does. Target: symdl within 5% of the
-same model written by hand in PyTensor on the same backend.
+A benchmark, not a test. Target: symdl within 5% of the same model written by hand in
+PyTensor on the same backend. Each compile is timed in a child process of its own, so no
+function reuses kernels another compiled in the same process (`--cold`: in a fresh, empty
+PyTensor compiledir and Numba cache too). The steps of the three are then timed in one
+process, interleaved, so a busy machine slows all alike. Data are synthetic with the real
+shapes (50000 x 784 float32, 10 classes), held in shared variables and picked by a
+minibatch index, as `symdl run` does.
 """
 
 from __future__ import annotations
@@ -58,7 +59,7 @@ SPECS = {
 Step = Callable[[int], object]
 
 
-# ---- the child: build one implementation, time its compile and its steps -------------------------
+# ---- children: build and time ---------------------------------------------------------------------
 
 
 def synthetic_data(seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -143,34 +144,40 @@ def build_torch(spec: Spec, threads: int, x: np.ndarray, y: np.ndarray) -> Step:
     return step
 
 
-def median_step_ms(step: Step, n_batches: int, steps: int) -> float:
-    """Median wall time of one step in ms, after a warm-up, cycling over minibatch indices."""
-    for i in range(WARMUP):
-        step(i % n_batches)
-    times = []
-    for k in range(WARMUP, WARMUP + steps):
-        started = time.perf_counter()
-        step(k % n_batches)
-        times.append(time.perf_counter() - started)
-    return statistics.median(times) * 1e3
+def interleaved_ms(steps: dict[str, Step], n_batches: int, total: int, chunk: int = 25) -> dict[str, float]:
+    """Median ms per step of each, timed in alternating chunks so a busy machine slows all alike."""
+    times: dict[str, list[float]] = {name: [] for name in steps}
+    for step in steps.values():
+        for i in range(WARMUP):
+            step(i % n_batches)
+    for first in range(WARMUP, WARMUP + total, chunk):
+        for name, step in steps.items():
+            for i in range(first, min(first + chunk, WARMUP + total)):
+                started = time.perf_counter()
+                step(i % n_batches)
+                times[name].append(time.perf_counter() - started)
+    return {name: statistics.median(t) * 1e3 for name, t in times.items()}
+
+
+def steps_child(model: str, backend: str, steps: int, threads: int) -> dict[str, float]:
+    """Median ms per step of symdl, hand-written PyTensor and (when installed) PyTorch, interleaved."""
+    spec = SPECS[model]
+    x, y = synthetic_data()
+    fns: dict[str, Step] = {impl: build(spec, backend, x, y)[0] for impl, build in (("symdl", build_symdl), ("hand", build_hand))}
+    try:
+        fns["torch"] = build_torch(spec, threads, x, y)
+    except ImportError:
+        print("torch not installed", file=sys.stderr)
+    return interleaved_ms(fns, N_TRAIN // spec.batch, steps or spec.steps)
 
 
 def child(job: str, steps: int, threads: int) -> None:
-    """Measure one `model:backend:impl` and print the result as one JSON line."""
-    model, backend, impl = job.split(":")
-    spec = SPECS[model]
-    x, y = synthetic_data()
-    result: dict[str, object] = {}
-    if impl == "torch":
-        try:
-            step = build_torch(spec, threads, x, y)
-        except ImportError:
-            print(json.dumps({"error": "torch not installed"}))
-            return
-    else:
-        step, result["compile_s"], result["front_s"] = (build_symdl if impl == "symdl" else build_hand)(spec, backend, x, y)
-    result["ms"] = median_step_ms(step, N_TRAIN // spec.batch, steps or spec.steps)
-    print(json.dumps(result))
+    """`model:backend:IMPL` times IMPL's compile, `model:backend:steps` the steps; prints one JSON line."""
+    model, backend, what = job.split(":")
+    if what == "steps":
+        return print(json.dumps(steps_child(model, backend, steps, threads)))
+    _, seconds, front = (build_symdl if what == "symdl" else build_hand)(SPECS[model], backend, *synthetic_data())
+    print(json.dumps({"compile_s": seconds, "front_s": front}))
 
 
 # ---- the parent: run the children, print the table -------------------------------------------------
@@ -188,9 +195,9 @@ def child_env(threads: int, cache: Path | None) -> dict[str, str]:
     return env
 
 
-def run_child(job: str, args: argparse.Namespace) -> dict:
-    """One measurement in a fresh process; an `error` entry when it failed."""
-    cache = Path(tempfile.mkdtemp(prefix="symdl-bench-")) if args.cold else None
+def run_child(job: str, args: argparse.Namespace, cold: bool = False) -> dict:
+    """One child process; `cold` gives it a fresh, empty compile cache. Empty when it failed."""
+    cache = Path(tempfile.mkdtemp(prefix="symdl-bench-")) if cold else None
     command = [sys.executable, str(Path(__file__).resolve()), "--child", job, "--steps", str(args.steps), "--threads", str(args.threads)]
     print(f"  {job} ...", file=sys.stderr, flush=True)
     try:
@@ -200,26 +207,34 @@ def run_child(job: str, args: argparse.Namespace) -> dict:
             shutil.rmtree(cache, ignore_errors=True)
     if proc.returncode != 0:
         print(proc.stderr[-3000:], file=sys.stderr)
-        return {"error": f"exit {proc.returncode}"}
+        return {}
+    if "torch not installed" in proc.stderr:
+        print("torch not installed: the PyTorch column is skipped", file=sys.stderr)
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
-def fmt(value: object, spec: str = ".3f", suffix: str = "") -> str:
-    return f"{value:{spec}}{suffix}" if isinstance(value, float) else "n/a"
+def measure(model: str, backend: str, args: argparse.Namespace) -> dict[str, dict]:
+    """Compile times, each in its own process, then the interleaved step times."""
+    result = {impl: run_child(f"{model}:{backend}:{impl}", args, args.cold) for impl in IMPLS}
+    return result | {"ms": run_child(f"{model}:{backend}:steps", args)}
 
 
-def ratio(a: dict, b: dict) -> float | None:
-    return a["ms"] / b["ms"] if "ms" in a and "ms" in b else None
+def fmt(value: float | None, spec: str = ".3f", suffix: str = "") -> str:
+    return "n/a" if value is None else f"{value:{spec}}{suffix}"
 
 
-def row(model: str, backend: str, r: dict[str, dict]) -> list[str]:
-    """One table row from the results of symdl, hand and torch."""
-    s, h, t = r["symdl"], r["hand"], r["torch"]
-    return [model, backend, fmt(s.get("ms")), fmt(h.get("ms")), fmt(t.get("ms")), fmt(ratio(s, h), ".2f", "x"),
-            fmt(ratio(s, t), ".2f", "x"), fmt(s.get("compile_s"), ".1f"), fmt(s.get("front_s"), ".2f"), fmt(h.get("compile_s"), ".1f")]
+def ratio(ms: dict[str, float], other: str) -> float | None:
+    return ms["symdl"] / ms[other] if "symdl" in ms and other in ms else None
 
 
 HEADER = ["model", "backend", "symdl ms", "hand ms", "torch ms", "symdl/hand", "symdl/torch", "symdl compile s", "(front end s)", "hand compile s"]
+
+
+def row(model: str, backend: str, r: dict[str, dict]) -> list[str]:
+    """One table row: step times, ratios, compile seconds."""
+    ms, s, h = r["ms"], r["symdl"], r["hand"]
+    return [model, backend, fmt(ms.get("symdl")), fmt(ms.get("hand")), fmt(ms.get("torch")), fmt(ratio(ms, "hand"), ".2f", "x"),
+            fmt(ratio(ms, "torch"), ".2f", "x"), fmt(s.get("compile_s"), ".1f"), fmt(s.get("front_s"), ".2f"), fmt(h.get("compile_s"), ".1f")]
 
 
 def print_table(rows: list[list[str]]) -> None:
@@ -228,22 +243,22 @@ def print_table(rows: list[list[str]]) -> None:
         print("  ".join(c.rjust(w) if i > 1 else c.ljust(w) for i, (c, w) in enumerate(zip(line, widths, strict=True))))
 
 
-def summary(model: str, backend: str, r: dict[str, dict]) -> str:
+def summary(model: str, backend: str, ms: dict[str, float]) -> str:
     """One line per model and backend: the two ratios and whether the 5% target holds."""
-    vs_hand, vs_torch = ratio(r["symdl"], r["hand"]), ratio(r["symdl"], r["torch"])
+    vs_hand = ratio(ms, "hand")
     verdict = "n/a" if vs_hand is None else ("met" if vs_hand <= TARGET else "MISSED")
-    return (f"{model} ({backend}): symdl/hand = {fmt(vs_hand, '.2f', 'x')}, symdl/torch = {fmt(vs_torch, '.2f', 'x')}; "
-            f"target symdl/hand <= {TARGET:.2f}x: {verdict}  [issue, by hand: {SPECS[model].reference}]")
+    return (f"{model} ({backend}): symdl/hand = {fmt(vs_hand, '.2f', 'x')}, symdl/torch = {fmt(ratio(ms, 'torch'), '.2f', 'x')}; "
+            f"target symdl/hand <= {TARGET:.2f}x: {verdict}  [the issue, by hand: {SPECS[model].reference}]")
 
 
 def package_version(name: str) -> str:
     try:
-        return version(name)
+        return f"{name} {version(name)}"
     except PackageNotFoundError:
-        return "not installed"
+        return f"{name} not installed"
 
 
-def main(argv: list[str] | None = None) -> None:
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--models", default="mlp,logreg", help="comma-separated: mlp, logreg")
     p.add_argument("--backends", default="numba,c", help="comma-separated: numba, c")
@@ -252,32 +267,26 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--cold", action="store_true", help="compile each function in a fresh, empty cache")
     p.add_argument("--child", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
-    if args.child:
-        return child(args.child, args.steps, args.threads)
-    models, backends = args.models.split(","), args.backends.split(",")
-    unknown = [m for m in models if m not in SPECS] + [b for b in backends if b not in MODES]
+    args.models, args.backends = args.models.split(","), args.backends.split(",")
+    unknown = [m for m in args.models if m not in SPECS] + [b for b in args.backends if b not in MODES]
     if unknown:
         p.error(f"unknown model or backend: {', '.join(unknown)}")
-    results = measure(models, backends, args)
-    print(f"pytensor {package_version('pytensor')}, numba {package_version('numba')}, torch {package_version('torch')}; "
-          f"{args.threads} threads; median ms per training step; compile = graph building through the first call, "
-          f"{'cold (a fresh empty cache per process)' if args.cold else 'warm (the existing cache; a first run compiles cold)'}")
-    print_table([row(m, b, results[m, b]) for m in models for b in backends])
-    for m in models:
-        for b in backends:
-            print(summary(m, b, results[m, b]))
+    return args
 
 
-def measure(models: list[str], backends: list[str], args: argparse.Namespace) -> dict[tuple[str, str], dict[str, dict]]:
-    """Every child's result, keyed by (model, backend), then by implementation."""
-    results = {}
-    for m in models:
-        torch = run_child(f"{m}:cpu:torch", args)
-        if torch.get("error") == "torch not installed":
-            print("torch not installed: the PyTorch column is skipped", file=sys.stderr)
-        for b in backends:
-            results[m, b] = {impl: run_child(f"{m}:{b}:{impl}", args) for impl in IMPLS} | {"torch": torch}
-    return results
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    if args.child:
+        return child(args.child, args.steps, args.threads)
+    load = os.getloadavg()[0]
+    results = {(m, b): measure(m, b, args) for m in args.models for b in args.backends}
+    cache = "cold (a fresh, empty cache per function)" if args.cold else "warm (the existing cache; a first run compiles cold)"
+    print(f"{', '.join(map(package_version, ('pytensor', 'numba', 'torch')))}; "
+          f"{args.threads} threads; load average before the run {load:.2f}; median ms per training step, the three interleaved; "
+          f"compile = graph building through the first call, {cache}")
+    print_table([row(m, b, r) for (m, b), r in results.items()])
+    for (m, b), r in results.items():
+        print(summary(m, b, r["ms"]))
 
 
 if __name__ == "__main__":

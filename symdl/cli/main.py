@@ -82,7 +82,7 @@ def _data_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--backend", choices=BACKENDS, default="numba")
 
 
-def _front(args) -> "Compiled":  # noqa: F821 - imported lazily
+def _front(args) -> Compiled:  # noqa: F821 - imported lazily
     from symdl.pipeline import front_end
 
     return front_end(args.file, args.overrides, tuple(args.exclude))

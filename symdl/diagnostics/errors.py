@@ -24,7 +24,7 @@ class Source:
         return lines[number - 1] if 0 < number <= len(lines) else ""
 
     @staticmethod
-    def read(path: str | Path) -> "Source":
+    def read(path: str | Path) -> Source:
         return Source(str(path), Path(path).read_text(encoding="utf-8"))
 
 
@@ -42,7 +42,7 @@ class Span:
         return f"{self.source.name}:{self.line}:{self.column}"
 
     @staticmethod
-    def whole_line(source: Source, line: int) -> "Span":
+    def whole_line(source: Source, line: int) -> Span:
         text = source.line(line)
         start = len(text) - len(text.lstrip()) + 1
         return Span(source, line, start, line, len(text) + 1)

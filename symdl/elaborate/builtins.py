@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import math
 import operator
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from symdl.diagnostics.catalog import fail
 from symdl.diagnostics.errors import Span, did_you_mean
-from symdl.elaborate.values import DataValue, Dtype, Grads, Instance, InitSpec, ParamSet, UpdateRule, kind_of
+from symdl.elaborate.values import DataValue, Dtype, Grads, InitSpec, Instance, ParamSet, UpdateRule, kind_of
 from symdl.ir import build
 from symdl.ir.nodes import DataSpec, Init, Node, toposort
 from symdl.ir.ops import OPS
@@ -48,7 +49,7 @@ def builtin(name: str, *params: str | tuple[str, object], variadic: bool = False
     return register
 
 
-def call_builtin(elab: "Elaborator", name: str, args: list, kwargs: dict, e: A.Call, scope) -> object:
+def call_builtin(elab: Elaborator, name: str, args: list, kwargs: dict, e: A.Call, scope) -> object:
     sig = BUILTINS[name]
     names = [p for p, _ in sig.params]
     if sig.variadic and len(args) > 1 and not isinstance(args[0], tuple):
@@ -79,7 +80,7 @@ def _usage(name: str, sig: Sig) -> str:
 class Call:
     """The context a builtin runs in: the elaborator, the call and its argument spans."""
 
-    elab: "Elaborator"
+    elab: Elaborator
     expr: A.Call
     spans: dict[str, Span]
 
@@ -357,7 +358,7 @@ def _momentum(c: Call, cost, params, lr, mu=0.9):
     return UpdateRule(tuple(pairs))
 
 
-def fit_update(elab: "Elaborator", target: Node, value: Node, span: Span) -> Node:
+def fit_update(elab: Elaborator, target: Node, value: Node, span: Span) -> Node:
     """An update's value must have its target's type; a dtype differing only in width is cast."""
     if value.type.shape != target.type.shape:
         fail("E406", span, name=target.name, old=str(target.type), new=str(value.type), notes=(f"{target.name} declared at {target.span}",))
@@ -371,7 +372,7 @@ def fit_update(elab: "Elaborator", target: Node, value: Node, span: Span) -> Nod
 INITIALIZERS = ("uniform", "normal", "glorot")
 
 
-def initializer(elab: "Elaborator", decl: A.VarDecl, type_: TensorType, scope) -> Init:
+def initializer(elab: Elaborator, decl: A.VarDecl, type_: TensorType, scope) -> Init:
     """The Init of a declaration: `= number`, `~ uniform(b)`, `~ normal(std)`, `~ glorot(act)`."""
     if decl.init is None:
         return Init("constant", (0,))
@@ -388,7 +389,7 @@ def initializer(elab: "Elaborator", decl: A.VarDecl, type_: TensorType, scope) -
     return _init_of(elab, call, type_, args, kwargs)
 
 
-def _init_of(elab: "Elaborator", call: A.Call, type_: TensorType, args: list, kwargs: dict) -> Init:
+def _init_of(elab: Elaborator, call: A.Call, type_: TensorType, args: list, kwargs: dict) -> Init:
     name = call.func.id
     values = args + list(kwargs.values())
     if name == "glorot":

@@ -31,7 +31,7 @@ def parse_overrides(texts: list[str]) -> dict[str, tuple[str, Span]]:
     return out
 
 
-def apply_override(elab: "Elaborator", name: str, declared: object, text: str, span: Span, scope: Scope) -> object:
+def apply_override(elab: Elaborator, name: str, declared: object, text: str, span: Span, scope: Scope) -> object:
     """The override's value, checked against the kind of the declared one."""
     value = _evaluate(elab, text, span, scope, declared)
     expected = _kind(declared)
@@ -40,7 +40,7 @@ def apply_override(elab: "Elaborator", name: str, declared: object, text: str, s
     fail("E501", span, name=name, expected=expected, value=text.partition("=")[2], hint=f"the model declares {name} = {_show(declared)}")
 
 
-def _evaluate(elab: "Elaborator", text: str, span: Span, scope: Scope, declared: object) -> object:
+def _evaluate(elab: Elaborator, text: str, span: Span, scope: Scope, declared: object) -> object:
     try:
         module = parse(Source("--set", text))
         stmt = module.body[0]

@@ -25,7 +25,7 @@ ALLOWED = {
 }
 
 
-def execute_all(elab: "Elaborator", body: tuple[A.Node, ...], scope: Scope, context: str) -> None:
+def execute_all(elab: Elaborator, body: tuple[A.Node, ...], scope: Scope, context: str) -> None:
     check_context(body, context)
     for stmt in body:
         HANDLERS[type(stmt)](elab, stmt, scope, context)

@@ -26,7 +26,7 @@ class Builtin:
 @dataclass(frozen=True)
 class DefValue:
     decl: A.Def
-    scope: "Scope"
+    scope: Scope
 
     def __str__(self) -> str:
         return self.decl.name
@@ -35,7 +35,7 @@ class DefValue:
 @dataclass(frozen=True)
 class BlockValue:
     decl: A.BlockDecl
-    scope: "Scope"
+    scope: Scope
 
     def __str__(self) -> str:
         return self.decl.name
@@ -113,7 +113,7 @@ class Scope:
 
     names: dict[str, object] = field(default_factory=dict)
     spans: dict[str, Span] = field(default_factory=dict)
-    parent: "Scope | None" = None
+    parent: Scope | None = None
     prefix: str = ""  # the instance path parameters declared here are named under
 
     def lookup(self, name: str) -> object:
@@ -132,7 +132,7 @@ class Scope:
             scope = scope.parent
         return out
 
-    def child(self, prefix: str | None = None) -> "Scope":
+    def child(self, prefix: str | None = None) -> Scope:
         return Scope(parent=self, prefix=self.prefix if prefix is None else prefix)
 
 

@@ -6,8 +6,8 @@ passes that need structural equality (CSE) build their own keys.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
-from typing import Iterable, Iterator
 
 from symdl.diagnostics.errors import Span
 from symdl.ir.types import TensorType
@@ -18,7 +18,7 @@ LEAVES = ("input", "param", "state", "const")
 @dataclass(frozen=True, slots=True, eq=False)
 class Node:
     op: str
-    inputs: tuple["Node", ...]
+    inputs: tuple[Node, ...]
     attrs: tuple[tuple[str, object], ...]
     type: TensorType
     span: Span | None = field(default=None, repr=False)
@@ -37,7 +37,7 @@ class Node:
     def is_leaf(self) -> bool:
         return self.op in LEAVES
 
-    def with_inputs(self, inputs: tuple["Node", ...]) -> "Node":
+    def with_inputs(self, inputs: tuple[Node, ...]) -> Node:
         return self if inputs == self.inputs else replace(self, inputs=inputs)
 
 

@@ -7,8 +7,8 @@ Only generic tensor operations live here, never a model.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 

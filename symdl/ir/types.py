@@ -41,7 +41,7 @@ class TensorType:
             return self.dtype
         return f"{self.dtype}[{', '.join('?' if d is None else str(d) for d in self.shape)}]"
 
-    def with_dtype(self, dtype: str) -> "TensorType":
+    def with_dtype(self, dtype: str) -> TensorType:
         return TensorType(dtype, self.shape)
 
 

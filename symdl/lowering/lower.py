@@ -42,7 +42,7 @@ def mode_of(backend: str) -> Mode:
 class Binding:
     """Feed a function's inputs from data held in shared variables, one minibatch per index."""
 
-    arrays: dict[str, "pytensor.compile.SharedVariable"]
+    arrays: dict[str, pytensor.compile.SharedVariable]
     batch: int
 
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Iterator, MutableMapping
 from pathlib import Path
-from typing import Iterator, MutableMapping
 
 import numpy as np
 
@@ -37,7 +37,7 @@ def sdl_literal(value: object) -> str:
     return repr(value)
 
 
-def load(path: str | Path, params: str | Path | None = None, backend: str = DEFAULT_BACKEND, exclude: tuple[str, ...] = (), **overrides: object) -> "Model":
+def load(path: str | Path, params: str | Path | None = None, backend: str = DEFAULT_BACKEND, exclude: tuple[str, ...] = (), **overrides: object) -> Model:
     """Parse, check, rewrite and lower a model file; `params` names a run directory to load."""
     texts = [f"{k}={sdl_literal(v)}" for k, v in overrides.items()]
     model = Model(front_end(path, texts, exclude), backend)
@@ -121,7 +121,7 @@ class FunctionTable:
         self._model = model
         self._cache: dict[str, CompiledFunction] = {}
 
-    def __getattr__(self, name: str) -> "CompiledFunction":
+    def __getattr__(self, name: str) -> CompiledFunction:
         if name.startswith("_"):
             raise AttributeError(name)
         if name not in self._cache:

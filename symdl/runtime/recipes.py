@@ -9,8 +9,8 @@ from __future__ import annotations
 import inspect
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from symdl.diagnostics.catalog import fail
 from symdl.diagnostics.errors import did_you_mean

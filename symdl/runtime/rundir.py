@@ -21,7 +21,7 @@ class RunDir:
         self.started = time.time()
 
     @staticmethod
-    def fresh(root: Path, model: str) -> "RunDir":
+    def fresh(root: Path, model: str) -> RunDir:
         stamp = time.strftime("%Y%m%d-%H%M%S")
         path = Path(root) / f"{model}-{stamp}"
         k = 1
