@@ -39,6 +39,10 @@ CASES = [
     ("recipe kwarg", "fn f(x, y) -> sum(x)\nrun epochs(f, data = d, epoch = 3)\n", "E205", 7, 1, "did you mean 'epochs'"),
     ("param in def", "def f(a):\n    param W: f32[2]\n    return a\n", "E700", 7, 5, "not allowed"),
     ("dimension", "input z: f32[lr]\n", "E303", 6, 14, "integer"),
+    ("unknown dataset", "data e = dataset(\"fashion_mnist\")\n", "E206", 6, 1, "did you mean 'fashion-mnist'"),
+    ("update in if", "param W: f32[2]\nfn f(x) -> x:\n    if true:\n        update W = x\n", "E406", 9, 20, "f32[4, 2]"),
+    ("param with ? dim", "param W: f32[?, 2]\n", "E303", 6, 10, "static"),
+    ("sgd without lr", "param W: f32[2]\nc = sum(x @ W)\nfn f(x) -> c:\n    update sgd(c, params)\n", "E301", 9, 12, "'lr'"),
     ("unknown initialiser", "param W: f32[2, 2] ~ xavier(tanh)\n", "E203", 6, 22, "glorot"),
 ]
 

@@ -90,8 +90,10 @@ def _front(args) -> Compiled:  # noqa: F821 - imported lazily
 
 def cmd_check(args) -> int:
     from symdl.runtime.recipes import check_recipe
+    from symdl.runtime.session import check_data_kinds
 
     c = _front(args)
+    check_data_kinds(c.optimized)
     for call in c.optimized.recipes:
         check_recipe(call, c.optimized)
     print(_headline(c))
@@ -161,10 +163,12 @@ def _session(args, c, rundir=None):
 def cmd_run(args) -> int:
     from symdl.runtime.recipes import check_recipe, run_recipe
     from symdl.runtime.rundir import RunDir
+    from symdl.runtime.session import check_data_kinds
 
     c = _front(args)
     if not c.optimized.recipes:
         raise UserError(None, f"{args.file} has no run statement", hint="add e.g. `run epochs(train, data = digits, epochs = 10)`", code="E700")
+    check_data_kinds(c.optimized)
     for call in c.optimized.recipes:
         check_recipe(call, c.optimized)
     rundir = RunDir(args.out) if args.out else RunDir.fresh(Path("runs"), c.optimized.name)

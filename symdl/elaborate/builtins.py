@@ -302,18 +302,18 @@ def _dataset(c: Call, kind=None, path=None, n=None, seed=None):
 # ---- gradients and update rules ---------------------------------------------------------------
 
 
-def _wrt_nodes(c: Call, wrt: object, arg: str) -> tuple[tuple[Node, ...], bool]:
+def _wrt_nodes(c: Call, wrt: object, arg: str) -> tuple[Node, ...]:
     if isinstance(wrt, ParamSet):
-        return wrt.nodes, True
+        return wrt.nodes
     if isinstance(wrt, tuple):
-        return tuple(c.tensor(w, arg) for w in wrt), True
-    return (c.tensor(wrt, arg),), False
+        return tuple(c.tensor(w, arg) for w in wrt)
+    return (c.tensor(wrt, arg),)
 
 
 @builtin("grad", "cost", "wrt", ("constant", ()))
 def _grad(c: Call, cost, wrt, constant=()):
     cost_node = c.tensor(cost, "cost")
-    nodes, many = _wrt_nodes(c, wrt, "wrt")
+    nodes = _wrt_nodes(c, wrt, "wrt")
     consts = tuple(c.tensor(k, "constant") for k in (constant if isinstance(constant, tuple) else (constant,)))
     reachable = {id(n) for n in toposort([cost_node])}
     for node in nodes:
@@ -321,8 +321,7 @@ def _grad(c: Call, cost, wrt, constant=()):
             fail("E303", c.span("wrt"), what="grad's wrt", expected="parameters", got=kind_of(node))
         if id(node) not in reachable:
             fail("E408", c.span("wrt"), name=node.name, hint="remove it from wrt, or check that the cost uses it")
-    grads = tuple((n, c.make("grad", [cost_node, n, *consts])) for n in nodes)
-    return Grads(grads) if many else grads[0][1]
+    return Grads(tuple((n, c.make("grad", [cost_node, n, *consts])) for n in nodes))
 
 
 def _grads_of(c: Call, cost: object, params: object) -> tuple[tuple[Node, Node], ...]:
@@ -338,6 +337,8 @@ def _grads_of(c: Call, cost: object, params: object) -> tuple[tuple[Node, Node],
 def _sgd(c: Call, cost, params, lr=None):
     if isinstance(cost, Grads) and lr is None:
         params, lr = None, params
+    if lr is None:
+        fail("E301", c.span(), name="lr", callee="sgd", hint="sgd(cost, params, lr) or sgd(grad(cost, params), lr)")
     pairs = _grads_of(c, cost, params)
     return UpdateRule(tuple((p, _step(c, p, g, lr)) for p, g in pairs))
 

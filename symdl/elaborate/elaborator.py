@@ -23,6 +23,7 @@ from symdl.elaborate.values import (
     DefValue,
     Dtype,
     FnRef,
+    Grads,
     Instance,
     ParamSet,
     Scope,
@@ -123,7 +124,8 @@ class Elaborator:
 
     def declare_leaf(self, kind: str, name: str, type_: TensorType, span: Span, **attrs: object) -> Node:
         if name in self.leaf_names:
-            fail("E201", span, hint=f"first declared at {self.leaf_names[name]}; in a loop, assign each instance to an indexed name such as layer[i]", name=name)
+            hint = f"first declared at {self.leaf_names[name]}" + ("; in a loop, assign each instance to an indexed name such as layer[i]" if "." in name else "")
+            fail("E201", span, hint=hint, name=name)
         self.leaf_names[name] = span
         node = build.leaf(kind, name, type_, span, **attrs)
         {"input": self.model.inputs, "param": self.model.params, "state": self.model.states}[kind].append(node)
@@ -302,6 +304,8 @@ class Elaborator:
         """A value as an IR tensor: numbers become constants."""
         if isinstance(value, Instance):
             value = value.result
+        if isinstance(value, Grads) and len(value.pairs) == 1:  # grad(cost, W) used as a tensor
+            value = value.pairs[0][1]
         if isinstance(value, Node):
             return value
         if _is_number(value):

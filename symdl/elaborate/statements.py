@@ -36,8 +36,9 @@ def check_context(body: tuple[A.Node, ...], context: str) -> None:
     for stmt in body:
         allowed = ALLOWED.get(type(stmt))
         if allowed is not None and context not in allowed:
-            word = type(stmt).__name__.replace("Decl", "").lower()
-            fail("E700", stmt.span, detail=f"'{word}' is not allowed inside a {context}", hint=f"allowed at: {', '.join(allowed)} level")
+            word = stmt.kind if isinstance(stmt, A.VarDecl) else type(stmt).__name__.replace("Decl", "").lower()
+            where = "at the top level" if context == "top" else f"inside a {context}"
+            fail("E700", stmt.span, detail=f"'{word}' is not allowed {where}", hint=f"allowed in: {', '.join(a if a != 'top' else 'the model' for a in allowed)}")
         for inner in _nested(stmt):
             check_context(inner, context)
 
@@ -79,6 +80,8 @@ def _input(elab, s: A.InputDecl, scope, context) -> None:
 
 def _var(elab, s: A.VarDecl, scope, context) -> None:
     type_ = elab.type_of(s.type, scope)
+    if None in type_.shape:
+        fail("E303", s.type.span, what=f"the shape of {s.kind} '{s.name}'", expected="static dimensions (a param or state is allocated once)", got=str(type_))
     given = scope.names.get("__given__", {}).get(s.name)
     if given is not None:
         value, span = given
@@ -188,11 +191,8 @@ def _fn(elab, s: A.FnDecl, scope, context) -> None:
         inputs.append(node)
     inner = scope.child()
     updates: list[tuple[Node, Node]] = []
-    for stmt in s.body:
-        if isinstance(stmt, A.Update):
-            updates += _update(elab, stmt, inner)
-        else:
-            execute_all(elab, (stmt,), inner, "fn")
+    inner.names["__updates__"] = updates
+    execute_all(elab, s.body, inner, "fn")
     outputs = []
     for k, out in enumerate(s.outputs):
         value = elab.tensor(elab.eval(out.value, inner), out.value.span)
@@ -203,6 +203,10 @@ def _fn(elab, s: A.FnDecl, scope, context) -> None:
     _check_inputs_listed(fn, s)
     elab.model.functions.append(fn)
     elab.bind(scope, s.name, FnRef(s.name), s.span, rebind=False)
+
+
+def _update_stmt(elab, s: A.Update, scope: Scope, context) -> None:
+    scope.lookup("__updates__").extend(_update(elab, s, scope))
 
 
 def _update(elab, s: A.Update, scope: Scope) -> list[tuple[Node, Node]]:
@@ -258,7 +262,7 @@ HANDLERS = {
     A.ModelDecl: _model, A.Import: _import, A.Hyper: _hyper, A.DataDecl: _data, A.InputDecl: _input,
     A.VarDecl: _var, A.Assign: _assign, A.ExprStmt: _expr, A.Def: _def, A.BlockDecl: _block,
     A.Return: _return, A.If: _if, A.For: _for, A.FnDecl: _fn, A.Run: _run,
-    A.Update: lambda elab, s, scope, context: None,
+    A.Update: _update_stmt,
 }
 
 __all__ = ["execute_all", "build"]

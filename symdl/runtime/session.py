@@ -118,6 +118,15 @@ class Session:
         return self._shared[key]
 
 
+def check_data_kinds(program) -> None:
+    """Every `data` declaration names a known dataset (checked before anything loads)."""
+    from symdl.runtime.data import KNOWN_DATASETS
+
+    for spec in program.data:
+        if not spec.kind.startswith("path:") and spec.kind not in KNOWN_DATASETS:
+            fail("E206", spec.span, name=spec.kind, hint=did_you_mean(spec.kind, KNOWN_DATASETS) or f"known: {', '.join(KNOWN_DATASETS)}, or dataset(path = ...)")
+
+
 def _batch_size(inputs: tuple[Node, ...], n: int) -> int:
     """The minibatch size: the inputs' static first dimension, or the whole split when it is `?`."""
     sizes = {i.type.shape[0] for i in inputs if i.type.ndim and i.type.shape[0] is not None}
