@@ -102,3 +102,17 @@ def test_numba_backend_agrees_with_fast():
             m.fn.train(x=x, y=2 * x + 1)
         results.append((float(m.params["w"]), float(m.params["b"])))
     assert results[0] == pytest.approx(results[1], rel=1e-5)
+
+
+def test_jax_backend_agrees_with_fast():
+    """`--backend jax` (static shapes, int64 index arithmetic) trains the same model to the same values."""
+    pytest.importorskip("jax")
+    results = []
+    for backend in ("fast", "jax"):
+        m = symdl.load(ROOT / "models" / "mlp_momentum.sdl", backend=backend, n=40)
+        x = np.random.default_rng(1).normal(size=(40, 2)).astype(np.float32)
+        y = (x[:, 0] > 0).astype(np.float32)
+        costs = [float(m.fn.train(x=x, y=y)) for _ in range(10)]
+        results.append((costs, m.params["layers.1.W"]))
+    np.testing.assert_allclose(results[0][0], results[1][0], rtol=1e-4)
+    np.testing.assert_allclose(results[0][1], results[1][1], rtol=1e-4, atol=1e-6)

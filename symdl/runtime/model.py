@@ -92,12 +92,13 @@ class Model:
 
     def values(self) -> dict[str, np.ndarray]:
         """Every parameter and state value, by name (what a checkpoint holds)."""
-        return {k: v.get_value() for k, v in self.lowered.shared.items()}
+        return {k: np.array(v.get_value()) for k, v in self.lowered.shared.items()}
 
     def set_values(self, arrays: dict[str, np.ndarray]) -> None:
         for name, value in arrays.items():
             if name in self.lowered.shared:
-                self.lowered.shared[name].set_value(value)
+                shared = self.lowered.shared[name]
+                shared.set_value(np.asarray(value, dtype=shared.dtype))
 
     def load_params(self, run_dir: str | Path) -> None:
         path = Path(run_dir)
