@@ -43,6 +43,8 @@ CASES = [
     ("update in if", "param W: f32[2]\nfn f(x) -> x:\n    if true:\n        update W = x\n", "E406", 9, 20, "f32[4, 2]"),
     ("param with ? dim", "param W: f32[?, 2]\n", "E303", 6, 10, "static"),
     ("sgd without lr", "param W: f32[2]\nc = sum(x @ W)\nfn f(x) -> c:\n    update sgd(c, params)\n", "E301", 9, 12, "'lr'"),
+    ("recursive def", "def f(a) = f(a) + 1\nz = f(x)\n", "E700", 6, 12, "calls itself"),
+    ("duplicate hyper", "hyper lr = 0.5\n", "E201", 6, 7, "first defined at"),
     ("unknown initialiser", "param W: f32[2, 2] ~ xavier(tanh)\n", "E203", 6, 22, "glorot"),
 ]
 

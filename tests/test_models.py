@@ -51,7 +51,7 @@ def test_mlp_on_fashion_mnist_early_stopping(cli, tmp_path):
     config = json.loads((out / "config.json").read_text())
     assert config["hypers"]["n_hidden"] == 32 and config["versions"]["pytensor"].startswith("3.")
     assert (out / "curves.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    status, stdout, _ = cli("eval", ROOT / "models" / "mlp.sdl", "--params", out, "--set", "n_hidden=32", "--backend", "fast")
+    status, stdout, _ = cli("eval", ROOT / "models" / "mlp.sdl", "--params", out, "--backend", "fast")  # the run's --set is reused
     assert status == 0
     assert float(stdout.split("test_errors:")[1]) == pytest.approx(summary["test_error"], abs=1e-6)
 

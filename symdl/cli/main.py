@@ -57,7 +57,7 @@ def _parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="train a model with its recipe")
     _model_args(run)
     _data_args(run)
-    run.add_argument("--max-epochs", type=int, help="cap the epochs of every training stage")
+    run.add_argument("--max-epochs", type=_natural, help="cap the epochs of every training stage")
     run.add_argument("--out", type=Path, help="run directory (default runs/MODEL-TIMESTAMP)")
     run.add_argument("--quiet", action="store_true", help="no per-epoch lines")
     run.set_defaults(handler=cmd_run)
@@ -70,6 +70,18 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _natural(text: str) -> int:
+    if not text.isdigit():
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}")
+    return int(text)
+
+
+def _positive(text: str) -> int:
+    if _natural(text) < 1:
+        raise argparse.ArgumentTypeError("expected at least 1")
+    return int(text)
+
+
 def _model_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("file", type=Path, help="model file (.sdl)")
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="NAME=VALUE", help="override a hyperparameter")
@@ -78,7 +90,7 @@ def _model_args(p: argparse.ArgumentParser) -> None:
 
 def _data_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--data", help="data file or directory replacing the model's default")
-    p.add_argument("--train-limit", type=int, help="keep the first N training examples")
+    p.add_argument("--train-limit", type=_positive, help="keep the first N training examples")
     p.add_argument("--backend", choices=BACKENDS, default="numba")
 
 
@@ -195,8 +207,13 @@ def cmd_run(args) -> int:
 
 
 def cmd_eval(args) -> int:
+    import json
+
     from symdl.runtime.recipes import evaluate
 
+    config = args.params / "config.json" if args.params.is_dir() else args.params.parent / "config.json"
+    if not args.overrides and config.is_file():  # the run's own --set values, unless new ones are given
+        args.overrides = json.loads(config.read_text()).get("overrides") or []
     c = _front(args)
     s = _session(args, c)
     s.model.verbose = False

@@ -71,6 +71,7 @@ class Elaborator:
         self.top = Scope()
         self.hyper_spans: dict[str, Span] = {}
         self.leaf_names: dict[str, Span] = {}
+        self.depth = 0  # of def expansion, to stop endless recursion
 
     # ---- entry ----------------------------------------------------------------------
     def run(self, module: A.Module) -> Program:
@@ -93,7 +94,7 @@ class Elaborator:
         if item.name in self.overrides:
             text, span = self.overrides.pop(item.name)
             value = apply_override(self, item.name, value, text, span, scope)
-        self.bind(scope, item.name, value, item.span)
+        self.bind(scope, item.name, value, item.span, rebind=False)
         self.model.hypers[item.name] = value
         self.hyper_spans[item.name] = item.span
 
@@ -207,6 +208,15 @@ class Elaborator:
         fail("E303", e.func.span, what=_text(e.func), expected="a function or block", got=kind_of(callee))
 
     def call_def(self, fn: DefValue, args: list, kwargs: dict, e: A.Call) -> object:
+        self.depth += 1
+        try:
+            if self.depth > 64:
+                fail("E700", e.span, detail=f"def {fn.decl.name} calls itself without end", hint="defs are expanded at compile time: recursion must stop on a compile-time if")
+            return self._expand_def(fn, args, kwargs, e)
+        finally:
+            self.depth -= 1
+
+    def _expand_def(self, fn: DefValue, args: list, kwargs: dict, e: A.Call) -> object:
         inner = fn.scope.child()
         bound = self.bind_params(fn.decl.params, args, kwargs, e, fn.decl.name, fn.scope)
         for name, value in bound.items():

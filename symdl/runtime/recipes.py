@@ -81,7 +81,7 @@ def run_recipe(s: Session, call: RecipeCall) -> dict[str, object]:
 
 
 def _capped(s: Session, epochs: int) -> int:
-    return min(epochs, s.options.max_epochs) if s.options.max_epochs else epochs
+    return min(epochs, s.options.max_epochs) if s.options.max_epochs is not None else epochs
 
 
 def _checkpoint(s: Session) -> None:

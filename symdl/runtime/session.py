@@ -103,6 +103,8 @@ class Session:
             arrays[node.name] = self._shared_array(spec.name, split, name, array)
             sizes.append(len(array))
         batch = _batch_size(fn.inputs, min(sizes) if sizes else 1)
+        if batch <= 0:
+            fail("E700", fn.inputs[0].span if fn.inputs else fn.span, detail=f"the minibatch size of fn {fn_name} is {batch}", hint="the first dimension of its inputs must be at least 1")
         n_batches = (min(sizes) if sizes else 1) // batch
         if n_batches == 0:
             fail("E700", fn.span, detail=f"the {split} split has {min(sizes)} examples, fewer than one batch of {batch}", hint="lower the batch hyper or use more data")
