@@ -194,7 +194,7 @@ def cmd_run(args) -> int:
             summary.update(run_recipe(s, call))
     except KeyboardInterrupt:
         rundir.checkpoint(s.model.values())
-        rundir.summary({**summary, "interrupted": True})
+        rundir.summary({**s.progress, **summary, "interrupted": True})
         print(f"interrupted: checkpoint saved to {rundir.path}/params.npz", file=sys.stderr)
         return 130
     rundir.checkpoint(s.model.values())

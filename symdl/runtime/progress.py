@@ -20,7 +20,7 @@ def format_metrics(row: dict[str, object], total: int) -> str:
         if key == "epoch" or value is None:
             continue
         label = key.replace("_", " ")
-        if isinstance(value, float) and any(w in key for w in ("err", "acc", "best_valid")):
+        if isinstance(value, float) and any(w in key for w in ("err", "acc", "best_valid", "test_of_best")):
             parts.append(f"{label} {100 * value:.2f}%")
         elif isinstance(value, float):
             parts.append(f"{label} {value:.4g}")

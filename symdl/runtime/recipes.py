@@ -106,6 +106,7 @@ def epochs(s: Session, train: str, data: DataSpec, epochs: int = 1, valid: str |
         row["seconds"] = round(time.perf_counter() - started, 3)
         _log(s, row, total)
         _checkpoint(s)
+        s.progress.update(epochs=epoch, final_cost=row.get(f"train_{step.outputs[0]}"))
     cost_name = f"train_{step.outputs[0]}"
     return {"epochs": total, "final_cost": row.get(cost_name), **{k: v for k, v in row.items() if k.startswith("valid_")}}
 
@@ -141,13 +142,15 @@ def early_stopping(
                         patience = max(patience, int(iteration * patience_increase))
                     best, best_epoch, best_values = valid, epoch, s.model.values()
                     test_score = tester.mean_over_batches()[tester.outputs[0]] if tester else None
+                    s.progress.update(best_valid_error=best, test_error=test_score, best_epoch=epoch)
             if patience <= iteration:
                 done = True
                 break
         row = {"epoch": epoch, f"train_{step.outputs[0]}": sum(costs) / max(len(costs), 1)}
         if valid is not None:
             row[f"valid_{check.outputs[0]}"] = valid
-        row.update({"best_valid": best if best < math.inf else None, "seconds": round(time.perf_counter() - started, 3)})
+        row.update({"best_valid": best if best < math.inf else None, "test_of_best": test_score, "seconds": round(time.perf_counter() - started, 3)})
+        s.progress["epochs"] = epoch
         _log(s, row, total)
         _checkpoint(s)
     if best_values is not None:

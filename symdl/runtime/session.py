@@ -51,6 +51,7 @@ class Session:
     model: Model
     options: RunOptions = field(default_factory=RunOptions)
     rundir: RunDir | None = None
+    progress: dict[str, object] = field(default_factory=dict)  # what an interrupted run reports
     _datasets: dict[str, Dataset] = field(default_factory=dict)
     _shared: dict[tuple, object] = field(default_factory=dict)
     _bound: dict[tuple, BoundFunction] = field(default_factory=dict)
