@@ -116,3 +116,26 @@ def test_jax_backend_agrees_with_fast():
         results.append((costs, m.params["layers.1.W"]))
     np.testing.assert_allclose(results[0][0], results[1][0], rtol=1e-4)
     np.testing.assert_allclose(results[0][1], results[1][1], rtol=1e-4, atol=1e-6)
+
+
+def test_ctrl_c_leaves_a_checkpoint(tmp_path):
+    """SIGINT mid-training: exit 130, params.npz readable, summary.json says how far it got."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    out = tmp_path / "run"
+    args = [sys.executable, "-m", "symdl", "run", str(ROOT / "models" / "linear.sdl"), "--backend", "fast", "--quiet",
+            "--out", str(out), "--set", "epochs=100000000"]
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 120
+    while not (out / "metrics.csv").exists() and time.time() < deadline:
+        time.sleep(0.2)
+    time.sleep(1.0)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130 and "Traceback" not in err
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["interrupted"] is True and summary["epochs"] >= 1
+    assert set(load_arrays(out / "params.npz")) == {"w", "b"}
