@@ -189,6 +189,7 @@ def cmd_run(args) -> int:
                         {"overrides": args.overrides, "max_epochs": args.max_epochs, "train_limit": args.train_limit, "data": args.data})
     print(_headline(c), file=sys.stderr)
     summary: dict[str, object] = {}
+    _stop_on_ctrl_c(s)
     try:
         for call in c.optimized.recipes:
             summary.update(run_recipe(s, call))
@@ -204,6 +205,19 @@ def cmd_run(args) -> int:
     print(f"run saved to {rundir.path}/ (config.json, metrics.csv, summary.json, params.npz, curves.png)")
     print("  " + "  ".join(f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}" for k, v in summary.items()))
     return 0
+
+
+def _stop_on_ctrl_c(session) -> None:
+    """The first Ctrl-C stops training at the next step boundary (a signal inside a Numba call
+    would surface as a SystemError); a second one interrupts at once."""
+    import signal
+
+    def handler(signum, frame):
+        if session.stop_requested:
+            raise KeyboardInterrupt
+        session.stop_requested = True
+
+    signal.signal(signal.SIGINT, handler)
 
 
 def cmd_eval(args) -> int:

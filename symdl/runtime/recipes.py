@@ -134,6 +134,7 @@ def early_stopping(
         valid = None
         for index in epoch_bar(step.n_batches, epoch, total, s.options.quiet):
             costs.append(float(step.call(index)[0]))
+            s.poll()
             iteration = (epoch - 1) * step.n_batches + index
             if (iteration + 1) % frequency == 0:
                 valid = check.mean_over_batches()[check.outputs[0]]
@@ -164,6 +165,7 @@ def _train_epoch(s: Session, step: BoundFunction, epoch: int, total: int) -> dic
     for index in epoch_bar(step.n_batches, epoch, total, s.options.quiet):
         for k, value in enumerate(step.call(index)):
             sums[k] += float(value)
+        s.poll()
     return {name: total_ / step.n_batches for name, total_ in zip(step.outputs, sums)}
 
 

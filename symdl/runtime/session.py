@@ -52,9 +52,15 @@ class Session:
     options: RunOptions = field(default_factory=RunOptions)
     rundir: RunDir | None = None
     progress: dict[str, object] = field(default_factory=dict)  # what an interrupted run reports
+    stop_requested: bool = False  # set by Ctrl-C; honoured between steps, never inside a compiled call
     _datasets: dict[str, Dataset] = field(default_factory=dict)
     _shared: dict[tuple, object] = field(default_factory=dict)
     _bound: dict[tuple, BoundFunction] = field(default_factory=dict)
+
+    def poll(self) -> None:
+        """Stop here (between two compiled calls) if Ctrl-C was pressed."""
+        if self.stop_requested:
+            raise KeyboardInterrupt
 
     def say(self, text: str) -> None:
         if not self.options.quiet:
