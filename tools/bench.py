@@ -2,14 +2,14 @@
 
     python tools/bench.py [--models mlp,logreg] [--backends numba,c] [--steps N] [--threads 2] [--cold]
 
-A benchmark, not a test. Target: symdl within 5% of the same model written by hand in
-PyTensor on the same backend. Each compile is timed in a child process of its own, so no
-function reuses kernels another compiled in the same process (`--cold`: in a fresh, empty
-PyTensor compiledir and Numba cache too). symdl's and the hand-written steps are then timed
-in one process, interleaved, so a busy machine slows both alike; PyTorch's in a process of
-its own. Data are synthetic with the real
-shapes (50000 x 784 float32, 10 classes), held in shared variables and picked by a
-minibatch index, as `symdl run` does.
+A benchmark, not a test. Target: symdl within 5% of the same model written by hand in PyTensor
+on the same backend. Each compile is timed in a child process of its own, so no function reuses
+kernels another compiled in the same process (`--cold`: in a fresh, empty PyTensor compiledir
+and Numba cache too). symdl's and the hand-written steps are then timed in one process,
+interleaved, so a busy machine slows both alike; PyTorch's alone in another (beside PyTensor's
+idle BLAS threads its MLP step went from 0.9 ms to 1.2-1.5 ms). Data are synthetic with the real
+shapes (50000 x 784 float32, 10 classes), in shared variables picked by a minibatch index, as
+`symdl run` does.
 """
 
 from __future__ import annotations
@@ -32,10 +32,9 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 N_TRAIN, N_IN, N_OUT = 50000, 784, 10
-TARGET = 1.05
-WARMUP = 10
+TARGET, WARMUP = 1.05, 10
 MODES = {"numba": "NUMBA", "c": "CVM"}
-IMPLS = ("symdl", "hand")
+Step = Callable[[int], object]
 
 
 @dataclass(frozen=True)
@@ -57,10 +56,8 @@ SPECS = {
     "logreg": Spec("models/logreg.sdl", 600, 0.13, 0.0, 0.0, None, 200, "PyTensor-C 0.62 ms against PyTorch 0.56 ms"),
 }
 
-Step = Callable[[int], object]
 
-
-# ---- children: build and time ---------------------------------------------------------------------
+# ---- children: build and time -----------------------------------------------------------------
 
 
 def synthetic_data(seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -71,8 +68,7 @@ def synthetic_data(seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
 
 def initial_params(spec: Spec) -> list[np.ndarray]:
     """W, b per layer, initialised like the model: hidden layer glorot uniform (tanh), output zeros."""
-    out_in = N_IN if spec.hidden is None else spec.hidden
-    output = [np.zeros((out_in, N_OUT), np.float32), np.zeros(N_OUT, np.float32)]
+    output = [np.zeros((spec.hidden or N_IN, N_OUT), np.float32), np.zeros(N_OUT, np.float32)]
     if spec.hidden is None:
         return output
     bound = np.sqrt(6.0 / (N_IN + spec.hidden))
@@ -81,7 +77,7 @@ def initial_params(spec: Spec) -> list[np.ndarray]:
 
 
 def build_symdl(spec: Spec, backend: str, x: np.ndarray, y: np.ndarray) -> tuple[Step, float, float]:
-    """The model's own `train`, bound to shared data by minibatch index as `symdl run` binds it."""
+    """The model's own `train`, bound to shared data as `symdl run` binds it; (step, compile s, front end s)."""
     import pytensor
 
     from symdl.lowering.lower import Binding
@@ -91,7 +87,7 @@ def build_symdl(spec: Spec, backend: str, x: np.ndarray, y: np.ndarray) -> tuple
     started = time.perf_counter()
     m = load(ROOT / spec.file, backend=backend)
     front = time.perf_counter() - started
-    assert m.hypers["batch"] == spec.batch and m.hypers["lr"] == spec.lr, "the hand-written copy drifted from the model"
+    assert (m.hypers["batch"], m.hypers["lr"]) == (spec.batch, spec.lr), "the hand-written copy drifted from the model"
     f = m.compile("train", Binding({"x": xs, "y": ys}, spec.batch))
     f(0)
     return f, time.perf_counter() - started, front
@@ -108,12 +104,10 @@ def build_hand(spec: Spec, backend: str, x: np.ndarray, y: np.ndarray) -> tuple[
     params = [pytensor.shared(v) for v in initial_params(spec)]
     index, xb, yb = pt.lscalar("index"), pt.matrix("x", dtype="float32"), pt.ivector("y")
     h = xb if spec.hidden is None else pt.tanh(xb @ params[0] + params[1])
-    log_p = pt.special.log_softmax(h @ params[-2] + params[-1], axis=1)
-    cost = -pt.mean(log_p[pt.arange(spec.batch), yb])
+    cost = -pt.mean(pt.special.log_softmax(h @ params[-2] + params[-1], axis=1)[pt.arange(spec.batch), yb])
     if spec.hidden is not None:  # the tutorial's MLP carries both penalties, even at l1 = 0
-        weights = params[0::2]
-        cost = cost + np.float32(spec.l1) * (abs(weights[0]).sum() + abs(weights[1]).sum())
-        cost = cost + np.float32(spec.l2) * ((weights[0] ** 2).sum() + (weights[1] ** 2).sum())
+        w1, w2 = params[0::2]
+        cost = cost + np.float32(spec.l1) * (abs(w1).sum() + abs(w2).sum()) + np.float32(spec.l2) * ((w1**2).sum() + (w2**2).sum())
     updates = [(p, p - np.float32(spec.lr) * g) for p, g in zip(params, pytensor.grad(cost, params), strict=True)]
     b = spec.batch
     givens = {xb: xs[index * b : (index + 1) * b], yb: ys[index * b : (index + 1) * b]}
@@ -123,7 +117,7 @@ def build_hand(spec: Spec, backend: str, x: np.ndarray, y: np.ndarray) -> tuple[
 
 
 def build_torch(spec: Spec, threads: int, x: np.ndarray, y: np.ndarray) -> Step:
-    """The same step in PyTorch eager on the CPU, SGD by hand."""
+    """The same step in PyTorch eager on the CPU, SGD by hand (a zero l1 term left out)."""
     import torch
 
     torch.set_num_threads(threads)
@@ -135,7 +129,7 @@ def build_torch(spec: Spec, threads: int, x: np.ndarray, y: np.ndarray) -> Step:
         xb, yb = xt[i * b : (i + 1) * b], yt[i * b : (i + 1) * b]
         h = xb if spec.hidden is None else torch.tanh(xb @ params[0] + params[1])
         cost = -torch.log_softmax(h @ params[-2] + params[-1], dim=1)[rows, yb].mean()
-        if spec.hidden is not None:  # a zero l1 term is left out: nobody computes it in PyTorch
+        if spec.hidden is not None:
             cost = cost + spec.l2 * ((params[0] ** 2).sum() + (params[2] ** 2).sum())
         with torch.no_grad():
             for p, g in zip(params, torch.autograd.grad(cost, params), strict=True):
@@ -146,7 +140,7 @@ def build_torch(spec: Spec, threads: int, x: np.ndarray, y: np.ndarray) -> Step:
 
 
 def interleaved_ms(steps: dict[str, Step], n_batches: int, total: int, chunk: int = 25) -> dict[str, float]:
-    """Median ms per step of each, timed in alternating chunks so a busy machine slows all alike."""
+    """Median ms per step of each, after a warm-up, timed in alternating chunks of minibatch indices."""
     times: dict[str, list[float]] = {name: [] for name in steps}
     for step in steps.values():
         for i in range(WARMUP):
@@ -160,39 +154,32 @@ def interleaved_ms(steps: dict[str, Step], n_batches: int, total: int, chunk: in
     return {name: statistics.median(t) * 1e3 for name, t in times.items()}
 
 
-def steps_child(model: str, backend: str, steps: int, threads: int) -> dict[str, float]:
-    """Median ms per step: symdl and hand-written interleaved; PyTorch alone (its thread pool
-    slowed by the idle ones of PyTensor's BLAS: 0.9 ms alone, 1.2-1.5 ms interleaved, MLP)."""
+def child(job: str, steps: int, threads: int) -> dict[str, float]:
+    """`model:backend:symdl|hand` times a compile; `model:backend:steps` the steps (backend `torch`: PyTorch's)."""
+    model, backend, what = job.split(":")
     spec, (x, y) = SPECS[model], synthetic_data()
+    if what in ("symdl", "hand"):
+        _, seconds, front = (build_symdl if what == "symdl" else build_hand)(spec, backend, x, y)
+        return {"compile_s": seconds, "front_s": front}
     if backend == "torch":
         try:
-            return interleaved_ms({"torch": build_torch(spec, threads, x, y)}, N_TRAIN // spec.batch, steps or spec.steps)
+            fns = {"torch": build_torch(spec, threads, x, y)}
         except ImportError:
             return {}
-    fns = {impl: build(spec, backend, x, y)[0] for impl, build in (("symdl", build_symdl), ("hand", build_hand))}
+    else:
+        fns = {"symdl": build_symdl(spec, backend, x, y)[0], "hand": build_hand(spec, backend, x, y)[0]}
     return interleaved_ms(fns, N_TRAIN // spec.batch, steps or spec.steps)
 
 
-def child(job: str, steps: int, threads: int) -> None:
-    """`model:backend:IMPL` times IMPL's compile, `model:backend:steps` the steps; prints one JSON line."""
-    model, backend, what = job.split(":")
-    if what == "steps":
-        return print(json.dumps(steps_child(model, backend, steps, threads)))
-    _, seconds, front = (build_symdl if what == "symdl" else build_hand)(SPECS[model], backend, *synthetic_data())
-    print(json.dumps({"compile_s": seconds, "front_s": front}))
-
-
-# ---- the parent: run the children, print the table -------------------------------------------------
+# ---- the parent: run the children, print the table -----------------------------------------------
 
 
 def child_env(threads: int, cache: Path | None) -> dict[str, str]:
     """The environment of a child: thread counts, and with `cache` a fresh compile cache."""
-    env = dict(os.environ)
-    for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "NUMBA_NUM_THREADS"):
-        env[name] = str(threads)
+    env = dict(os.environ) | dict.fromkeys(("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "NUMBA_NUM_THREADS"), str(threads))
     if cache is not None:
         flags = [f for f in env.get("PYTENSOR_FLAGS", "").split(",") if f and "compiledir" not in f]
-        env["PYTENSOR_FLAGS"] = ",".join([*flags, f"base_compiledir={cache / 'pytensor'}"])
+        env["PYTENSOR_FLAGS"] = ",".join([*flags, f"base_compiledir={cache / 'pytensor'}"])  # Numba's cache lies under it
         env["NUMBA_CACHE_DIR"] = str(cache / "numba")
     return env
 
@@ -213,18 +200,17 @@ def run_child(job: str, args: argparse.Namespace, cold: bool = False) -> dict:
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
-def measure(model: str, backend: str, args: argparse.Namespace, torch: dict[str, float]) -> dict[str, dict]:
-    """Compile times, each in its own process, then the step times."""
-    result = {impl: run_child(f"{model}:{backend}:{impl}", args, args.cold) for impl in IMPLS}
-    return result | {"ms": run_child(f"{model}:{backend}:steps", args) | torch}
-
-
-def measure_torch(model: str, args: argparse.Namespace) -> dict[str, float]:
-    """PyTorch's step time, once per model; empty (with a note) when torch is not installed."""
-    result = run_child(f"{model}:torch:steps", args)
-    if not result:
-        print("torch not installed: the PyTorch column is skipped", file=sys.stderr)
-    return result
+def measure(args: argparse.Namespace) -> dict[tuple[str, str], dict[str, dict]]:
+    """Per (model, backend): each compile in its own process, then the step times."""
+    results = {}
+    for model in args.models:
+        torch = run_child(f"{model}:torch:steps", args)
+        if not torch:
+            print("torch not installed: the PyTorch column is skipped", file=sys.stderr)
+        for backend in args.backends:
+            compiles = {impl: run_child(f"{model}:{backend}:{impl}", args, args.cold) for impl in ("symdl", "hand")}
+            results[model, backend] = compiles | {"ms": run_child(f"{model}:{backend}:steps", args) | torch}
+    return results
 
 
 def fmt(value: float | None, spec: str = ".3f", suffix: str = "") -> str:
@@ -238,16 +224,15 @@ def ratio(ms: dict[str, float], other: str) -> float | None:
 HEADER = ["model", "backend", "symdl ms", "hand ms", "torch ms", "symdl/hand", "symdl/torch", "symdl compile s", "(front end s)", "hand compile s"]
 
 
-def row(model: str, backend: str, r: dict[str, dict]) -> list[str]:
-    """One table row: step times, ratios, compile seconds."""
-    ms, s, h = r["ms"], r["symdl"], r["hand"]
-    return [model, backend, fmt(ms.get("symdl")), fmt(ms.get("hand")), fmt(ms.get("torch")), fmt(ratio(ms, "hand"), ".2f", "x"),
-            fmt(ratio(ms, "torch"), ".2f", "x"), fmt(s.get("compile_s"), ".1f"), fmt(s.get("front_s"), ".2f"), fmt(h.get("compile_s"), ".1f")]
-
-
-def print_table(rows: list[list[str]]) -> None:
-    widths = [max(len(c) for c in column) for column in zip(HEADER, *rows, strict=True)]
-    for line in [HEADER, *rows]:
+def print_table(results: dict[tuple[str, str], dict[str, dict]]) -> None:
+    """One row per model and backend: step times, ratios, compile seconds."""
+    rows = [HEADER]
+    for (model, backend), r in results.items():
+        ms, s, h = r["ms"], r["symdl"], r["hand"]
+        rows.append([model, backend, fmt(ms.get("symdl")), fmt(ms.get("hand")), fmt(ms.get("torch")), fmt(ratio(ms, "hand"), ".2f", "x"),
+                     fmt(ratio(ms, "torch"), ".2f", "x"), fmt(s.get("compile_s"), ".1f"), fmt(s.get("front_s"), ".2f"), fmt(h.get("compile_s"), ".1f")])
+    widths = [max(len(c) for c in column) for column in zip(*rows, strict=True)]
+    for line in rows:
         print("  ".join(c.rjust(w) if i > 1 else c.ljust(w) for i, (c, w) in enumerate(zip(line, widths, strict=True))))
 
 
@@ -285,17 +270,15 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     if args.child:
-        return child(args.child, args.steps, args.threads)
+        return print(json.dumps(child(args.child, args.steps, args.threads)))
     load = os.getloadavg()[0]
-    torch = {m: measure_torch(m, args) for m in args.models}
-    results = {(m, b): measure(m, b, args, torch[m]) for m in args.models for b in args.backends}
+    results = measure(args)
     cache = "cold (a fresh, empty cache per function)" if args.cold else "warm (the existing cache; a first run compiles cold)"
-    print(f"{', '.join(map(package_version, ('pytensor', 'numba', 'torch')))}; "
-          f"{args.threads} threads; load average before the run {load:.2f}; median ms per training step (symdl and hand interleaved, torch alone); "
-          f"compile = graph building through the first call, {cache}")
-    print_table([row(m, b, r) for (m, b), r in results.items()])
-    for (m, b), r in results.items():
-        print(summary(m, b, r["ms"]))
+    print(f"{', '.join(map(package_version, ('pytensor', 'numba', 'torch')))}; {args.threads} threads; load average before the run "
+          f"{load:.2f}; median ms per training step; compile = graph building through the first call, {cache}")
+    print_table(results)
+    for (model, backend), r in results.items():
+        print(summary(model, backend, r["ms"]))
 
 
 if __name__ == "__main__":
