@@ -7,7 +7,7 @@ here in Python; what depends on data becomes IR nodes built through `ir.build`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from symdl.diagnostics.catalog import fail
 from symdl.diagnostics.errors import Source, Span, UserError, did_you_mean
@@ -45,20 +45,14 @@ class ModelState:
     """What elaboration has declared so far, in order."""
 
     name: str = "model"
-    hypers: dict[str, object] | None = None
-    inputs: list[Node] | None = None
-    params: list[Node] | None = None
-    states: list[Node] | None = None
-    definitions: list[tuple[str, Node]] | None = None
-    functions: list[Function] | None = None
-    data: list[DataSpec] | None = None
-    recipes: list[RecipeCall] | None = None
-
-    def __post_init__(self) -> None:
-        for name in ("hypers",):
-            setattr(self, name, {})
-        for name in ("inputs", "params", "states", "definitions", "functions", "data", "recipes"):
-            setattr(self, name, [])
+    hypers: dict[str, object] = field(default_factory=dict)
+    inputs: list[Node] = field(default_factory=list)
+    params: list[Node] = field(default_factory=list)
+    states: list[Node] = field(default_factory=list)
+    definitions: list[tuple[str, Node]] = field(default_factory=list)
+    functions: list[Function] = field(default_factory=list)
+    data: list[DataSpec] = field(default_factory=list)
+    recipes: list[RecipeCall] = field(default_factory=list)
 
 
 class Elaborator:
