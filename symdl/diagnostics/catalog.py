@@ -44,6 +44,7 @@ MESSAGES: dict[str, str] = {
     "E500": "bad override '{text}'",
     "E501": "override of '{name}' must be {expected}, got '{value}'",
     "E502": "hyperparameter '{name}' refers to itself",
+    "E503": "--exclude names no rewrite '{name}'",
     # data (E6xx)
     "E600": "cannot read data: {detail}",
     "E601": "data does not match input '{name}': {detail}",
@@ -51,12 +52,19 @@ MESSAGES: dict[str, str] = {
     # runs (E7xx)
     "E700": "{detail}",
     "E701": "function '{name}' has no input named '{input}'",
+    # warnings (W)
+    "W100": "constant '{name}' does not reach the cost: holding it constant changes nothing",
 }
 
 
 def message(code: str, **fields: object) -> str:
     """The catalog's sentence for `code`, filled in."""
     return MESSAGES[code].format(**fields)
+
+
+def warning(code: str, span: Span | None, hint: str = "", **fields: object) -> UserError:
+    """The catalog's warning `code` at `span`, to be reported, not raised."""
+    return UserError(span, message(code, **fields), hint=hint, code=code, severity="warning")
 
 
 def fail(code: str, span: Span | None, hint: str = "", label: str = "", notes: tuple[str, ...] = (), **fields: object) -> NoReturn:

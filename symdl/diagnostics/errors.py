@@ -71,6 +71,7 @@ class UserError(SymdlError):
     label: str = ""
     notes: tuple[str, ...] = ()
     code: str = "E000"
+    severity: str = "error"  # or "warning": printed, not raised
 
     def __post_init__(self) -> None:
         super().__init__(self.message)
@@ -80,7 +81,7 @@ class UserError(SymdlError):
 
     def render(self) -> str:
         where = f"{self.span}: " if self.span else ""
-        out = [f"{where}error[{self.code}]: {self.message}"]
+        out = [f"{where}{self.severity}[{self.code}]: {self.message}"]
         if self.span:
             out.append(self.span.excerpt(self.label))
         out += [f"  note: {n}" for n in self.notes]

@@ -19,7 +19,7 @@ from symdl.diagnostics.catalog import fail
 from symdl.diagnostics.errors import Span, did_you_mean
 from symdl.elaborate.values import DataValue, Dtype, Grads, InitSpec, Instance, ParamSet, UpdateRule, kind_of
 from symdl.ir import build
-from symdl.ir.nodes import DataSpec, Init, Node, toposort
+from symdl.ir.nodes import DataSpec, Init, Node, substitute, toposort
 from symdl.ir.ops import OPS
 from symdl.ir.types import TensorType
 from symdl.syntax import ast as A
@@ -186,6 +186,11 @@ def _switch(c: Call, cond, then, orelse):
 BUILTINS["where"] = BUILTINS["switch"]
 
 
+@builtin("stop_gradient", "x")
+def _stop_gradient(c: Call, x):
+    return c.make("stop_gradient", [c.tensor(x, "x")])
+
+
 @builtin("identity", "x")
 def _identity(c: Call, x):
     return x
@@ -312,16 +317,33 @@ def _wrt_nodes(c: Call, wrt: object, arg: str) -> tuple[Node, ...]:
 
 @builtin("grad", "cost", "wrt", ("constant", ()))
 def _grad(c: Call, cost, wrt, constant=()):
+    """Theano's consider_constant as marks: each constant inside the cost becomes stop_gradient(constant)."""
+    items = constant if isinstance(constant, tuple) else (constant,)
+    spans = _item_spans(c, "constant", len(items))
+    consts = [c.tensor(k, "constant") for k in items]
     cost_node = c.tensor(cost, "cost")
+    used = {id(n) for n in toposort([cost_node])}
+    for node, span in zip(consts, spans):
+        if id(node) not in used:
+            c.elab.warn("W100", span, hint="remove it from constant, or check the cost", name=build.describe(node))
+    marked = substitute(cost_node, {id(k): c.make("stop_gradient", [k]) for k in consts if id(k) in used})
+    through = {id(n) for n in toposort([marked], stop=lambda n: n.op == "stop_gradient")}
     nodes = _wrt_nodes(c, wrt, "wrt")
-    consts = tuple(c.tensor(k, "constant") for k in (constant if isinstance(constant, tuple) else (constant,)))
-    reachable = {id(n) for n in toposort([cost_node])}
     for node in nodes:
         if node.op not in ("param", "state"):
             fail("E303", c.span("wrt"), what="grad's wrt", expected="parameters", got=kind_of(node))
-        if id(node) not in reachable:
-            fail("E408", c.span("wrt"), name=node.name, hint="remove it from wrt, or check that the cost uses it")
-    return Grads(tuple((n, c.make("grad", [cost_node, n, *consts])) for n in nodes))
+        if id(node) not in through:
+            why = "it is reached only through a constant" if id(node) in used else "remove it from wrt, or check that the cost uses it"
+            fail("E408", c.span("wrt"), name=node.name, hint=why)
+    return Grads(tuple((n, c.make("grad", [marked, n])) for n in nodes))
+
+
+def _item_spans(c: Call, arg: str, count: int) -> list[Span]:
+    """The span of each item of a list argument written literally, else the argument's span."""
+    value = next((k.value for k in c.expr.kwargs if k.name == arg), None)
+    if isinstance(value, A.ListLit) and len(value.items) == count:
+        return [item.span for item in value.items]
+    return [c.span(arg)] * count
 
 
 def _grads_of(c: Call, cost: object, params: object) -> tuple[tuple[Node, Node], ...]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from symdl.diagnostics.catalog import fail
+from symdl.diagnostics.catalog import fail, warning
 from symdl.diagnostics.errors import Source, Span, UserError, did_you_mean
 from symdl.elaborate import builtins as B
 from symdl.elaborate import statements
@@ -66,6 +66,10 @@ class Elaborator:
         self.hyper_spans: dict[str, Span] = {}
         self.leaf_names: dict[str, Span] = {}
         self.depth = 0  # of def expansion, to stop endless recursion
+        self.warnings: list = []
+
+    def warn(self, code: str, span: Span | None, hint: str = "", **fields: object) -> None:
+        self.warnings.append(warning(code, span, hint=hint, **fields))
 
     # ---- entry ----------------------------------------------------------------------
     def run(self, module: A.Module) -> Program:
@@ -75,6 +79,7 @@ class Elaborator:
         return Program(
             m.name, tuple(m.hypers.items()), tuple(m.inputs), tuple(m.params), tuple(m.states),
             tuple(m.definitions), tuple(m.functions), tuple(m.data), tuple(m.recipes), self.source.name,
+            tuple(self.warnings),
         )
 
     def _check_overrides_used(self) -> None:

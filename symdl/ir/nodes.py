@@ -106,6 +106,7 @@ class Program:
     data: tuple[DataSpec, ...] = ()
     recipes: tuple[RecipeCall, ...] = ()
     source: str = ""
+    warnings: tuple = ()  # UserErrors of severity "warning", printed by the CLI
 
     def function(self, name: str) -> Function:
         for f in self.functions:
@@ -117,8 +118,10 @@ class Program:
         return [n for _, n in self.definitions] + [r for f in self.functions for r in f.roots()]
 
 
-def toposort(roots: Iterable[Node]) -> list[Node]:
-    """Every node reachable from `roots`, inputs before users, without recursion."""
+def toposort(roots: Iterable[Node], stop=None) -> list[Node]:
+    """Every node reachable from `roots`, inputs before users, without recursion.
+
+    `stop(node)` true: the node is listed but its inputs are not followed."""
     order: list[Node] = []
     seen: set[int] = set()
     for root in roots:
@@ -132,8 +135,17 @@ def toposort(roots: Iterable[Node]) -> list[Node]:
                 order.append(node)
                 continue
             stack.append((node, True))
-            stack.extend((i, False) for i in reversed(node.inputs) if id(i) not in seen)
+            if stop is None or not stop(node):
+                stack.extend((i, False) for i in reversed(node.inputs) if id(i) not in seen)
     return order
+
+
+def substitute(root: Node, replacements: dict[int, Node]) -> Node:
+    """`root` with every node whose id is in `replacements` replaced (the rest rebuilt as needed)."""
+    memo: dict[int, Node] = {}
+    for node in toposort([root]):
+        memo[id(node)] = replacements.get(id(node)) or node.with_inputs(tuple(memo[id(i)] for i in node.inputs))
+    return memo[id(root)]
 
 
 def walk(roots: Iterable[Node]) -> Iterator[Node]:

@@ -97,6 +97,13 @@ for _name, _f in {**COMPARE, **LOGICAL}.items():
 register("not_", 1, _bool_result, np.logical_not, "elementwise")
 
 
+def _xlogx(x):
+    return x * np.log(np.where(x == 0, 1, x))
+
+
+register("xlogx", 1, _float_result, _xlogx, "elementwise", "x * log(x), 0 at x = 0")
+
+
 def _switch_rule(types, attrs):
     cond, a, b = types
     return TensorType(promote(a.dtype, b.dtype), broadcast_shapes(cond.shape, a.shape, b.shape))
@@ -348,4 +355,5 @@ def _grad_rule(types, attrs):
     return wrt
 
 
-register("grad", (2, None), _grad_rule, None, "grad", "d cost / d wrt; inputs after the second are held constant")
+register("grad", 2, _grad_rule, None, "grad", "d cost / d wrt")
+register("stop_gradient", 1, lambda types, attrs: types[0], lambda x: x, "tensor", "the identity, whose gradient is zero (grad's constant=)")

@@ -2,7 +2,7 @@
 
 Every node is lowered through the table in `table.py`, then cast to the IR's dtype
 so PyTensor's own promotion rules never widen a float32 graph. Gradients are grouped
-per (cost, constants) so one `pytensor.grad` call serves every parameter.
+per cost (constants are stop_gradient marks inside it) so one `pytensor.grad` call serves every parameter.
 """
 
 from __future__ import annotations
@@ -90,9 +90,8 @@ class Lowered:
         group = groups[key]
         if "vars" not in group:
             cost = memo[id(node.inputs[0])]
-            consts = [memo[id(c)] for c in node.inputs[2:]]
             wrt = [memo[id(w)] for w in group["wrt"]]
-            group["vars"] = dict(zip((id(w) for w in group["wrt"]), pytensor.grad(cost, wrt, consider_constant=consts)))
+            group["vars"] = dict(zip((id(w) for w in group["wrt"]), pytensor.grad(cost, wrt)))
         return _fit(group["vars"][id(node.inputs[1])], node.type)
 
     # ---- functions -------------------------------------------------------------------------
@@ -125,7 +124,7 @@ def _fit(var, type_: TensorType):
 
 
 def _grad_key(node: Node) -> tuple:
-    return (id(node.inputs[0]),) + tuple(sorted(id(c) for c in node.inputs[2:]))
+    return id(node.inputs[0])
 
 
 def _grad_groups(order: list[Node]) -> dict[tuple, dict]:

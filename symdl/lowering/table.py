@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 import numpy as np
 import pytensor.tensor as pt
+from pytensor.gradient import zero_grad
 from pytensor.tensor import special
 
 from symdl.ir.types import NUMPY_DTYPE
@@ -38,6 +39,8 @@ LOWER: dict[str, Callable] = {
     "eq": pt.eq, "ne": pt.neq, "lt": pt.lt, "le": pt.le, "gt": pt.gt, "ge": pt.ge,
     "and_": pt.and_, "or_": pt.or_, "not_": pt.invert,
     "switch": pt.switch, "clip": pt.clip,
+    # log(1) where x = 0: finite value and finite gradient at 0, on every backend
+    "xlogx": lambda x: x * pt.log(pt.switch(pt.eq(x, 0), pt.ones_like(x), x)),
     "cast": lambda x, dtype: pt.cast(x, NUMPY_DTYPE[dtype]),
     # reductions
     "sum": _reduce(pt.sum), "prod": _reduce(pt.prod), "mean": _reduce(pt.mean), "max": _reduce(pt.max), "min": _reduce(pt.min),
@@ -55,6 +58,8 @@ LOWER: dict[str, Callable] = {
     # int64 explicitly: PyTensor would pick int8 for a small constant and overflow later (JAX)
     "arange": lambda n: pt.constant(np.arange(n, dtype=np.int64)),
     "index": _index,
+    # consider_constant as a mark in the graph: identity forward, zero gradient, removed when compiled
+    "stop_gradient": zero_grad,
 }
 
 # Leaves and gradients are lowered by the program lowering itself, not elementwise.

@@ -1,4 +1,8 @@
-"""The pass registry: named passes in phase order, each reporting the sites it changed."""
+"""The pass registry: named rewrites and passes in ordered phases, each reporting where it fired.
+
+A phase runs its pattern rules over the whole program to a fixed point, then its
+whole-program passes (CSE, dead code). `--exclude NAME` switches off one by name.
+"""
 
 from __future__ import annotations
 
@@ -6,8 +10,10 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from symdl.diagnostics.errors import Span
-from symdl.ir.nodes import Program
+from symdl.diagnostics.catalog import fail
+from symdl.diagnostics.errors import Span, did_you_mean
+from symdl.ir.nodes import Node, Program, rebuild
+from symdl.passes.engine import Pattern, Rule, apply_rules, format_pattern, to_fixed_point
 
 
 @dataclass
@@ -31,12 +37,14 @@ class PassReport:
         lines = []
         for name, spans in self.sites.items():
             for span in spans:
-                lines.append(f"  {name:<24} {span if span else '(generated)'}")
+                lines.append(f"  {name:<34} {span if span else '(generated)'}")
         return "\n".join(lines)
 
 
 @dataclass(frozen=True)
 class Pass:
+    """A whole-program pass (for what a local pattern cannot say: CSE, dead code)."""
+
     name: str
     phase: str
     run: Callable[[Program, PassReport], Program]
@@ -44,26 +52,84 @@ class Pass:
 
 
 PHASES = ("canonicalize", "stabilize", "simplify", "cleanup")
+RULES: list[Rule] = []
 PASSES: list[Pass] = []
 
 
-def register(name: str, phase: str):
-    """Register a pass function under `name` in `phase`; its docstring states what it does."""
+def rule(name: str, phase: str, pattern: Pattern | None, replacement: Pattern | None = None):
+    """Register a rewrite. With a replacement pattern it is declarative; without, decorate its function."""
+    assert phase in PHASES, phase
 
-    def wrap(fn: Callable[[Program, PassReport], Program]) -> Callable:
-        PASSES.append(Pass(name, phase, fn, (fn.__doc__ or "").strip()))
-        PASSES.sort(key=lambda p: PHASES.index(p.phase))
+    def add(fn_or_template, doc: str) -> None:
+        RULES.append(Rule(name, phase, pattern, fn_or_template, doc))
+
+    if replacement is not None:
+        add(replacement, f"{format_pattern(pattern)} -> {format_pattern(replacement)}")
+        return None
+
+    def wrap(fn: Callable) -> Callable:
+        add(fn, (fn.__doc__ or "").strip())
         return fn
 
     return wrap
 
 
-def run_passes(program: Program, exclude: tuple[str, ...] = ()) -> tuple[Program, PassReport]:
-    """Every registered pass not excluded by name, in phase order."""
-    from symdl.passes import cleanup, stabilize  # noqa: F401 - registers their passes
+def register(name: str, phase: str):
+    """Register a whole-program pass function; its docstring states what it does."""
+
+    def wrap(fn: Callable[[Program, PassReport], Program]) -> Callable:
+        PASSES.append(Pass(name, phase, fn, (fn.__doc__ or "").strip()))
+        return fn
+
+    return wrap
+
+
+def _load() -> None:
+    from symdl.passes import canonicalize, cleanup, simplify, stabilize  # noqa: F401 - registers their rules
+
+
+def known_names() -> list[str]:
+    _load()
+    return [r.name for r in RULES] + [p.name for p in PASSES]
+
+
+def check_excludes(exclude: tuple[str, ...]) -> None:
+    known = known_names()
+    for name in exclude:
+        if name not in known:
+            fail("E503", None, hint=did_you_mean(name, known) or "symdl compile --explain lists the rewrites that fire", name=name)
+
+
+def run_passes(program: Program, exclude: tuple[str, ...] = (), after_each: Callable[[Program], None] | None = None) -> tuple[Program, PassReport]:
+    """Every phase in order; `after_each` (the verifier, in the tests) sees the program after every step."""
+    check_excludes(exclude)
+    from symdl.passes.ir_algebra import IR_ALGEBRA
 
     report = PassReport()
-    for p in PASSES:
-        if p.name not in exclude:
-            program = p.run(program, report)
+    for phase in PHASES:
+        rules = [r for r in RULES if r.phase == phase and r.name not in exclude]
+        if rules:
+            program = _rules_to_fixed_point(program, rules, report, after_each, IR_ALGEBRA)
+        for p in PASSES:
+            if p.phase == phase and p.name not in exclude:
+                program = p.run(program, report)
+                if after_each:
+                    after_each(program)
     return program, report
+
+
+def _rules_to_fixed_point(program: Program, rules: list[Rule], report: PassReport, after_each, algebra) -> Program:
+    state = {"program": program}
+
+    def fired(r: Rule, old: Node, new: Node) -> None:
+        report.fired(r.name, old.span, new)
+
+    def sweep() -> int:
+        before = sum(report.counts.values())
+        state["program"] = rebuild(state["program"], lambda node: apply_rules(node, rules, algebra, fired))
+        if after_each:
+            after_each(state["program"])
+        return sum(report.counts.values()) - before
+
+    to_fixed_point(sweep)
+    return state["program"]
