@@ -16,6 +16,15 @@ MODELS = ROOT / "models"
 os.environ.setdefault("MPLBACKEND", "Agg")
 
 
+def check_golden(path: Path, text: str) -> None:
+    """Compare `text` with a golden file; `SYMDL_UPDATE_GOLDEN=1` rewrites it (review the diff)."""
+    if os.environ.get("SYMDL_UPDATE_GOLDEN"):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    assert path.exists(), f"no golden file {path}: run with SYMDL_UPDATE_GOLDEN=1 and review it"
+    assert text == path.read_text()
+
+
 @pytest.fixture
 def cli(capsys):
     """Run `symdl ARGS...`; returns (exit status, stdout, stderr)."""

@@ -97,7 +97,10 @@ def _data_args(p: argparse.ArgumentParser) -> None:
 def _front(args) -> Compiled:  # noqa: F821 - imported lazily
     from symdl.pipeline import front_end
 
-    return front_end(args.file, args.overrides, tuple(args.exclude))
+    compiled = front_end(args.file, args.overrides, tuple(args.exclude))
+    for warning in compiled.ir.warnings:
+        print(warning.render(), file=sys.stderr)
+    return compiled
 
 
 def cmd_check(args) -> int:

@@ -47,6 +47,12 @@ class Span:
         start = len(text) - len(text.lstrip()) + 1
         return Span(source, line, start, line, len(text) + 1)
 
+    @property
+    def text(self) -> str:
+        """The source text the span covers (its first line)."""
+        line = self.source.line(self.line)
+        return line[self.column - 1 : self.end_column - 1 if self.end_line == self.line else None]
+
     def excerpt(self, label: str = "") -> str:
         """The source line framed with its number and a caret under the span."""
         text = self.source.line(self.line)

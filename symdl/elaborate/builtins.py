@@ -325,7 +325,7 @@ def _grad(c: Call, cost, wrt, constant=()):
     used = {id(n) for n in toposort([cost_node])}
     for node, span in zip(consts, spans):
         if id(node) not in used:
-            c.elab.warn("W100", span, hint="remove it from constant, or check the cost", name=build.describe(node))
+            c.elab.warn("W100", span, hint="remove it from constant, or check the cost", name=span.text)
     marked = substitute(cost_node, {id(k): c.make("stop_gradient", [k]) for k in consts if id(k) in used})
     through = {id(n) for n in toposort([marked], stop=lambda n: n.op == "stop_gradient")}
     nodes = _wrt_nodes(c, wrt, "wrt")

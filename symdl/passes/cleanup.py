@@ -8,6 +8,7 @@ from symdl.ir.nodes import Node, Program, rebuild, toposort
 from symdl.passes.registry import PassReport, register
 
 
+@register("cse", "canonicalize")  # first, so patterns naming one value twice see one node
 @register("cse", "cleanup")
 def cse(program: Program, report: PassReport) -> Program:
     """Two nodes with the same operator, inputs and attributes become one."""
