@@ -13,9 +13,10 @@ def log_softmax(program: Program, report: PassReport) -> Program:
 
     def rewrite(node: Node) -> Node:
         if node.op == "log" and node.inputs[0].op == "softmax":
-            report.fired("logsoftmax", node.span)
             inner = node.inputs[0]
-            return build.make("log_softmax", inner.inputs, dict(inner.attrs), span=node.span)
+            result = build.make("log_softmax", inner.inputs, dict(inner.attrs), span=node.span)
+            report.fired("logsoftmax", node.span, result)
+            return result
         return node
 
     return rebuild(program, rewrite)
@@ -27,10 +28,11 @@ def log_sigmoid(program: Program, report: PassReport) -> Program:
 
     def rewrite(node: Node) -> Node:
         if node.op == "log" and node.inputs[0].op == "sigmoid":
-            report.fired("logsigm_to_softplus", node.span)
             x = node.inputs[0].inputs[0]
             negated = build.make("neg", [x], span=node.span)
-            return build.make("neg", [build.make("softplus", [negated], span=node.span)], span=node.span)
+            result = build.make("neg", [build.make("softplus", [negated], span=node.span)], span=node.span)
+            report.fired("logsigm_to_softplus", node.span, result)
+            return result
         return node
 
     return rebuild(program, rewrite)
