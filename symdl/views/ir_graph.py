@@ -45,7 +45,7 @@ class _IRDrawer:
         self.count = 0
 
     def draw(self, functions: Sequence[Function], title: str) -> Drawing:
-        g = graphviz.Digraph(name=title, graph_attr={**style.GRAPH, "label": title, "labelloc": "t"}, node_attr=style.NODE, edge_attr=style.EDGE)
+        g = style.digraph(title)
         reach = {f.name: toposort([*f.roots(), *f.inputs, *(t for t, _ in f.updates)]) for f in functions}
         users: dict[int, set[str]] = {}
         for name, nodes in reach.items():
@@ -107,7 +107,9 @@ class _IRDrawer:
             self.count += 1
             self.edges.append((self._key(value), key, style.OUTPUT_EDGE))
         for target, value in f.updates:
-            self.edges.append((self._key(value), self._key(target), {**style.UPDATE_EDGE, "tooltip": f"{f.name}: {target.name} <- new value"}))
+            self.edges.append(
+                (self._key(value), self._key(target), {**style.UPDATE_EDGE, "tooltip": f"{f.name}: {target.name} <- new value"})
+            )
 
 
 def _is_leaf_kind(node: Node) -> bool:

@@ -31,10 +31,12 @@ class Compiled:
 
 def draw_functions(functions: Sequence[Compiled], title: str) -> Drawing:
     """Draw each function's graph as its own cluster (graphs of compiled functions share nothing)."""
-    g = graphviz.Digraph(name=title, graph_attr={**style.GRAPH, "label": title, "labelloc": "t"}, node_attr=style.NODE, edge_attr=style.EDGE)
+    g = style.digraph(title)
     count = 0
     for f in functions:
-        with g.subgraph(name=f"cluster_fn_{f.name}", graph_attr={**style.CLUSTER["fn"], "label": graphviz.escape(f"fn {f.name} (compiled)")}) as c:
+        with g.subgraph(
+            name=f"cluster_fn_{f.name}", graph_attr={**style.CLUSTER["fn"], "label": graphviz.escape(f"fn {f.name} (compiled)")}
+        ) as c:
             count += _draw_fgraph(c, f, prefix=f"f{len(g.body)}_")
     return Drawing(g, count)
 
@@ -52,7 +54,9 @@ def _draw_fgraph(g: graphviz.Digraph, f: Compiled, prefix: str) -> int:
     for v in fgraph.inputs:
         keys[v] = add(f"{_name(v)}\\n{_type(v)}", "param" if isinstance(v, SharedVariable) else "input")
     for apply in fgraph.toposort():
-        keys[apply] = add(f"{graphviz.escape(str(apply.op))}\\n{', '.join(_type(o) for o in apply.outputs)}", "", graphviz.escape(str(apply)))
+        keys[apply] = add(
+            f"{graphviz.escape(str(apply.op))}\\n{', '.join(_type(o) for o in apply.outputs)}", "", graphviz.escape(str(apply))
+        )
         for v in apply.inputs:
             if isinstance(v, Constant) and v not in keys:
                 keys[v] = add(_constant(v), "const")

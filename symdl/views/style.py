@@ -6,6 +6,8 @@ a plain box, so a new operator needs no change here to be drawn.
 
 from __future__ import annotations
 
+import graphviz
+
 FONT = "Helvetica"
 
 GRAPH = {"rankdir": "TB", "fontname": FONT, "fontsize": "11", "nodesep": "0.25", "ranksep": "0.35"}
@@ -44,3 +46,8 @@ CLUSTER = {
 def short_shape(dtype: str, shape: tuple) -> str:
     """`f32[20,500]`: the type in a node's label, without spaces so labels stay narrow."""
     return dtype if not shape else f"{dtype}[{','.join('?' if d is None else str(d) for d in shape)}]"
+
+
+def digraph(title: str) -> graphviz.Digraph:
+    """An empty drawing with the shared defaults and `title` on top."""
+    return graphviz.Digraph(name=title, graph_attr={**GRAPH, "label": title, "labelloc": "t"}, node_attr=NODE, edge_attr=EDGE)
