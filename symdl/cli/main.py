@@ -67,6 +67,13 @@ def _parser() -> argparse.ArgumentParser:
     _data_args(eval_)
     eval_.add_argument("--params", type=Path, required=True, help="run directory (or params.npz) to load")
     eval_.set_defaults(handler=cmd_eval)
+
+    from symdl.cli import graph  # no heavy imports: graphviz and PyTensor load when it runs
+
+    graph_ = sub.add_parser("graph", help="draw a model's graph (svg, png, pdf or dot)")
+    _model_args(graph_)
+    graph.add_arguments(graph_, BACKENDS)
+    graph_.set_defaults(handler=graph.cmd_graph)
     return parser
 
 

@@ -52,6 +52,10 @@ MESSAGES: dict[str, str] = {
     # runs (E7xx)
     "E700": "{detail}",
     "E701": "function '{name}' has no input named '{input}'",
+    # drawings: symdl graph (E70x)
+    "E702": "cannot draw to '{path}': unknown format",
+    "E703": "the graphviz program `dot` is not installed",
+    "E704": "cannot write '{path}': {detail}",
     # warnings (W)
     "W100": "constant '{name}' does not reach the cost: holding it constant changes nothing",
 }

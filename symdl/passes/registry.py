@@ -23,12 +23,14 @@ class PassReport:
     counts: Counter = field(default_factory=Counter)
     sites: dict[str, list[Span | None]] = field(default_factory=dict)
     produced: set[int] = field(default_factory=set)  # ids of the nodes rewrites built (drawn highlighted)
+    _alive: list[object] = field(default_factory=list, repr=False)  # keeps them alive: a freed node's id is reused
 
     def fired(self, name: str, span: Span | None, result: object = None) -> None:
         self.counts[name] += 1
         self.sites.setdefault(name, []).append(span)
         if result is not None:
             self.produced.add(id(result))
+            self._alive.append(result)
 
     def summary(self) -> str:
         return ", ".join(f"{name} x{n}" for name, n in self.counts.items()) or "none fired"
