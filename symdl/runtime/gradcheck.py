@@ -108,7 +108,7 @@ def collect_checks(program: Program, fn_name: str | None) -> list[CostCheck]:
     if not checks:
         where = f"fn {fn_name}" if fn_name else program.name
         raise UserError(
-            None,
+            program.function(fn_name).span if fn_name else None,
             f"{where} takes no gradient: nothing to check",
             hint="gradcheck checks the grad() and update rules a model uses",
             code="E700",
