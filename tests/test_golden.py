@@ -8,7 +8,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from conftest import check_golden
 
 from symdl.ir.printer import format_program

@@ -10,7 +10,6 @@ import pytest
 
 from symdl.ir.nodes import Function, Node, Program, toposort
 from symdl.ir.types import TensorType
-from symdl.ir.nodes import toposort
 from symdl.pipeline import front_end
 from symdl.views import ir_graph, style
 

@@ -74,6 +74,15 @@ def _parser() -> argparse.ArgumentParser:
     _model_args(graph_)
     graph.add_arguments(graph_, BACKENDS)
     graph_.set_defaults(handler=graph.cmd_graph)
+
+    gradcheck = sub.add_parser("gradcheck", help="check every gradient against finite differences in float64")
+    _model_args(gradcheck)
+    gradcheck.add_argument("--fn", help="check only the gradients this function uses")
+    gradcheck.add_argument("--tolerance", type=float, default=1e-4, help="largest relative error accepted (default 1e-4)")
+    gradcheck.add_argument("--batch", type=_positive, default=4, help="size of `?` dimensions and of a `batch` hyper (default 4)")
+    gradcheck.add_argument("--seed", type=int, default=0, help="seed of the random point (default 0)")
+    gradcheck.add_argument("--backend", choices=("fast", "c", "numba"), default="fast", help="default fast: its sums round least")
+    gradcheck.set_defaults(handler=cmd_gradcheck)
     return parser
 
 
@@ -246,6 +255,20 @@ def cmd_eval(args) -> int:
         for key, value in evaluate(s, call).items():
             print(f"{key}: {value:.6g}")
     return 0
+
+
+def cmd_gradcheck(args) -> int:
+    from symdl.runtime.gradcheck import GradcheckOptions, format_table, gradcheck, load_for_gradcheck
+
+    c = load_for_gradcheck(args.file, args.overrides, tuple(args.exclude), args.batch)
+    options = GradcheckOptions(args.fn, args.tolerance, args.batch, args.seed, args.backend)
+    print(f"{c.source.name}: float64, central differences (step {options.step:g}), batch {args.batch}, seed {args.seed}", flush=True)
+    rows = gradcheck(c, options)
+    print(format_table(rows))
+    failed = [r.param for r in rows if not r.passed]
+    wrong = f"; wrong: {', '.join(failed)}" if failed else ""
+    print(f"{len(rows) - len(failed)} of {len(rows)} gradient(s) within {args.tolerance:g}{wrong}")
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

@@ -1,0 +1,228 @@
+"""`symdl gradcheck`: every gradient a model uses against central finite differences in float64.
+
+The program is copied to float64 and evaluated at a random point: inputs of the declared
+shapes (a small batch), parameters at their initial values plus noise. Small parameters
+are differenced element by element, large ones along random unit directions (as
+PyTensor's `verify_grad` does). A tensor the gradient holds constant is held at its value
+at that point in the reference too: it becomes an input of the differenced cost graph.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from symdl.diagnostics.errors import UserError, did_you_mean
+from symdl.ir.build import leaf
+from symdl.ir.nodes import Function, Node, Program, substitute, toposort
+from symdl.ir.retype import to_float64
+from symdl.ir.types import NUMPY_DTYPE
+from symdl.pipeline import Compiled, front_end
+from symdl.runtime.model import Model
+from symdl.runtime.session import label_limit
+
+
+@dataclass(frozen=True)
+class GradcheckOptions:
+    fn: str | None = None
+    tolerance: float = 1e-4
+    batch: int = 4
+    seed: int = 0
+    backend: str = "fast"  # FAST_COMPILE: numpy reductions round less than the C backend (measured)
+    step: float = 1e-6  # small: a central difference must not straddle a kink (relu, abs, max)
+    max_elements: int = 100  # larger parameters are checked along random directions
+    directions: int = 4
+    noise: float = 0.01  # added to initial values so zero-initialised weights are not symmetric
+
+
+@dataclass(frozen=True)
+class GradRow:
+    """One parameter's check: the worst relative error of its gradient and how it was measured."""
+
+    fn: str
+    cost: str
+    param: str
+    shape: tuple[int, ...]
+    method: str
+    error: float
+    tolerance: float
+
+    @property
+    def passed(self) -> bool:
+        return bool(self.error <= self.tolerance)
+
+
+@dataclass(frozen=True)
+class CostCheck:
+    """The gradients taken of one cost with one set of held tensors."""
+
+    fn: str
+    cost: Node
+    held: tuple[Node, ...]
+    grads: tuple[Node, ...]
+
+
+def load_for_gradcheck(path, overrides: list[str], exclude: tuple[str, ...], batch: int) -> Compiled:
+    """The model's front end, with a `batch` hyper set to `batch` unless the user set it."""
+    compiled = front_end(path, overrides, exclude)
+    if "batch" in dict(compiled.optimized.hypers) and not any(o.split("=")[0].strip() == "batch" for o in overrides):
+        compiled = front_end(path, [*overrides, f"batch={batch}"], exclude)
+    return compiled
+
+
+def gradcheck(compiled: Compiled, options: GradcheckOptions) -> list[GradRow]:
+    """One row per (cost, parameter) gradient of the selected functions."""
+    from symdl.lowering.lower import Lowered
+
+    program = to_float64(compiled.optimized)
+    checks = collect_checks(program, options.fn)
+    frozen = {id(c): held_inputs(c) for c in checks}
+    extra = tuple(n for c in checks for n in frozen[id(c)].values())
+    lowered = Lowered(replace(program, inputs=program.inputs + extra), Model(compiled).seed, options.backend)
+    rng = np.random.default_rng(options.seed)
+    feeds = random_inputs(compiled, options.batch, rng)
+    _perturb_params(lowered, program, options.noise, rng)
+    rows = []
+    for check in checks:
+        rows += _check_cost(lowered, program, check, frozen[id(check)], feeds, options, rng)
+    return rows
+
+
+def collect_checks(program: Program, fn_name: str | None) -> list[CostCheck]:
+    """The grad nodes of the selected functions, grouped per (cost, held tensors), each once."""
+    checks: dict[tuple, CostCheck] = {}
+    seen: set[int] = set()
+    for fn in _functions(program, fn_name):
+        for node in toposort(fn.roots()):
+            if node.op != "grad" or id(node) in seen:
+                continue
+            seen.add(id(node))
+            cost = node.inputs[0]
+            held = tuple(n for n in toposort([cost]) if n.op == "stop_gradient")
+            key = (id(cost), *sorted(id(h) for h in held))
+            old = checks.get(key) or CostCheck(fn.name, cost, held, ())
+            checks[key] = replace(old, grads=old.grads + (node,))
+    if not checks:
+        where = f"fn {fn_name}" if fn_name else program.name
+        raise UserError(
+            program.function(fn_name).span if fn_name else None,
+            f"{where} takes no gradient: nothing to check",
+            hint="gradcheck checks the grad() and update rules a model uses",
+            code="E700",
+        )
+    return list(checks.values())
+
+
+def _functions(program: Program, fn_name: str | None) -> list[Function]:
+    if fn_name is None:
+        return list(program.functions)
+    names = [f.name for f in program.functions]
+    if fn_name not in names:
+        raise UserError(
+            None, f"no function named '{fn_name}'", hint=did_you_mean(fn_name, names) or f"functions: {', '.join(names)}", code="E203"
+        )
+    return [program.function(fn_name)]
+
+
+def held_inputs(check: CostCheck) -> dict[int, Node]:
+    """A fresh input leaf per held tensor: the reference cost reads the held value from it."""
+    return {id(h): leaf("input", f"#held{id(h)}", h.type) for h in check.held}
+
+
+def frozen_cost(check: CostCheck, held: dict[int, Node]) -> Node:
+    """The cost with every held tensor replaced by its input leaf (no path from the parameters)."""
+    return substitute(check.cost, held)
+
+
+def random_inputs(compiled: Compiled, batch: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
+    """A value per declared input: floats in [0, 1), labels within the axis they index."""
+    model = Model(compiled)
+    feeds = {}
+    for node in compiled.optimized.inputs:
+        shape = tuple(batch if d is None else d for d in node.type.shape)
+        if node.type.is_float:
+            feeds[node.name] = rng.random(shape)
+        elif node.type.dtype == "bool":
+            feeds[node.name] = rng.random(shape) < 0.5
+        else:
+            feeds[node.name] = rng.integers(0, label_limit(model, node) or 2, shape).astype(NUMPY_DTYPE[node.type.dtype])
+    return feeds
+
+
+def _perturb_params(lowered, program: Program, noise: float, rng: np.random.Generator) -> None:
+    for node in program.params:
+        shared = lowered.shared[node.name]
+        shared.set_value(shared.get_value() + noise * rng.standard_normal(shared.get_value().shape))
+
+
+def _check_cost(
+    lowered, program: Program, check: CostCheck, held: dict[int, Node], feeds: dict, options: GradcheckOptions, rng
+) -> list[GradRow]:
+    analytic, cost_fn = _compile(lowered, program, check, held, options.backend)
+    args = [feeds[n.name] for n in program.inputs]
+    values = analytic(*args)
+    grads, held_values = values[: len(check.grads)], values[len(check.grads) :]
+
+    def cost() -> float:
+        return float(cost_fn(*args, *held_values))
+
+    cost_name = dict((id(n), name) for name, n in program.definitions).get(id(check.cost), "cost")
+    rows = []
+    for node, grad in zip(check.grads, grads):
+        param = node.inputs[1].name
+        method, error = _compare(lowered.shared[param], np.asarray(grad), cost, options, rng)
+        rows.append(GradRow(check.fn, cost_name, param, np.shape(grad), method, error, options.tolerance))
+    return rows
+
+
+def _compile(lowered, program: Program, check: CostCheck, held: dict[int, Node], backend: str):
+    """inputs -> [grads, held values], and inputs + held values -> cost; no updates, so random state stays put."""
+    import pytensor
+
+    from symdl.lowering.lower import mode_of
+
+    mode = mode_of(backend)
+    inputs = [lowered.inputs[n.name] for n in program.inputs]
+    memo = lowered.lower_roots([check.cost, *check.grads, *check.held])
+    analytic = pytensor.function(inputs, [memo[id(n)] for n in (*check.grads, *check.held)], mode=mode, on_unused_input="ignore")
+    cost = frozen_cost(check, held)
+    held_vars = [lowered.inputs[held[id(h)].name] for h in check.held]
+    cost_var = lowered.lower_roots([cost])[id(cost)]
+    return analytic, pytensor.function(inputs + held_vars, cost_var, mode=mode, on_unused_input="ignore")
+
+
+def _compare(shared, analytic: np.ndarray, cost, options: GradcheckOptions, rng) -> tuple[str, float]:
+    """(method, worst relative error) of `analytic` against central differences of `cost` in `shared`."""
+    base = shared.get_value()
+    if base.size <= options.max_elements:
+        axes = [np.eye(1, base.size, i).reshape(base.shape) for i in range(base.size)]
+        method = "elements"
+    else:
+        axes = [u / np.linalg.norm(u) for u in (rng.standard_normal(base.shape) for _ in range(options.directions))]
+        method = f"{options.directions} directions"
+    numeric, exact = [], []
+    for u in axes:
+        shared.set_value(base + options.step * u)
+        up = cost()
+        shared.set_value(base - options.step * u)
+        numeric.append((up - cost()) / (2 * options.step))
+        exact.append(float(np.sum(analytic * u)))
+    shared.set_value(base)
+    return method, relative_error(np.array(exact), np.array(numeric))
+
+
+def relative_error(analytic: np.ndarray, numeric: np.ndarray, floor: float = 1e-8) -> float:
+    """The largest difference relative to the largest component of either gradient."""
+    scale = max(float(np.max(np.abs(analytic), initial=0.0)), float(np.max(np.abs(numeric), initial=0.0)), floor)
+    return float(np.max(np.abs(analytic - numeric), initial=0.0)) / scale
+
+
+def format_table(rows: list[GradRow]) -> str:
+    """The result rows as an aligned table, the worst error per parameter."""
+    lines = [f"  {'fn':<10} {'cost':<10} {'param':<24} {'shape':<12} {'method':<14} {'rel. error':>10}"]
+    for r in rows:
+        shape = "x".join(str(d) for d in r.shape) or "scalar"
+        verdict = "ok" if r.passed else f"FAIL (> {r.tolerance:g})"
+        lines.append(f"  {r.fn:<10} {r.cost:<10} {r.param:<24} {shape:<12} {r.method:<14} {r.error:>10.2e}  {verdict}")
+    return "\n".join(lines)
