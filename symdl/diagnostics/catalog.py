@@ -51,6 +51,7 @@ MESSAGES: dict[str, str] = {
     # runs (E7xx)
     "E700": "{detail}",
     "E701": "function '{name}' has no input named '{input}'",
+    "E702": "training stopped: the first {kind} came from {what}",
 }
 
 
