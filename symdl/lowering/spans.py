@@ -28,12 +28,15 @@ class SpanFrame(traceback.FrameSummary):
 
 
 def span_of(var) -> SpanFrame | None:
-    """The first `.sdl` frame in a variable's trace, if it has one."""
-    for trace in getattr(var.tag, "trace", []) or []:
-        for frame in trace if isinstance(trace, list) else [trace]:
-            if isinstance(frame, SpanFrame):
-                return frame
-    return None
+    """The `.sdl` frame of a variable, if it has one; a forward frame wins over a gradient one
+    (a merge can leave both on a value the forward pass computes too)."""
+    frames = _frames(var)
+    return next((f for f in frames if not f.in_gradient), frames[0] if frames else None)
+
+
+def _frames(var) -> list[SpanFrame]:
+    traces = getattr(var.tag, "trace", []) or []
+    return [f for t in traces for f in (t if isinstance(t, list) else [t]) if isinstance(f, SpanFrame)]
 
 
 def stamp(var, node: Node) -> None:
@@ -42,6 +45,14 @@ def stamp(var, node: Node) -> None:
     if node.span is None:
         return
     _stamp_all(var, SpanFrame(node.span, node.op, node.op == "grad"))
+
+
+def _drop_forward_copy(var, frame: SpanFrame) -> None:
+    def same(f: object) -> bool:
+        return isinstance(f, SpanFrame) and not f.in_gradient and f.span == frame.span and f.op == frame.op
+
+    traces = getattr(var.tag, "trace", []) or []
+    var.tag.trace = [[f for f in t if not same(f)] if isinstance(t, list) else t for t in traces]
 
 
 def _stamp_all(var, frame: SpanFrame) -> None:
@@ -57,9 +68,17 @@ def _stamp_all(var, frame: SpanFrame) -> None:
 
 
 class SpanKeeper(Feature):
-    """When a rewrite replaces a stamped variable, the new variables take its span."""
+    """When a rewrite replaces a stamped variable, the new variables take its span; a variable
+    computed straight from a gradient (an update's `lr * g` folded into the backward graph)
+    is marked as part of the gradient, and a merged one keeps both spans."""
 
     def on_change_input(self, fgraph, node, i, var, new_var, reason=None) -> None:
         frame = span_of(var)
-        if frame is not None:
-            _stamp_all(new_var, frame)
+        if frame is None:
+            return
+        if not frame.in_gradient and var.owner is not None and any(f.in_gradient for v in var.owner.inputs for f in _frames(v)):
+            frame = SpanFrame(frame.span, frame.op, True)
+            _drop_forward_copy(new_var, frame)  # PyTensor's copy_stack_trace copied the unmarked frame
+        if span_of(new_var) is not None and frame not in _frames(new_var):
+            new_var.tag.trace = [*new_var.tag.trace, [frame]]
+        _stamp_all(new_var, frame)

@@ -70,10 +70,12 @@ def blame(node, var, kind: str) -> NonFiniteStop:
     op = type(node.op).__name__ if not hasattr(node.op, "scalar_op") else type(node.op.scalar_op).__name__
     notes: tuple[str, ...] = ()
     if frame is None:
-        return NonFiniteStop(UserError(None, message("E702", kind=kind, what=f"PyTensor's {op}"), hint=HINTS[kind], code="E702"), kind, None, op)
+        return NonFiniteStop(
+            UserError(None, message("E702", kind=kind, what=f"PyTensor's {op}"), hint=HINTS[kind], code="E702"), kind, None, op
+        )
     if frame.in_gradient:
-        notes = (f"in the gradient of the cost (the backward pass of this grad, PyTensor's {op})",)
-    what = f"`{frame.op}`" + ("" if frame.in_gradient else f" (PyTensor's {op})")
+        notes = ("PyTensor builds the backward pass of this line's gradient; it has no line of its own",)
+    what = f"the gradient of the cost (PyTensor's {op})" if frame.in_gradient else f"`{frame.op}` (PyTensor's {op})"
     diagnostic = UserError(frame.span, message("E702", kind=kind, what=what), hint=HINTS[kind], notes=notes, code="E702")
     return NonFiniteStop(diagnostic, kind, frame, op)
 
