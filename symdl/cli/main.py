@@ -60,6 +60,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--max-epochs", type=_natural, help="cap the epochs of every training stage")
     run.add_argument("--out", type=Path, help="run directory (default runs/MODEL-TIMESTAMP)")
     run.add_argument("--quiet", action="store_true", help="no per-epoch lines")
+    run.add_argument("--nan-guard", action="store_true", help="stop at the first NaN/Inf and name its line (C backend, slower)")
     run.set_defaults(handler=cmd_run)
 
     eval_ = sub.add_parser("eval", help="evaluation measures of a trained model on the test set")
@@ -192,6 +193,7 @@ def _session(args, c, rundir=None):
 
 
 def cmd_run(args) -> int:
+    from symdl.runtime.nanguard import NonFiniteStop
     from symdl.runtime.recipes import check_recipe, run_recipe
     from symdl.runtime.rundir import RunDir
     from symdl.runtime.session import check_data_kinds
@@ -203,7 +205,12 @@ def cmd_run(args) -> int:
     for call in c.optimized.recipes:
         check_recipe(call, c.optimized)
     rundir = RunDir(args.out) if args.out else RunDir.fresh(Path("runs"), c.optimized.name)
+    args.backend = "c" if args.nan_guard else args.backend  # the guard checks values in PyTensor's Python/C VM
     s = _session(args, c, rundir)
+    if args.nan_guard:
+        from symdl.runtime.nanguard import guard_mode
+
+        s.model.mode = guard_mode()
     rundir.write_config(c.optimized.name, str(args.file), s.model.hypers, args.backend,
                         {"overrides": args.overrides, "max_epochs": args.max_epochs, "train_limit": args.train_limit, "data": args.data})
     print(_headline(c), file=sys.stderr)
@@ -217,6 +224,12 @@ def cmd_run(args) -> int:
         rundir.summary({**s.progress, **summary, "interrupted": True})
         print(f"interrupted: checkpoint saved to {rundir.path}/params.npz", file=sys.stderr)
         return 130
+    except NonFiniteStop as stop:  # only raised under --nan-guard; the faulting step's updates were not applied
+        rundir.checkpoint(s.model.values())
+        rundir.summary({**s.progress, **summary, "status": "nan", "fault": stop.summary()})
+        print(stop.render(), file=sys.stderr)
+        print(f"stopped: checkpoint (the parameters before that step) saved to {rundir.path}/params.npz", file=sys.stderr)
+        return 1
     rundir.checkpoint(s.model.values())
     scalars = {k: float(v) for k, v in s.model.values().items() if v.ndim == 0 and k in s.model.params}
     rundir.summary({**summary, **({"params": scalars} if scalars else {})})

@@ -19,6 +19,7 @@ from symdl.ir.init import initial_value
 from symdl.ir.nodes import Function, Node, Program, toposort
 from symdl.ir.ops import OPS
 from symdl.ir.types import NUMPY_DTYPE, TensorType, promote
+from symdl.lowering.spans import stamp
 from symdl.lowering.table import LOWER
 
 BACKENDS = ("numba", "c", "jax", "fast")
@@ -67,6 +68,7 @@ class Lowered:
         groups = _grad_groups(order)
         for node in order:
             memo[id(node)] = self._lower_node(node, memo, groups)
+            stamp(memo[id(node)], node)  # so a runtime fault can name the .sdl line (--nan-guard)
         return memo
 
     def _lower_node(self, node: Node, memo: dict[int, object], groups: dict) -> object:

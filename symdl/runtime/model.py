@@ -55,6 +55,7 @@ class Model:
         self.hypers = dict(self.program.hypers)
         self.backend = backend
         self.verbose = verbose
+        self.mode = None  # a PyTensor Mode replacing the backend's (the NaN guard's)
         self._lowered = None
         self.fn = FunctionTable(self)
         self.params = ValueTable(self, [n.name for n in self.program.params])
@@ -79,7 +80,7 @@ class Model:
         started = time.perf_counter()
         if self.verbose:
             print(f"compiling {name} with pytensor/{self.backend} (first time is slow; cached afterwards) ...", end=" ", file=sys.stderr, flush=True)
-        compiled = self.lowered.function(fn, binding)
+        compiled = self.lowered.function(fn, binding, self.mode)
         if self.verbose:
             print(f"done in {time.perf_counter() - started:.1f}s", file=sys.stderr)
         return compiled
