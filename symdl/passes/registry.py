@@ -37,9 +37,10 @@ class PassReport:
 
     def explain(self) -> str:
         lines = []
+        width = max((len(name) for name in self.sites), default=0)
         for name, spans in self.sites.items():
             for span in spans:
-                lines.append(f"  {name:<34} {span if span else '(generated)'}")
+                lines.append(f"  {name:<{width}}  {span if span else '(generated)'}")
         return "\n".join(lines)
 
 
