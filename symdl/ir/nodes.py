@@ -6,13 +6,13 @@ passes that need structural equality (CSE) build their own keys.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 
 from symdl.diagnostics.errors import Span
 from symdl.ir.types import TensorType
 
-LEAVES = ("input", "param", "state", "const")
+LEAVES = ("input", "param", "state", "const", "arg")
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -39,6 +39,28 @@ class Node:
 
     def with_inputs(self, inputs: tuple[Node, ...]) -> Node:
         return self if inputs == self.inputs else replace(self, inputs=inputs)
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class ScanBody:
+    """A scan's step as a graph from `args` (sequence elements, then carried values) to `outputs`
+    (values not fed back, then the next carried values in the order of `init`).
+
+    The outer nodes the step reads are the scan node's closure inputs, used in the body as they are.
+    """
+
+    args: tuple[Node, ...]
+    outputs: tuple[Node, ...]
+    n_seqs: int
+    n_carried: int
+
+    def __str__(self) -> str:
+        return f"<step of {len(self.args)} args, {len(self.outputs)} outputs>"
+
+    def nodes(self, outer: tuple[Node, ...]) -> list[Node]:
+        """The body's own nodes, inputs first (args and the scan's inputs `outer` not followed)."""
+        fixed = {id(n) for n in (*self.args, *outer)}
+        return [n for n in toposort(self.outputs, stop=lambda n: id(n) in fixed) if id(n) not in fixed]
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,26 +163,37 @@ def toposort(roots: Iterable[Node], stop=None) -> list[Node]:
 
 
 def substitute(root: Node, replacements: dict[int, Node]) -> Node:
-    """`root` with every node whose id is in `replacements` replaced (the rest rebuilt as needed)."""
-    memo: dict[int, Node] = {}
-    for node in toposort([root]):
-        memo[id(node)] = replacements.get(id(node)) or node.with_inputs(tuple(memo[id(i)] for i in node.inputs))
-    return memo[id(root)]
+    """`root` with every node whose id is in `replacements` replaced (the rest, scan bodies too, rebuilt as needed)."""
+    return rebuild_graph([root], lambda node: node, dict(replacements))[0]
 
 
-def walk(roots: Iterable[Node]) -> Iterator[Node]:
-    yield from toposort(roots)
+def rebuild_graph(roots: list[Node], rewrite, memo: dict[int, Node]) -> list[Node]:
+    """Rewrite the graph under `roots` into `memo` (id -> new node); nodes already in `memo` are kept."""
+    for node in toposort(roots, stop=lambda n: id(n) in memo):
+        if id(node) not in memo:
+            inputs = tuple(memo[id(i)] for i in node.inputs)
+            memo[id(node)] = rewrite(_rebuild_scan(node, inputs, rewrite) if node.op == "scan" else node.with_inputs(inputs))
+    return [memo[id(r)] for r in roots]
+
+
+def _rebuild_scan(node: Node, inputs: tuple[Node, ...], rewrite) -> Node:
+    """A scan with new inputs: its body sees the new closure and is rewritten too."""
+    body: ScanBody = node.attr("body")
+    memo = {id(a): a for a in body.args} | {id(old): new for old, new in zip(node.inputs, inputs)}
+    outputs = tuple(rebuild_graph(list(body.outputs), rewrite, memo))
+    if outputs == body.outputs:
+        return node.with_inputs(inputs)
+    attrs = tuple((k, replace(body, outputs=outputs) if k == "body" else v) for k, v in node.attrs)
+    return replace(node, inputs=inputs, attrs=attrs)
 
 
 def rebuild(program: Program, rewrite) -> Program:
-    """Apply `rewrite(node) -> node` bottom-up to every node of `program`, sharing results."""
+    """Apply `rewrite(node) -> node` bottom-up to every node of `program` (scan bodies too), sharing results."""
     memo: dict[int, Node] = {}
+    rebuild_graph(program.roots() + list(program.params) + list(program.states) + list(program.inputs), rewrite, memo)
 
     def get(node: Node) -> Node:
         return memo[id(node)]
-
-    for node in toposort(program.roots() + list(program.params) + list(program.states) + list(program.inputs)):
-        memo[id(node)] = rewrite(node.with_inputs(tuple(get(i) for i in node.inputs)))
 
     def fn(f: Function) -> Function:
         return replace(
