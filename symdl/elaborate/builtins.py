@@ -330,8 +330,8 @@ def _grad(c: Call, cost, wrt, constant=()):
     through = {id(n) for n in toposort([marked], stop=lambda n: n.op == "stop_gradient")}
     nodes = _wrt_nodes(c, wrt, "wrt")
     for node in nodes:
-        if node.op not in ("param", "state"):
-            fail("E303", c.span("wrt"), what="grad's wrt", expected="parameters", got=kind_of(node))
+        if node.op == "const":
+            fail("E303", c.span("wrt"), what="grad's wrt", expected="parameters or tensors the cost is computed from", got="a constant")
         if id(node) not in through:
             why = "it is reached only through a constant" if id(node) in used else "remove it from wrt, or check that the cost uses it"
             fail("E408", c.span("wrt"), name=node.name, hint=why)
@@ -439,5 +439,7 @@ def _fans(shape: tuple[int | None, ...]) -> tuple[int, int]:
     receptive = int(np.prod(shape[2:]))
     return shape[1] * receptive, shape[0] * receptive
 
+
+from symdl.elaborate import sampling  # noqa: E402, F401 - registers the random draws and scan
 
 __all__ = ["BUILTINS", "InitSpec"]

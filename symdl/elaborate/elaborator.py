@@ -67,6 +67,11 @@ class Elaborator:
         self.leaf_names: dict[str, Span] = {}
         self.depth = 0  # of def expansion, to stop endless recursion
         self.warnings: list = []
+        self.streams = 0  # random draws made so far: each draw's stream number
+
+    def next_stream(self) -> int:
+        self.streams += 1
+        return self.streams
 
     def warn(self, code: str, span: Span | None, hint: str = "", **fields: object) -> None:
         self.warnings.append(warning(code, span, hint=hint, **fields))

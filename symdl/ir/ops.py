@@ -344,7 +344,7 @@ def _leaf_rule(types, attrs):
     return attrs["type"]
 
 
-for _leaf in ("input", "param", "state", "const"):
+for _leaf in ("input", "param", "state", "const", "arg"):
     register(_leaf, 0, _leaf_rule, None, "leaf")
 
 
@@ -357,3 +357,45 @@ def _grad_rule(types, attrs):
 
 register("grad", 2, _grad_rule, None, "grad", "d cost / d wrt")
 register("stop_gradient", 1, lambda types, attrs: types[0], lambda x: x, "tensor", "the identity, whose gradient is zero (grad's constant=)")
+
+
+# ---- random draws ---------------------------------------------------------------------
+# A draw's attr `stream` is unique in the program, so no pass ever merges two draws;
+# `shape` (optional) is the draw's shape, to which the parameters must broadcast.
+
+
+def _draw_rule(dtype_of: Callable[[tuple[TensorType, ...]], str]) -> TypeRule:
+    def rule(types, attrs):
+        shape = broadcast_shapes(*(t.shape for t in types))
+        wanted = attrs.get("shape")
+        if wanted is not None:
+            wanted = tuple(wanted)
+            if broadcast_shapes(shape, wanted) != wanted:
+                raise TypeRuleError("random draw", f"parameters of shape {shape} do not fit the draw's shape {wanted}", "E404")
+            shape = wanted
+        return TensorType(dtype_of(types), shape)
+
+    return rule
+
+
+_draw_float = _draw_rule(lambda types: to_float(promote(*(t.dtype for t in types))))
+register("uniform", 2, _draw_float, None, "random", "uniform(low, high) {shape, stream}")
+register("normal", 2, _draw_float, None, "random", "normal(mean, std) {shape, stream}")
+register("bernoulli", 1, _draw_float, None, "random", "1 with probability p, else 0, in p's float dtype")
+register("binomial", 1, _draw_float, None, "random", "binomial(p) {n, shape, stream}: successes of n trials")
+
+
+# ---- scan ---------------------------------------------------------------------------------
+# `scan` inputs: sequences, initial carried values, closure (outer nodes the step reads),
+# then optionally an integer scalar step count; attrs `body` (a ScanBody) and `steps`.
+# `scan_out` {k, type} picks output k's trace: its values at every step, stacked.
+
+SCAN_TYPE = TensorType("scan", ())
+
+
+def _scan_rule(types, attrs):
+    return SCAN_TYPE
+
+
+register("scan", (0, None), _scan_rule, None, "scan", "a loop over steps or sequences; its outputs are scan_out nodes")
+register("scan_out", 1, lambda types, attrs: attrs["type"], None, "scan", "the trace of one scan output")

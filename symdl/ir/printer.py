@@ -20,23 +20,44 @@ def format_program(program: Program) -> str:
         lines.append(f"{node.op} {node.name}: {node.type} {init}".rstrip())
     for node in (*program.inputs, *program.params, *program.states):
         ids[id(node)] = node.name
-    for node in toposort(program.roots()):
-        if id(node) in ids or node.op == "const":
-            continue
-        if node.is_leaf:
-            ids[id(node)] = node.name
-            continue
-        ids[id(node)] = f"%{len(ids) - len(program.inputs) - len(program.params) - len(program.states)}"
-        args = ", ".join(_ref(i, ids) for i in node.inputs)
-        attrs = " ".join(f"{k}={_attr(v)}" for k, v in node.attrs)
-        comment = "  # " + "  ".join(filter(None, [names.get(id(node), ""), _where(node)]))
-        lines.append(f"{ids[id(node)]}: {node.type} = {node.op}({args}){' {' + attrs + '}' if attrs else ''}{comment}".rstrip(" #"))
+    lines += _node_lines(toposort(program.roots()), ids, names, "", len(ids))
     for fn in program.functions:
         ins = ", ".join(i.name for i in fn.inputs)
         outs = ", ".join(f"{name}={_ref(n, ids)}" for name, n in fn.outputs)
         lines.append(f"fn {fn.name}({ins}) -> {outs}")
         lines += [f"  update {t.name} = {_ref(u, ids)}" for t, u in fn.updates]
     return "\n".join(lines) + "\n"
+
+
+def _node_lines(order: list[Node], ids: dict[int, str], names: dict[int, str], prefix: str, skip: int) -> list[str]:
+    """One line per node not yet named; a scan is followed by its body, indented."""
+    lines = []
+    counter = 0
+    for node in order:
+        if id(node) in ids or node.op == "const":
+            continue
+        if node.is_leaf:
+            ids[id(node)] = node.name
+            continue
+        ids[id(node)] = f"%{prefix}{counter}"
+        counter += 1
+        args = ", ".join(_ref(i, ids) for i in node.inputs)
+        attrs = " ".join(f"{k}={_attr(v)}" for k, v in node.attrs if k != "body")
+        comment = "  # " + "  ".join(filter(None, [names.get(id(node), ""), _where(node)]))
+        lines.append(f"{ids[id(node)]}: {node.type} = {node.op}({args}){' {' + attrs + '}' if attrs else ''}{comment}".rstrip(" #"))
+        if node.op == "scan":
+            lines += _body_lines(node, ids, names, f"{ids[id(node)][1:]}.")
+    return lines
+
+
+def _body_lines(scan: Node, ids: dict[int, str], names: dict[int, str], prefix: str) -> list[str]:
+    body = scan.attr("body")
+    for k, arg in enumerate(body.args):
+        ids[id(arg)] = f"${prefix}{k}"
+    head = ", ".join(f"{ids[id(a)]}: {a.type} ({a.name})" for a in body.args)
+    inner = _node_lines(body.nodes(scan.inputs), ids, names, prefix, 0)
+    tail = ", ".join(_ref(o, ids) for o in body.outputs)
+    return [f"  step({head}):"] + [f"    {line}" for line in inner] + [f"    -> {tail}"]
 
 
 def _ref(node: Node, ids: dict[int, str]) -> str:

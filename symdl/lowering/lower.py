@@ -7,6 +7,7 @@ per cost (constants are stop_gradient marks inside it) so one `pytensor.grad` ca
 
 from __future__ import annotations
 
+from collections import ChainMap
 from dataclasses import dataclass
 
 import numpy as np
@@ -59,6 +60,10 @@ class Lowered:
             for n in (*program.params, *program.states)
         }
         self.inputs = {n.name: pt.tensor(name=n.name, dtype=NUMPY_DTYPE[n.type.dtype], shape=n.type.shape) for n in program.inputs}
+        # One generator for every draw: each function threads it through its draws in order
+        # (scan bodies included) and updates it, so no model file mentions random state.
+        self.rng = pt.random.shared_rng(seed=seed)
+        self._rng_now = self.rng
 
     # ---- graph ---------------------------------------------------------------------------
     def lower_roots(self, roots: list[Node]) -> dict[int, object]:
@@ -66,6 +71,7 @@ class Lowered:
         memo: dict[int, object] = {}
         order = toposort(roots)
         groups = _grad_groups(order)
+        self._rng_now = self.rng
         for node in order:
             memo[id(node)] = self._lower_node(node, memo, groups)
             stamp(memo[id(node)], node)  # so a runtime fault can name the .sdl line (--nan-guard)
@@ -80,7 +86,13 @@ class Lowered:
             return pt.constant(np.asarray(node.attr("value"), NUMPY_DTYPE[node.type.dtype]))
         if node.op == "grad":
             return self._grad(node, memo, groups)
+        if node.op == "scan":
+            return self._scan(node, memo)
+        if node.op == "scan_out":
+            return _fit(memo[id(node.inputs[0])][node.attr("k")], node.type)
         args = [memo[id(i)] for i in node.inputs]
+        if OPS[node.op].kind == "random":
+            return self._draw(node, args)
         if OPS[node.op].kind in _SAME_DTYPE_INPUTS and node.op not in ("cast", "switch"):
             common = NUMPY_DTYPE[promote(*(i.type.dtype for i in node.inputs))]
             args = [a if a.dtype == common else pt.cast(a, common) for a in args]
@@ -96,12 +108,67 @@ class Lowered:
             group["vars"] = dict(zip((id(w) for w in group["wrt"]), pytensor.grad(cost, wrt)))
         return _fit(group["vars"][id(node.inputs[1])], node.type)
 
+    def _draw(self, node: Node, args: list) -> object:
+        """One draw from the function's generator, which then moves on to the draw's next state."""
+        dtype = NUMPY_DTYPE[node.type.dtype]
+        static = None not in node.type.shape
+        size = node.type.shape if static else None
+        rng = self._rng_now
+        if node.op == "bernoulli":  # uniform < p: ~20x faster than numpy's binomial on the C backend
+            p = args[0]
+            u = pt.random.uniform(0.0, 1.0, size=size if static else p.shape, rng=rng, dtype=dtype)
+            out = pt.cast(pt.lt(u, p), dtype)
+        elif node.op == "binomial":
+            u = pt.random.binomial(node.attr("n"), args[0], size=size, rng=rng)
+            out = pt.cast(u, dtype)
+        else:
+            u = getattr(pt.random, node.op)(*args, size=size, rng=rng, dtype=dtype)
+            out = u
+        self._rng_now = u.owner.outputs[0]
+        return out
+
+    def _scan(self, node: Node, memo) -> list:
+        """pytensor.scan over the body; the generator rides along as a carried value when the body draws."""
+        body = node.attr("body")
+        n_s, n_c, n_k = body.n_seqs, body.n_carried, node.attr("n_closure")
+        inputs = [memo[id(i)] for i in node.inputs]
+        seqs, inits, closure = inputs[:n_s], inputs[n_s : n_s + n_c], inputs[n_s + n_c : n_s + n_c + n_k]
+        steps = node.attr("steps") if len(inputs) == n_s + n_c + n_k else inputs[-1]
+        closure_nodes = node.inputs[n_s + n_c : n_s + n_c + n_k]
+        order = body.nodes(node.inputs)
+        draws = any(OPS[n.op].kind == "random" or n.op == "scan" for n in order)
+        n_extra = len(body.outputs) - n_c
+
+        def step(*xs):
+            local = ChainMap({}, memo)
+            for arg, x in zip(body.args, xs[: n_s + n_c]):
+                local[id(arg)] = x
+            if draws:
+                self._rng_now = xs[n_s + n_c]
+            for c, x in zip(closure_nodes, xs[len(xs) - n_k :] if n_k else ()):
+                local[id(c)] = x
+            groups = _grad_groups(order)
+            for n in order:
+                local[id(n)] = self._lower_node(n, local, groups)
+            outs = [_fit(local[id(o)], o.type) for o in body.outputs]
+            outs = [pt.specify_shape(o, t.type.shape) if None not in t.type.shape else o for o, t in zip(outs, body.outputs)]
+            return outs + ([self._rng_now] if draws else [])
+
+        outputs_info = [None] * n_extra + inits + ([self._rng_now] if draws else [])
+        result = pytensor.scan(step, sequences=seqs, outputs_info=outputs_info, non_sequences=closure, n_steps=steps, return_updates=False, strict=False)
+        result = list(result) if isinstance(result, (list, tuple)) else [result]
+        if draws:
+            self._rng_now = result.pop()
+        return result
+
     # ---- functions -------------------------------------------------------------------------
     def function(self, fn: Function, binding: Binding | None = None, mode: Mode | None = None):
         """Compile `fn`; with a binding, its inputs are minibatches of shared data picked by an index."""
         memo = self.lower_roots(fn.roots())
         outputs = [memo[id(o)] for _, o in fn.outputs]
         updates = [(self.shared[t.name], memo[id(u)]) for t, u in fn.updates]
+        if self._rng_now is not self.rng:
+            updates.append((self.rng, self._rng_now))
         mode = mode or mode_of(self.backend)
         if binding is None:
             inputs = [self.inputs[i.name] for i in fn.inputs]

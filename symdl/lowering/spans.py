@@ -44,7 +44,9 @@ def stamp(var, node: Node) -> None:
     (the variables `node`'s lowering created; for a `grad` node, its whole backward graph)."""
     if node.span is None:
         return
-    _stamp_all(var, SpanFrame(node.span, node.op, node.op == "grad"))
+    frame = SpanFrame(node.span, node.op, node.op == "grad")
+    for v in var if isinstance(var, list) else [var]:  # a scan lowers to a list of outputs
+        _stamp_all(v, frame)
 
 
 def _drop_forward_copy(var, frame: SpanFrame) -> None:

@@ -1,0 +1,134 @@
+"""Random draws and `scan`: the builtins that make graphs with randomness and loops.
+
+A draw gets a stream number unique in the program; lowering threads one random
+generator through every draw of a function (scan bodies too), so a model file never
+mentions random state. `scan(step, init = [...], over = [...], steps = k)` calls the
+def `step` once on placeholder arguments and keeps the graph it returns as the body.
+"""
+
+from __future__ import annotations
+
+from symdl.diagnostics.catalog import fail
+from symdl.elaborate.builtins import Call, builtin
+from symdl.elaborate.values import DefValue, kind_of
+from symdl.ir import build
+from symdl.ir.nodes import Node, ScanBody, toposort
+from symdl.ir.types import TensorType
+
+# ---- random draws -----------------------------------------------------------------------------
+
+
+def _shape(c: Call, shape) -> tuple[int, ...] | None:
+    return None if shape is None else c.ints(shape, "shape")
+
+
+def _draw(c: Call, op: str, params: list[Node], shape, **attrs) -> Node:
+    return c.make(op, params, {"shape": _shape(c, shape), "stream": c.elab.next_stream(), **attrs})
+
+
+def _float(c: Call, value, arg: str) -> Node:
+    return c.tensor(value, arg, "f32" if not isinstance(value, Node) else None)
+
+
+@builtin("uniform", ("low", 0.0), ("high", 1.0), ("shape", None))
+def _uniform(c: Call, low=0.0, high=1.0, shape=None):
+    return _draw(c, "uniform", [_float(c, low, "low"), _float(c, high, "high")], shape)
+
+
+@builtin("normal", ("mean", 0.0), ("std", 1.0), ("shape", None))
+def _normal(c: Call, mean=0.0, std=1.0, shape=None):
+    return _draw(c, "normal", [_float(c, mean, "mean"), _float(c, std, "std")], shape)
+
+
+@builtin("bernoulli", "p", ("shape", None))
+def _bernoulli(c: Call, p, shape=None):
+    return _draw(c, "bernoulli", [_float(c, p, "p")], shape)
+
+
+@builtin("binomial", "p", ("n", 1), ("shape", None))
+def _binomial(c: Call, p, n=1, shape=None):
+    trials = c.integer(n, "n")
+    if trials == 1:
+        return _draw(c, "bernoulli", [_float(c, p, "p")], shape)
+    return _draw(c, "binomial", [_float(c, p, "p")], shape, n=trials)
+
+
+# ---- scan ---------------------------------------------------------------------------------------
+
+
+@builtin("scan", "step", ("init", ()), ("over", ()), ("steps", None))
+def _scan(c: Call, step, init=(), over=(), steps=None):
+    if not isinstance(step, DefValue):
+        fail("E303", c.span("step"), what="scan's step", expected="a def", got=kind_of(step))
+    inits = [c.tensor(v, "init") for v in (init if isinstance(init, tuple) else (init,))]
+    seqs = [c.tensor(v, "over") for v in (over if isinstance(over, tuple) else (over,))]
+    count, count_node = _steps(c, steps, seqs)
+    for seq in seqs:
+        if seq.type.ndim == 0:
+            fail("E303", c.span("over"), what="a sequence scanned over", expected="a tensor with a leading time axis", got=str(seq.type))
+    names = [p.name for p in step.decl.params]
+    if len(names) != len(seqs) + len(inits):
+        fail("E700", step.decl.span, detail=f"scan's step takes {len(names)} argument(s), but scan gives {len(seqs)} sequence element(s) and {len(inits)} carried value(s)",
+             hint="step(one element per sequence in over..., one value per init...)")
+    types = [TensorType(s.type.dtype, s.type.shape[1:]) for s in seqs] + [v.type for v in inits]
+    args = [build.leaf("arg", name, t, step.decl.span) for name, t in zip(names, types)]
+    result = c.elab.call_def(step, list(args), {}, c.expr)
+    outputs = [c.tensor(v, "step") for v in (result if isinstance(result, tuple) else (result,))]
+    if len(outputs) < len(inits):
+        fail("E700", step.decl.span, detail=f"scan's step returns {len(outputs)} value(s) but init gives {len(inits)} carried value(s)",
+             hint="the step returns its outputs not fed back, then the next value of each carried value, in init order")
+    carried = outputs[len(outputs) - len(inits):]
+    for init_node, out in zip(inits, carried):
+        if out.type != init_node.type:
+            fail("E406", out.span or step.decl.span, name=f"the carried value {_label(init_node)}", old=str(init_node.type), new=str(out.type),
+                 hint="a carried value keeps its dtype and shape from step to step", notes=(f"its initial value is at {init_node.span}",))
+    body = ScanBody(tuple(args), tuple(outputs), len(seqs), len(inits))
+    closure = _closure(body)
+    inputs = [*seqs, *inits, *closure] + ([count_node] if count_node is not None else [])
+    loop = c.make("scan", inputs, {"body": body, "steps": count, "n_closure": len(closure)})
+    traces = tuple(
+        build.make("scan_out", [loop], {"k": k, "type": TensorType(o.type.dtype, (count, *o.type.shape))}, span=c.expr.span)
+        for k, o in enumerate(outputs)
+    )
+    return traces if len(traces) > 1 else traces[0]
+
+
+def _steps(c: Call, steps, seqs: list[Node]) -> tuple[int | None, Node | None]:
+    """The step count: a compile-time integer, an integer scalar tensor, or the sequences' length."""
+    if steps is None:
+        if not seqs:
+            fail("E301", c.span(), name="steps", callee="scan", hint="scan(step, init = [...], steps = k), or over = [sequence]")
+        lengths = {s.type.shape[0] for s in seqs if s.type.ndim}
+        return (lengths.pop() if len(lengths) == 1 else None), None
+    if isinstance(steps, Node):
+        if steps.type.shape != () or steps.type.is_float:
+            fail("E303", c.span("steps"), what="scan's steps", expected="an integer scalar", got=str(steps.type))
+        return None, steps
+    count = c.integer(steps, "steps")
+    if count < 1:
+        fail("E303", c.span("steps"), what="scan's steps", expected="at least 1", got=str(count))
+    return count, None
+
+
+def _closure(body: ScanBody) -> list[Node]:
+    """The outer nodes the body reads: those not depending on an argument, used by one that does."""
+    args = {id(a) for a in body.args}
+    order = toposort(body.outputs, stop=lambda n: id(n) in args)
+    inner = set(args)
+    for node in order:
+        if any(id(i) in inner for i in node.inputs):
+            inner.add(id(node))
+    closure: dict[int, Node] = {}
+    for node in order:
+        if id(node) in inner:
+            for i in node.inputs:
+                if id(i) not in inner and i.op != "const":
+                    closure[id(i)] = i
+    for out in body.outputs:
+        if id(out) not in inner and out.op != "const":
+            closure[id(out)] = out
+    return list(closure.values())
+
+
+def _label(node: Node) -> str:
+    return node.name or node.op
