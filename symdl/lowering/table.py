@@ -62,5 +62,6 @@ LOWER: dict[str, Callable] = {
     "stop_gradient": zero_grad,
 }
 
-# Leaves and gradients are lowered by the program lowering itself, not elementwise.
-STRUCTURAL = ("input", "param", "state", "const", "grad")
+# Leaves, gradients, draws and loops are lowered by the program lowering itself (they thread
+# the random generator or need the whole graph), not one node at a time.
+STRUCTURAL = ("input", "param", "state", "const", "arg", "grad", "uniform", "normal", "bernoulli", "binomial", "scan", "scan_out")
