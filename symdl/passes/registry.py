@@ -88,7 +88,7 @@ def register(name: str, phase: str):
 
 
 def _load() -> None:
-    from symdl.passes import canonicalize, cleanup, simplify, stabilize  # noqa: F401 - registers their rules
+    from symdl.passes import canonicalize, cleanup, scans, simplify, stabilize  # noqa: F401 - registers their rules
 
 
 def known_names() -> list[str]:
