@@ -186,6 +186,11 @@ def _switch(c: Call, cond, then, orelse):
 BUILTINS["where"] = BUILTINS["switch"]
 
 
+@builtin("inv", "x")
+def _inv(c: Call, x):
+    return c.make("inv", [c.tensor(x, "x")])
+
+
 @builtin("stop_gradient", "x")
 def _stop_gradient(c: Call, x):
     return c.make("stop_gradient", [c.tensor(x, "x")])
@@ -296,11 +301,11 @@ def _zip(c: Call, a, b):
     return tuple(zip(a, b))
 
 
-@builtin("dataset", ("kind", None), ("path", None), ("n", None), ("seed", None))
-def _dataset(c: Call, kind=None, path=None, n=None, seed=None):
+@builtin("dataset", ("kind", None), ("path", None), ("n", None), ("seed", None), ("dim", None))
+def _dataset(c: Call, kind=None, path=None, n=None, seed=None, dim=None):
     if kind is None and path is None:
         fail("E301", c.span(), name="kind", callee="dataset", hint='dataset("fashion-mnist") or dataset(path = "mnist.pkl.gz")')
-    options = tuple((k, v) for k, v in (("n", n), ("seed", seed)) if v is not None)
+    options = tuple((k, v) for k, v in (("n", n), ("seed", seed), ("dim", dim)) if v is not None)
     return DataValue(DataSpec("", str(kind or "file") if path is None else f"path:{path}", options, c.span()))
 
 

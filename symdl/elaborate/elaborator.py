@@ -188,6 +188,10 @@ class Elaborator:
             value = value.result
         if isinstance(value, Node) and e.name == "T":
             return build.make("transpose", [value], span=e.span)
+        if isinstance(value, Node) and e.name == "shape":  # a compile-time list: every dimension is static
+            if None in value.type.shape:
+                fail("E303", e.span, what=f"{_text(e.value)}.shape", expected="static dimensions", got=str(value.type), hint="name the dimension with a hyper")
+            return tuple(value.type.shape)
         if isinstance(value, DataValue):
             return DataField(value.spec.name, e.name)
         members = sorted(value.members) + ["params"] if isinstance(value, Instance) else []

@@ -207,6 +207,16 @@ def _matmul_rule(types, attrs):
 register("matmul", 2, _matmul_rule, np.matmul)
 
 
+def _inv_rule(types, attrs):
+    (t,) = types
+    if t.ndim != 2 or (None not in t.shape and t.shape[0] != t.shape[1]):
+        raise TypeRuleError("matrix inverse", f"needs a square matrix, got {t}", "E402")
+    return t.with_dtype(to_float(t.dtype))
+
+
+register("inv", 1, _inv_rule, np.linalg.inv, "tensor", "the inverse of a square matrix")
+
+
 def _transpose_rule(types, attrs):
     (t,) = types
     perm = attrs.get("perm") or tuple(reversed(range(t.ndim)))

@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 import numpy as np
 import pytensor.tensor as pt
-from pytensor.gradient import zero_grad
+from pytensor.gradient import disconnected_grad
 from pytensor.tensor import special
 
 from symdl.ir.types import NUMPY_DTYPE
@@ -49,6 +49,7 @@ LOWER: dict[str, Callable] = {
     "log_softmax": lambda x, axis=-1: special.log_softmax(x, axis=axis),
     # tensor
     "matmul": pt.dot,
+    "inv": pt.linalg.inv,
     "transpose": lambda x, perm=None: pt.transpose(x, perm),
     "reshape": lambda x, shape: pt.reshape(x, shape),
     "flatten": lambda x, ndim=1: pt.flatten(x, ndim),
@@ -58,8 +59,9 @@ LOWER: dict[str, Callable] = {
     # int64 explicitly: PyTensor would pick int8 for a small constant and overflow later (JAX)
     "arange": lambda n: pt.constant(np.arange(n, dtype=np.int64)),
     "index": _index,
-    # consider_constant as a mark in the graph: identity forward, zero gradient, removed when compiled
-    "stop_gradient": zero_grad,
+    # consider_constant as a mark in the graph: identity forward, no gradient path (pytensor.grad does not
+    # even enter what it marks, e.g. a sampling scan), removed when compiled
+    "stop_gradient": disconnected_grad,
 }
 
 # Leaves, gradients, draws and loops are lowered by the program lowering itself (they thread

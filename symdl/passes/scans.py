@@ -25,7 +25,7 @@ HOISTED = ("sigmoid",)
 def expose_preactivations(program: Program, report: PassReport) -> Program:
     """scan(step -> sigmoid(a))[k] -> sigmoid(scan(step -> a)[k])"""
     used: dict[int, set[int]] = {}
-    for node in toposort(program.roots()):
+    for node in toposort([r for f in program.functions for r in f.roots()]):
         if node.op == "scan_out":
             used.setdefault(id(node.inputs[0]), set()).add(node.attr("k"))
     plans: dict[int, tuple[Node, dict[int, int], list[int]]] = {}

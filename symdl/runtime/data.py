@@ -272,6 +272,18 @@ def _line(n: int) -> Splits:
     return {"train": train, "valid": train}
 
 
+def _gaussian(dim: int, seed: int) -> Splits:
+    """The HMC chapter's target: a `dim`-d Gaussian with mean `mu` and covariance `cov`, drawn in the
+    tutorial's RNG order (mu = rand * 10; cov = symmetrised rand with a unit diagonal)."""
+    rng = np.random.RandomState(seed)
+    mu = rng.rand(dim) * 10
+    cov = rng.rand(dim, dim)
+    cov = (cov + cov.T) / 2.0
+    cov[np.arange(dim), np.arange(dim)] = 1.0
+    target = {"mu": mu.astype(np.float32), "cov": cov.astype(np.float32)}
+    return {"train": target}
+
+
 def _fashion_mnist() -> Splits:
     directory = Path(os.environ.get(FASHION_ENV) or FASHION_DIR)
     if not directory.is_dir():
@@ -292,6 +304,7 @@ _GENERATORS: dict[str, tuple[dict[str, int], Callable[..., Splits]]] = {
     "file": ({}, _needs_path("file")),
     "gaussian_clouds": ({"n": 1000, "seed": 0}, _gaussian_clouds),
     "line": ({"n": 4}, _line),
+    "gaussian": ({"dim": 5, "seed": 123}, _gaussian),
 }
 KNOWN_DATASETS: tuple[str, ...] = tuple(_GENERATORS)
 

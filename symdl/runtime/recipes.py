@@ -12,15 +12,19 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import numpy as np
+
 from symdl.diagnostics.catalog import fail
 from symdl.diagnostics.errors import did_you_mean
-from symdl.elaborate.values import DataField, FnRef
-from symdl.ir.nodes import DataSpec, Program, RecipeCall
+from symdl.elaborate.values import DataField, FnRef, kind_of
+from symdl.ir.nodes import DataSpec, Node, Program, RecipeCall
+from symdl.runtime.pictures import filters_picture, save_picture, square_side, tile
 from symdl.runtime.progress import epoch_bar, format_metrics
 from symdl.runtime.session import BoundFunction, Session
 
 RECIPES: dict[str, Callable] = {}
-FUNCTION_ARGS = ("train", "validate", "valid", "test")
+FUNCTION_ARGS = ("train", "validate", "valid", "test", "sample", "draw")
+TENSOR_ARGS = ("filters", "chain")  # a parameter or state, passed to the recipe by name
 
 
 def recipe(fn: Callable) -> Callable:
@@ -70,13 +74,19 @@ def _check_kinds(call: RecipeCall, values: dict[str, object], program: Program) 
             fail("E303", call.span, what=f"'{name}' of {call.name}", expected=f"a function ({', '.join(functions)})", got=repr(value))
         if name == "data" and not isinstance(value, DataSpec):
             fail("E303", call.span, what=f"'data' of {call.name}", expected="a dataset declared with data", got=repr(value))
-        if name not in FUNCTION_ARGS and name != "data" and value is not None and not isinstance(value, (int, float)):
+        if name in TENSOR_ARGS:
+            if value is not None and not (isinstance(value, Node) and value.op in ("param", "state")):
+                fail("E303", call.span, what=f"'{name}' of {call.name}", expected="a parameter or a state", got=kind_of(value))
+        elif name == "start":
+            if value is not None and not isinstance(value, DataField):
+                fail("E303", call.span, what=f"'start' of {call.name}", expected="a data field such as digits.x", got=kind_of(value))
+        elif name not in FUNCTION_ARGS and name != "data" and value is not None and not isinstance(value, (int, float)):
             fail("E303", call.span, what=f"'{name}' of {call.name}", expected="a number", got=repr(value))
 
 
 def run_recipe(s: Session, call: RecipeCall) -> dict[str, object]:
     bound = check_recipe(call, s.model.program)
-    args = {k: (v.name if isinstance(v, FnRef) else v) for k, v in bound.values.items()}
+    args = {k: (v.name if isinstance(v, (FnRef, Node)) else v) for k, v in bound.values.items()}
     return RECIPES[call.name](s, **args, binds=bound.binds)
 
 
@@ -90,8 +100,11 @@ def _checkpoint(s: Session) -> None:
 
 
 @recipe
-def epochs(s: Session, train: str, data: DataSpec, epochs: int = 1, valid: str | None = None, binds: dict | None = None) -> dict[str, object]:
-    """Fixed epochs of minibatch SGD; `valid` (optional) is averaged over the valid split each epoch."""
+def epochs(
+    s: Session, train: str, data: DataSpec, epochs: int = 1, valid: str | None = None, filters: str | None = None, binds: dict | None = None
+) -> dict[str, object]:
+    """Fixed epochs of minibatch SGD; `valid` (optional) is averaged over the valid split each epoch;
+    `filters` (a weight matrix over square images) is drawn to filters.png after each epoch."""
     binds = binds or {}
     step = s.bind(train, data, "train", binds)
     check = s.bind(valid, data, "valid", binds) if valid else None
@@ -106,6 +119,7 @@ def epochs(s: Session, train: str, data: DataSpec, epochs: int = 1, valid: str |
         row["seconds"] = round(time.perf_counter() - started, 3)
         _log(s, row, total)
         _checkpoint(s)
+        _draw_filters(s, filters)
         s.progress.update(epochs=epoch, final_cost=row.get(f"train_{step.outputs[0]}"))
     cost_name = f"train_{step.outputs[0]}"
     return {"epochs": total, "final_cost": row.get(cost_name), **{k: v for k, v in row.items() if k.startswith("valid_")}}
@@ -158,6 +172,76 @@ def early_stopping(
         s.model.set_values(best_values)  # the best model is what the run leaves behind
         _checkpoint(s)
     return {"best_valid_error": best if best < math.inf else None, "test_error": test_score, "best_epoch": best_epoch, "epochs": epoch}
+
+
+def _draw_filters(s: Session, name: str | None) -> None:
+    if name and s.rundir:
+        canvas = filters_picture(s.model.values()[name])
+        if canvas is not None:
+            save_picture(s.rundir.path / "filters.png", canvas)
+
+
+@recipe
+def sample_chains(
+    s: Session, sample: str, data: DataSpec, chain: str, start: DataField | None = None, samples: int = 10, seed: int = 123, binds: dict | None = None
+) -> dict[str, object]:
+    """The tutorial's sampling: persistent chains started from test examples (`start`, e.g. digits.x),
+    `sample` called `samples` times; the starts and each call's first output are the rows of samples.png."""
+    fn = s.model.compile(sample)
+    state = s.model.values()[chain]
+    split = "test" if "test" in s.dataset(data).splits else "train"
+    field = s.dataset(data).splits[split][start.field if start else "x"]
+    first = np.random.RandomState(seed).randint(len(field) - len(state) + 1)
+    begin = field[first : first + len(state)].reshape(state.shape).astype(state.dtype)
+    s.model.state[chain] = begin
+    rows = [begin]
+    for k in range(samples):
+        rows.append(np.asarray(fn()[0]).reshape(state.shape))
+        s.say(f"sample {k + 1}/{samples}")
+        s.poll()
+    side = square_side(state.shape[1])
+    if s.rundir and side:
+        images = np.stack(rows).reshape(-1, side, side)
+        save_picture(s.rundir.path / "samples.png", tile(images, len(rows), len(state), scale=False))
+    return {"samples": samples}
+
+
+@recipe
+def mcmc(s: Session, draw: str, data: DataSpec, burn_in: int = 1000, samples: int = 1000, binds: dict | None = None) -> dict[str, object]:
+    """Markov chain Monte Carlo: `burn_in` calls of `draw`, then `samples` calls whose first output
+    (positions, one row per chain) is kept. Its other outputs are reported as they end; when the data
+    holds the target's `mu` and `cov`, the errors of the samples' mean and covariance too."""
+    fn_ir = s.model.function(draw)
+    target = s.dataset(data).splits["train"]
+    feeds = [_whole_field(fn_ir, node, target, (binds or {}).get(node.name, node.name)) for node in fn_ir.inputs]
+    fn = s.model.compile(draw)
+    names = [n for n, _ in fn_ir.outputs]
+    kept, last = [], []
+    for k in range(burn_in + samples):
+        last = fn(*feeds)
+        if k >= burn_in:
+            kept.append(np.asarray(last[0]))
+        if (k + 1) % 100 == 0:
+            row = {"draw": k + 1, **{n: float(v) for n, v in zip(names[1:], last[1:]) if np.ndim(v) == 0}}
+            _log(s, row, burn_in + samples)
+        s.poll()
+    flat = np.concatenate(kept).reshape(-1, kept[0].shape[-1]).astype(np.float64)
+    result = {n: float(v) for n, v in zip(names[1:], last[1:]) if np.ndim(v) == 0}
+    result["samples"] = len(flat)
+    if "mu" in target and "cov" in target:
+        result["mean_abs_error"] = float(np.abs(flat.mean(axis=0) - target["mu"]).mean())
+        result["cov_abs_error"] = float(np.abs(np.cov(flat, rowvar=False) - target["cov"]).mean())
+    return result
+
+
+def _whole_field(fn, node: Node, fields: dict, name: str) -> np.ndarray:
+    """A data field fed whole (not in minibatches): its shape must be the input's."""
+    if name not in fields:
+        fail("E208", node.span, name=name, hint=did_you_mean(name, list(fields)) or f"fields: {', '.join(fields)}")
+    array = fields[name]
+    if tuple(array.shape) != tuple(d if d is not None else array.shape[i] for i, d in enumerate(node.type.shape)):
+        fail("E601", node.span, name=node.name, detail=f"the field '{name}' has shape {array.shape}, the input is {node.type}")
+    return array
 
 
 def _train_epoch(s: Session, step: BoundFunction, epoch: int, total: int) -> dict[str, float]:

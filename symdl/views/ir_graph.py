@@ -16,8 +16,7 @@ from symdl.ir.nodes import Function, Node, Program, toposort
 from symdl.views import style
 
 # Operator name -> the result nodes of its body subgraph, drawn as a cluster beside the node.
-# Empty today: a `scan` operator registers how to reach its body here, nothing else changes.
-BODIES: dict[str, Callable[[Node], Sequence[Node]]] = {}
+BODIES: dict[str, Callable[[Node], Sequence[Node]]] = {"scan": lambda node: node.attr("body").outputs}
 
 # Names of an operator's operands, shown on its incoming edges (the last one repeats).
 OPERAND_NAMES = {"grad": ("cost", "wrt", "const")}
