@@ -14,10 +14,12 @@ def epoch_bar(n_batches: int, epoch: int, total: int, quiet: bool) -> Iterable[i
 
 
 def format_metrics(row: dict[str, object], total: int) -> str:
-    """`epoch 7/20  train cost 0.3120  valid errors 11.40%  ...`: error and accuracy rates as percentages."""
-    parts = [f"epoch {row['epoch']}/{total}"]
+    """`epoch 7/20  train cost 0.3120  valid errors 11.40%  ...`: error and accuracy rates as percentages.
+    The row's first column counts (epoch, or draw for a sampler)."""
+    counter = next(iter(row))
+    parts = [f"{counter} {row[counter]}/{total}"]
     for key, value in row.items():
-        if key == "epoch" or value is None:
+        if key == counter or value is None:
             continue
         label = key.replace("_", " ")
         if isinstance(value, float) and any(w in key for w in ("err", "acc", "best_valid", "test_of_best")):

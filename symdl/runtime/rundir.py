@@ -64,20 +64,23 @@ class RunDir:
         save_json(self.path / "summary.json", {**data, "seconds": round(time.time() - self.started, 3)})
 
     def plot(self) -> None:
-        """curves.png: each numeric metric against the epoch."""
+        """curves.png: each numeric metric against the first column (the epoch, or a sampler's draw)."""
         import matplotlib
 
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
 
-        keys = [k for k in self._columns if k not in ("epoch", "stage", "seconds") and any(isinstance(r.get(k), float) for r in self.rows)]
+        if not self._columns:
+            return
+        x = self._columns[0]
+        keys = [k for k in self._columns if k not in (x, "stage", "seconds") and any(isinstance(r.get(k), float) for r in self.rows)]
         if not keys:
             return
         fig, axes = plt.subplots(1, len(keys), figsize=(4.5 * len(keys), 3.5), squeeze=False)
         for ax, key in zip(axes[0], keys):
-            points = [(r["epoch"], r[key]) for r in self.rows if isinstance(r.get(key), float)]
+            points = [(r[x], r[key]) for r in self.rows if isinstance(r.get(key), float)]
             ax.plot([p[0] for p in points], [p[1] for p in points], marker="o", markersize=3)
-            ax.set_xlabel("epoch")
+            ax.set_xlabel(x)
             ax.set_title(key)
             ax.grid(alpha=0.3)
         fig.tight_layout()
