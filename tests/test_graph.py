@@ -39,8 +39,16 @@ def fills_of(g: ET.Element) -> set[str]:
 
 
 def expected_ir_nodes(program: Program) -> int:
-    """What an IR drawing of every function must show: each reachable node once, plus one node per output."""
+    """What an IR drawing of every function must show: each reachable node once (scan bodies too),
+    plus one node per output."""
     reached = {id(n) for f in program.functions for n in toposort([*f.roots(), *f.inputs, *(t for t, _ in f.updates)])}
+    todo = [n for f in program.functions for n in toposort(f.roots()) if n.op == "scan"]
+    while todo:
+        scan = todo.pop()
+        for n in [*scan.attr("body").args, *scan.attr("body").nodes(scan.inputs)]:
+            if id(n) not in reached:
+                reached.add(id(n))
+                todo += [n] if n.op == "scan" else []
     return len(reached) + sum(len(f.outputs) for f in program.functions)
 
 
@@ -146,7 +154,7 @@ def test_unknown_operator_draws_plainly_and_stop_gradient_dashed():
 def test_a_body_subgraph_is_drawn_as_a_cluster(monkeypatch):
     program, loop = _toy_program("toy_loop")
     body = Node("sigmoid", (Node("input", (), (("name", "h"),), loop.type),), (), loop.type)
-    monkeypatch.setitem(ir_graph.BODIES, "toy_loop", lambda node: [body])
+    monkeypatch.setitem(ir_graph.BODIES, "toy_loop", lambda node: ([body], toposort([body])))
     drawn = ir_graph.draw_program(program, program.functions)
     assert 'label="body of toy_loop"' in drawn.graph.source
     assert drawn.nodes == 6 and len(svg_nodes(drawn.graph.pipe(format="svg"))) == 6

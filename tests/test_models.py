@@ -139,3 +139,46 @@ def test_ctrl_c_leaves_a_checkpoint(tmp_path):
     summary = json.loads((out / "summary.json").read_text())
     assert summary["interrupted"] is True and summary["epochs"] >= 1
     assert set(load_arrays(out / "params.npz")) == {"w", "b"}
+
+
+def _png_shape(path: Path) -> tuple[int, ...]:
+    import matplotlib.image
+
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    return matplotlib.image.imread(path).shape[:2]
+
+
+def test_denoising_autoencoder_learns_and_draws_its_filters(cli, tmp_path):
+    out, summary = _run(cli, tmp_path, "da", "--train-limit", "400", "--max-epochs", "3", "--set", "n_hidden=36")
+    costs = [float(r["train_cost"]) for r in csv.DictReader(open(out / "metrics.csv"))]
+    assert len(costs) == 3 and costs[2] < costs[0] and summary["final_cost"] == pytest.approx(costs[-1])
+    assert _png_shape(out / "filters.png") == (6 * 29 - 1, 6 * 29 - 1)  # 36 filters of 28x28 on a 6x6 grid
+
+
+RBM_SMALL = ("--train-limit", "400", "--max-epochs", "2", "--set", "n_hidden=25", "--set", "k=2",
+             "--set", "plot_every=5", "--set", "n_samples=3", "--set", "n_chains=4")
+
+
+def test_rbm_pcd_moves_its_chain_and_probe_bit_and_samples(cli, tmp_path):
+    out, summary = _run(cli, tmp_path, "rbm", *RBM_SMALL)
+    assert np.isfinite(summary["final_cost"]) and summary["final_cost"] < 0  # the pseudo-likelihood
+    values = load_arrays(out / "params.npz")
+    assert int(values["bit"]) == 2 * 400 // 20  # one probe bit per update
+    assert set(np.unique(values["chain"])) <= {0.0, 1.0} and values["chain"].sum() > 0
+    assert _png_shape(out / "samples.png") == (4 * 29 - 1, 4 * 29 - 1)  # the starts and 3 samples of 4 chains
+    assert _png_shape(out / "filters.png") == (5 * 29 - 1, 5 * 29 - 1)
+
+
+def test_rbm_cd_monitors_the_reconstruction_and_keeps_no_chain(cli, tmp_path):
+    out, summary = _run(cli, tmp_path, "rbm", *RBM_SMALL, "--set", "persistent=false")
+    assert np.isfinite(summary["final_cost"]) and summary["final_cost"] < 0  # -cross-entropy of the reconstruction
+    values = load_arrays(out / "params.npz")
+    assert int(values["bit"]) == 0 and not values["chain"].any()
+
+
+def test_hmc_meets_the_tutorials_test_and_recovers_the_gaussian(cli, tmp_path):
+    _, summary = _run(cli, tmp_path, "hmc")
+    assert abs(summary["acceptance_rate"] - 0.9) < 0.1  # test_hmc in chapter 11
+    assert 0.001 <= summary["stepsize"] <= 0.5
+    assert summary["samples"] == 3000
+    assert summary["mean_abs_error"] < 0.2 and summary["cov_abs_error"] < 0.1

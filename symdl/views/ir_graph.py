@@ -15,8 +15,10 @@ import graphviz
 from symdl.ir.nodes import Function, Node, Program, toposort
 from symdl.views import style
 
-# Operator name -> the result nodes of its body subgraph, drawn as a cluster beside the node.
-BODIES: dict[str, Callable[[Node], Sequence[Node]]] = {"scan": lambda node: node.attr("body").outputs}
+# Operator name -> (the body's results, the body's own nodes), drawn as a cluster beside the node.
+BODIES: dict[str, Callable[[Node], tuple[Sequence[Node], Sequence[Node]]]] = {
+    "scan": lambda node: (node.attr("body").outputs, [*node.attr("body").args, *node.attr("body").nodes(node.inputs)]),
+}
 
 # Names of an operator's operands, shown on its incoming edges (the last one repeats).
 OPERAND_NAMES = {"grad": ("cost", "wrt", "const")}
@@ -90,10 +92,10 @@ class _IRDrawer:
 
     def _body(self, g: graphviz.Digraph, node: Node) -> None:
         """A body subgraph as a cluster next to its operator, its results feeding the operator."""
-        results = list(BODIES[node.op](node))
+        results, inner = BODIES[node.op](node)
         with g.subgraph(name=f"cluster_body_{self._key(node)}", graph_attr={**style.CLUSTER["body"], "label": f"body of {node.op}"}) as c:
-            for n in toposort(results):
-                if id(n) not in self.keys or n in results:
+            for n in inner:
+                if id(n) not in self.keys:
                     self._node(c, n)
         for r in results:
             self.edges.append((self._key(r), self._key(node), {"style": "dotted", "label": "body"}))
