@@ -99,7 +99,10 @@ def collect_checks(program: Program, fn_name: str | None) -> list[CostCheck]:
                 continue
             seen.add(id(node))
             cost = node.inputs[0]
-            held = tuple(n for n in toposort([cost]) if n.op == "stop_gradient")
+            # held: the stop_gradient marks, and a wrt that is computed (HMC's final positions), whose
+            # value then becomes the point the differences move
+            wrt = node.inputs[1]
+            held = tuple(n for n in toposort([cost]) if n.op == "stop_gradient") + ((wrt,) if wrt.op not in ("param", "state") else ())
             key = (id(cost), *sorted(id(h) for h in held))
             old = checks.get(key) or CostCheck(fn.name, cost, held, ())
             checks[key] = replace(old, grads=old.grads + (node,))
@@ -162,7 +165,7 @@ def _check_cost(
     analytic, cost_fn = _compile(lowered, program, check, held, options.backend)
     args = [feeds[n.name] for n in program.inputs]
     values = analytic(*args)
-    grads, held_values = values[: len(check.grads)], values[len(check.grads) :]
+    grads, held_values = values[: len(check.grads)], list(values[len(check.grads) :])
 
     def cost() -> float:
         return float(cost_fn(*args, *held_values))
@@ -170,10 +173,29 @@ def _check_cost(
     cost_name = dict((id(n), name) for name, n in program.definitions).get(id(check.cost), "cost")
     rows = []
     for node, grad in zip(check.grads, grads):
-        param = node.inputs[1].name
-        method, error = _compare(lowered.shared[param], np.asarray(grad), cost, options, rng)
+        wrt = node.inputs[1]
+        if wrt.op in ("param", "state"):
+            param, target = wrt.name, lowered.shared[wrt.name]
+        else:
+            named = dict((id(n), name) for name, n in program.definitions).get(id(wrt))
+            param, target = named or (wrt.span.text if wrt.span else wrt.op), _HeldPoint(held_values, check.held.index(wrt))
+        method, error = _compare(target, np.asarray(grad), cost, options, rng)
         rows.append(GradRow(check.fn, cost_name, param, np.shape(grad), method, error, options.tolerance))
     return rows
+
+
+@dataclass
+class _HeldPoint:
+    """A computed wrt's value, moved by the differences like a shared variable's."""
+
+    values: list
+    index: int
+
+    def get_value(self) -> np.ndarray:
+        return np.asarray(self.values[self.index])
+
+    def set_value(self, value: np.ndarray) -> None:
+        self.values[self.index] = value
 
 
 def _compile(lowered, program: Program, check: CostCheck, held: dict[int, Node], backend: str):
