@@ -1,6 +1,21 @@
 """symdl: a declarative graph compiler for deep-learning models, lowered to PyTensor."""
 
+import ctypes.util
+import os
+
 __version__ = "0.1.0"
+
+
+def _link_system_blas() -> None:
+    """PyTensor 3 finds no BLAS for its C backend here (numpy's is bundled under another name), so its
+    matrix products fall back to slow loops: the MLP step took 5.3 ms instead of 0.9 ms. Point it at
+    the system's OpenBLAS when one is installed and the user has not chosen (before PyTensor loads)."""
+    flags = os.environ.get("PYTENSOR_FLAGS", "")
+    if "blas__ldflags" not in flags and ctypes.util.find_library("openblas"):
+        os.environ["PYTENSOR_FLAGS"] = ",".join(filter(None, [flags, "blas__ldflags=-lopenblas"]))
+
+
+_link_system_blas()
 
 
 def load(path, params=None, backend="numba", **overrides):

@@ -284,6 +284,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 
 def main(argv: list[str] | None = None) -> None:
+    import symdl  # noqa: F401 - PyTensor set up as symdl sets it up (the system BLAS), for every column alike
+
     args = parse_args(argv)
     if args.child:
         return print(json.dumps(child(args.child, args.steps, args.threads)))
