@@ -51,7 +51,7 @@ def _parser() -> argparse.ArgumentParser:
     _model_args(compile_)
     compile_.add_argument("--emit", choices=("ast", "ir", "ir-opt", "pytensor"), help="print one stage's output instead")
     compile_.add_argument("--explain", action="store_true", help="list each rewrite site")
-    compile_.add_argument("--backend", choices=BACKENDS, default="numba")
+    compile_.add_argument("--backend", choices=BACKENDS, help="default: the model's `backend` hyper, else numba")
     compile_.set_defaults(handler=cmd_compile)
 
     run = sub.add_parser("run", help="train a model with its recipe")
@@ -108,7 +108,7 @@ def _model_args(p: argparse.ArgumentParser) -> None:
 def _data_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--data", help="data file or directory replacing the model's default")
     p.add_argument("--train-limit", type=_positive, help="keep the first N training examples")
-    p.add_argument("--backend", choices=BACKENDS, default="numba")
+    p.add_argument("--backend", choices=BACKENDS, help="default: the model's `backend` hyper, else numba")
 
 
 def _front(args) -> Compiled:  # noqa: F821 - imported lazily
@@ -117,6 +117,11 @@ def _front(args) -> Compiled:  # noqa: F821 - imported lazily
     compiled = front_end(args.file, args.overrides, tuple(args.exclude))
     for warning in compiled.ir.warnings:
         print(warning.render(), file=sys.stderr)
+    if "backend" in args and args.backend is None:  # a model may name the backend it runs fastest on
+        chosen = dict(compiled.optimized.hypers).get("backend", "numba")
+        if chosen not in BACKENDS:
+            raise UserError(None, f"hyper backend is '{chosen}', not a backend", hint=f"backends: {', '.join(BACKENDS)}", code="E303")
+        args.backend = chosen
     return compiled
 
 
