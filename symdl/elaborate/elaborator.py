@@ -168,6 +168,8 @@ class Elaborator:
             return B.python_binary(e.op, left, right, e.span)
         if isinstance(left, tuple) and isinstance(right, tuple) and e.op == "add":
             return left + right
+        if isinstance(left, ParamSet) and isinstance(right, ParamSet) and e.op == "add":  # layer.params + out.params
+            return ParamSet(tuple(dict.fromkeys(left.nodes + right.nodes)))
         a, b = self.tensors(left, right, e.left.span, e.right.span)
         return build.make(e.op, [a, b], span=e.span, operands=(_text(e.left), _text(e.right)))
 
@@ -186,6 +188,10 @@ class Elaborator:
             if e.name in value.members:
                 return value.members[e.name]
             value = value.result
+        if isinstance(value, Collection) and e.name == "params":  # the parameters of every block made in a loop
+            items = [value.items[k] for k in sorted(value.items)]
+            if all(isinstance(v, Instance) for v in items):
+                return ParamSet(tuple(dict.fromkeys(p for v in items for p in v.params)))
         if isinstance(value, Node) and e.name == "T":
             return build.make("transpose", [value], span=e.span)
         if isinstance(value, Node) and e.name == "shape":  # a compile-time list: every dimension is static

@@ -199,10 +199,23 @@ def _fn(elab, s: A.FnDecl, scope, context) -> None:
         name = out.alias or (out.value.id if isinstance(out.value, A.Name) else f"out{k}")
         outputs.append((name, value))
     _check_updates(updates)
-    fn = Function(s.name, tuple(inputs), tuple(outputs), tuple(updates), s.span)
+    name = s.name if s.index is None else f"{s.name}[{_fn_index(elab, s, scope)}]"
+    fn = Function(name, tuple(inputs), tuple(outputs), tuple(updates), s.span)
     _check_inputs_listed(fn, s)
+    if any(f.name == name for f in elab.model.functions):
+        fail("E201", s.span, name=name, hint="each function needs its own name (or index)")
     elab.model.functions.append(fn)
-    elab.bind(scope, s.name, FnRef(s.name), s.span, rebind=False)
+    if s.index is None:
+        elab.bind(scope, s.name, FnRef(name), s.span, rebind=False)
+    else:  # the name is a collection of functions, one per index, as `layer[i] = ...` makes
+        _store(elab, A.Index(s.span, A.Name(s.span, s.name), (s.index,)), FnRef(name), scope)
+
+
+def _fn_index(elab, s: A.FnDecl, scope: Scope) -> int:
+    k = elab.eval(s.index, scope)
+    if isinstance(k, bool) or not isinstance(k, int):
+        fail("E303", s.index.span, what="a function's index", expected="an integer known at compile time", got=kind_of(k))
+    return k
 
 
 def _update_stmt(elab, s: A.Update, scope: Scope, context) -> None:

@@ -16,7 +16,7 @@ import numpy as np
 
 from symdl.diagnostics.catalog import fail
 from symdl.diagnostics.errors import did_you_mean
-from symdl.elaborate.values import DataField, FnRef, kind_of
+from symdl.elaborate.values import Collection, DataField, FnRef, kind_of
 from symdl.ir.nodes import DataSpec, Node, Program, RecipeCall
 from symdl.runtime.pictures import filters_picture, save_picture, square_side, tile
 from symdl.runtime.progress import epoch_bar, format_metrics
@@ -25,6 +25,7 @@ from symdl.runtime.session import BoundFunction, Session
 RECIPES: dict[str, Callable] = {}
 FUNCTION_ARGS = ("train", "validate", "valid", "test", "sample", "draw")
 TENSOR_ARGS = ("filters", "chain")  # a parameter or state, passed to the recipe by name
+FUNCTION_LIST_ARGS = ("pretrain",)  # functions made in a loop, `fn pretrain[i](x) -> ...`
 
 
 def recipe(fn: Callable) -> Callable:
@@ -70,6 +71,14 @@ def check_recipe(call: RecipeCall, program: Program) -> Bound:
 def _check_kinds(call: RecipeCall, values: dict[str, object], program: Program) -> None:
     functions = [f.name for f in program.functions]
     for name, value in values.items():
+        if name in FUNCTION_LIST_ARGS:
+            if not (isinstance(value, Collection) and all(isinstance(v, FnRef) for v in value.items.values())):
+                fail("E303", call.span, what=f"'{name}' of {call.name}", expected="functions declared in a loop, fn NAME[i](...)", got=kind_of(value))
+            continue
+        if name == "epochs" and isinstance(value, tuple):
+            if not all(isinstance(v, int) for v in value):
+                fail("E303", call.span, what=f"'epochs' of {call.name}", expected="a number or a list of numbers", got=repr(value))
+            continue
         if name in FUNCTION_ARGS and value is not None and not isinstance(value, FnRef):
             fail("E303", call.span, what=f"'{name}' of {call.name}", expected=f"a function ({', '.join(functions)})", got=repr(value))
         if name == "data" and not isinstance(value, DataSpec):
@@ -86,8 +95,17 @@ def _check_kinds(call: RecipeCall, values: dict[str, object], program: Program) 
 
 def run_recipe(s: Session, call: RecipeCall) -> dict[str, object]:
     bound = check_recipe(call, s.model.program)
-    args = {k: (v.name if isinstance(v, (FnRef, Node)) else v) for k, v in bound.values.items()}
+    args = {k: _recipe_value(v) for k, v in bound.values.items()}
     return RECIPES[call.name](s, **args, binds=bound.binds)
+
+
+def _recipe_value(value: object) -> object:
+    """Functions and tensors go to a recipe by name; a loop's functions as a list in index order."""
+    if isinstance(value, (FnRef, Node)):
+        return value.name
+    if isinstance(value, Collection):
+        return [value.items[k].name for k in sorted(value.items)]
+    return value
 
 
 def _capped(s: Session, epochs: int) -> int:
@@ -172,6 +190,29 @@ def early_stopping(
         s.model.set_values(best_values)  # the best model is what the run leaves behind
         _checkpoint(s)
     return {"best_valid_error": best if best < math.inf else None, "test_error": test_score, "best_epoch": best_epoch, "epochs": epoch}
+
+
+@recipe
+def layerwise(s: Session, pretrain: list, data: DataSpec, epochs: int | tuple = 15, filters: str | None = None, binds: dict | None = None) -> dict[str, object]:
+    """Greedy layer-wise pretraining: each function of `pretrain` (one per layer, in index order)
+    trains for `epochs` epochs (a number, or one per layer) over the train split, as a stage of its own."""
+    binds = binds or {}
+    finals = []
+    for k, name in enumerate(pretrain):
+        step = s.bind(name, data, "train", binds)
+        total = _capped(s, epochs[k] if isinstance(epochs, tuple) else epochs)
+        costs: dict[str, float] = {}
+        for epoch in range(1, total + 1):
+            started = time.perf_counter()
+            costs = _train_epoch(s, step, epoch, total)
+            row = {"epoch": epoch, "stage": name, **{f"train_{o}": v for o, v in costs.items()}, "seconds": round(time.perf_counter() - started, 3)}
+            _log(s, row, total)
+            _checkpoint(s)
+            if k == 0:
+                _draw_filters(s, filters)
+        finals.append(costs.get(step.outputs[0]))
+        s.progress.update(pretrained_layers=k + 1)
+    return {"pretrain_final_costs": finals}
 
 
 def _draw_filters(s: Session, name: str | None) -> None:

@@ -78,8 +78,12 @@ class RunDir:
             return
         fig, axes = plt.subplots(1, len(keys), figsize=(4.5 * len(keys), 3.5), squeeze=False)
         for ax, key in zip(axes[0], keys):
-            points = [(r[x], r[key]) for r in self.rows if isinstance(r.get(key), float)]
-            ax.plot([p[0] for p in points], [p[1] for p in points], marker="o", markersize=3)
+            stages = list(dict.fromkeys(r.get("stage") for r in self.rows if isinstance(r.get(key), float)))
+            for stage in stages:  # one line per stage: pretraining layers restart their epochs
+                points = [(r[x], r[key]) for r in self.rows if isinstance(r.get(key), float) and r.get("stage") == stage]
+                ax.plot([p[0] for p in points], [p[1] for p in points], marker="o", markersize=3, label=stage)
+            if len(stages) > 1:
+                ax.legend(fontsize=7)
             ax.set_xlabel(x)
             ax.set_title(key)
             ax.grid(alpha=0.3)

@@ -189,7 +189,7 @@ class FnDecl(Node):
     inputs: tuple[Name, ...]
     outputs: tuple[Output, ...]
     body: tuple[Node, ...]
-
+    index: Node | None = None  # `fn pretrain[i](x) -> ...` in a loop: one function per layer
 
 @dataclass(frozen=True, slots=True)
 class Update(Node):

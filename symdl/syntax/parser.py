@@ -247,8 +247,8 @@ class _ToAst(Transformer):
         return A.Output(self._span(meta), c[0], str(c[1]) if c[1] is not None else None)
 
     def fn_stmt(self, meta, c):
-        body = c[3] if len(c) > 3 and isinstance(c[3], tuple) else ()
-        return A.FnDecl(self._span(meta), str(c[0]), c[1] or (), c[2], body)
+        body = c[4] if len(c) > 4 and isinstance(c[4], tuple) else ()
+        return A.FnDecl(self._span(meta), str(c[0]), c[2] or (), c[3], body, c[1])
 
     def update_stmt(self, meta, c):
         if c[1] is None:
