@@ -91,7 +91,7 @@ class Elaborator:
     def _check_overrides_used(self) -> None:
         for name, (_, span) in self.overrides.items():
             known = list(self.model.hypers)
-            fail("E204", span, hint=did_you_mean(name, known), notes=(f"known: {', '.join(known)}",), name=name)
+            fail("E204", span, hint=imports.override_hint(self, name) or did_you_mean(name, known), notes=(f"known: {', '.join(known)}",), name=name)
 
     # ---- hypers -----------------------------------------------------------------------
     def define_hyper(self, item: A.HyperItem, scope: Scope) -> None:

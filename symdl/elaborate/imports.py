@@ -36,6 +36,7 @@ class Library:
     scope: Scope
     exports: tuple[str, ...]
     hidden: dict[str, str]  # top-level names skipped on import -> what they are ("a param")
+    hypers: tuple[str, ...]
 
 
 @dataclass
@@ -83,6 +84,12 @@ def hidden_hint(elab: Elaborator, scope: Scope, name: str) -> str:
     return f"'{name}' is {lib.hidden[name]} at the top level of {lib.source.name}, which importing files do not see: pass it as an argument"
 
 
+def override_hint(elab: Elaborator, name: str) -> str:
+    """For `--set` of a hyper that only an imported file declares: why it is not reached."""
+    files = [lib.source.name for lib in elab.loader.cache.values() if name in lib.hypers]
+    return f"'{name}' is a hyper of {files[0]}: imported files keep their defaults, --set reaches this file's hypers only" if files else ""
+
+
 def _load(elab: Elaborator, s: A.Import) -> Library:
     loader = elab.loader
     path = Path(s.span.source.name).parent / s.path.value
@@ -125,7 +132,7 @@ def _library(elab: Elaborator, module: A.Module) -> Library:
             exports += [n.id for n in stmt.names] if isinstance(stmt, A.Import) else [stmt.name] if isinstance(stmt, (A.Def, A.BlockDecl)) else []
         else:
             hidden.update(_declared(stmt))
-    return Library(elab.source, elab.top, tuple(exports), hidden)
+    return Library(elab.source, elab.top, tuple(exports), hidden, tuple(elab.model.hypers))
 
 
 def _declared(stmt: A.Node) -> dict[str, str]:
