@@ -10,6 +10,7 @@ importing program, named by its instance names; their spans still name the impor
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -92,7 +93,7 @@ def override_hint(elab: Elaborator, name: str) -> str:
 
 def _load(elab: Elaborator, s: A.Import) -> Library:
     loader = elab.loader
-    path = Path(s.span.source.name).parent / s.path.value
+    path = Path(os.path.normpath(Path(s.span.source.name).parent / s.path.value))  # `dir/../x.sdl` reads as `x.sdl` in messages
     key = path.resolve()
     chain = [name for k, name in loader.loading]
     if key in [k for k, _ in loader.loading]:
