@@ -24,6 +24,9 @@ MESSAGES: dict[str, str] = {
     "E206": "unknown dataset '{name}'",
     "E207": "unknown recipe '{name}'",
     "E208": "unknown data field '{name}'",
+    "E210": "cannot import '{path}': {detail}",
+    "E211": "'{name}' is not a block or def of {file}",
+    "E212": "import cycle: {chain}",
     # arity and arguments (E3xx)
     "E300": "{callee} takes {expected} argument(s), got {got}",
     "E301": "missing argument '{name}' for {callee}",

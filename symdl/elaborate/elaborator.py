@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from symdl.diagnostics.catalog import fail, warning
 from symdl.diagnostics.errors import Source, Span, UserError, did_you_mean
 from symdl.elaborate import builtins as B
-from symdl.elaborate import statements
+from symdl.elaborate import imports, statements
 from symdl.elaborate.overrides import apply_override
 from symdl.elaborate.values import (
     BlockValue,
@@ -58,8 +58,9 @@ class ModelState:
 class Elaborator:
     """Evaluates one module: statements via `statements`, expressions here."""
 
-    def __init__(self, source: Source, overrides: dict[str, tuple[str, Span]] | None = None) -> None:
+    def __init__(self, source: Source, overrides: dict[str, tuple[str, Span]] | None = None, loader: imports.Loader | None = None) -> None:
         self.source = source
+        self.loader = loader or imports.Loader.for_root(source)  # shared with the files this one imports
         self.overrides = dict(overrides or {})
         self.model = ModelState()
         self.top = Scope()
@@ -90,7 +91,7 @@ class Elaborator:
     def _check_overrides_used(self) -> None:
         for name, (_, span) in self.overrides.items():
             known = list(self.model.hypers)
-            fail("E204", span, hint=did_you_mean(name, known), notes=(f"known: {', '.join(known)}",), name=name)
+            fail("E204", span, hint=imports.override_hint(self, name) or did_you_mean(name, known), notes=(f"known: {', '.join(known)}",), name=name)
 
     # ---- hypers -----------------------------------------------------------------------
     def define_hyper(self, item: A.HyperItem, scope: Scope) -> None:
@@ -122,7 +123,8 @@ class Elaborator:
         if name in B.BUILTINS:
             return Builtin(name)
         known = scope.visible() | set(B.BUILTINS)
-        fail("E200", span, hint=did_you_mean(name, known) or "declare it first (hyper, input, param, state, or an assignment)", name=name)
+        hint = imports.hidden_hint(self, scope, name) or did_you_mean(name, known) or "declare it first (hyper, input, param, state, or an assignment)"
+        fail("E200", span, hint=hint, name=name)
 
     def qualified(self, scope: Scope, name: str) -> str:
         return f"{scope.prefix}.{name}" if scope.prefix else name
@@ -412,8 +414,12 @@ def _text(expr: A.Node) -> str:
 
 def elaborate(source: Source, module: A.Module, overrides: dict[str, tuple[str, Span]] | None = None) -> Program:
     """The IR program of a parsed module."""
+    elab = Elaborator(source, overrides)
     try:
-        return Elaborator(source, overrides).run(module)
+        return elab.run(module)
+    except UserError as err:  # raised inside an imported file: say where it was imported
+        elab.loader.annotate(err)
+        raise
     except ReturnSignal as ret:  # a return outside any def or block
         raise UserError(None, "return outside a def or block") from ret
 

@@ -56,7 +56,9 @@ def _model(elab, s: A.ModelDecl, scope, context) -> None:
 
 
 def _import(elab, s: A.Import, scope, context) -> None:
-    fail("E700", s.span, detail="imports are not supported yet", hint="copy the block into this file for now")
+    from symdl.elaborate.imports import import_names  # imports runs statements: import it late
+
+    import_names(elab, s, scope)
 
 
 def _hyper(elab, s: A.Hyper, scope, context) -> None:

@@ -2,9 +2,12 @@
 
 Leaves are declared first; every other node gets a number `%k` in topological order
 and one line `%k: TYPE = op(args) {attrs}  # name @line:col`. Constants print inline.
+A node made by code of an imported file says so: `@rbm.sdl:17:9`.
 """
 
 from __future__ import annotations
+
+from pathlib import PurePath
 
 from symdl.ir.nodes import Node, Program, toposort
 
@@ -20,7 +23,7 @@ def format_program(program: Program) -> str:
         lines.append(f"{node.op} {node.name}: {node.type} {init}".rstrip())
     for node in (*program.inputs, *program.params, *program.states):
         ids[id(node)] = node.name
-    lines += _node_lines(toposort(program.roots()), ids, names, "", len(ids))
+    lines += _node_lines(toposort(program.roots()), ids, names, "", program.source)
     for fn in program.functions:
         ins = ", ".join(i.name for i in fn.inputs)
         outs = ", ".join(f"{name}={_ref(n, ids)}" for name, n in fn.outputs)
@@ -29,7 +32,7 @@ def format_program(program: Program) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _node_lines(order: list[Node], ids: dict[int, str], names: dict[int, str], prefix: str, skip: int) -> list[str]:
+def _node_lines(order: list[Node], ids: dict[int, str], names: dict[int, str], prefix: str, home: str) -> list[str]:
     """One line per node not yet named; a scan is followed by its body, indented."""
     lines = []
     counter = 0
@@ -43,19 +46,19 @@ def _node_lines(order: list[Node], ids: dict[int, str], names: dict[int, str], p
         counter += 1
         args = ", ".join(_ref(i, ids) for i in node.inputs)
         attrs = " ".join(f"{k}={_attr(v)}" for k, v in node.attrs if k != "body")
-        comment = "  # " + "  ".join(filter(None, [names.get(id(node), ""), _where(node)]))
+        comment = "  # " + "  ".join(filter(None, [names.get(id(node), ""), _where(node, home)]))
         lines.append(f"{ids[id(node)]}: {node.type} = {node.op}({args}){' {' + attrs + '}' if attrs else ''}{comment}".rstrip(" #"))
         if node.op == "scan":
-            lines += _body_lines(node, ids, names, f"{ids[id(node)][1:]}.")
+            lines += _body_lines(node, ids, names, f"{ids[id(node)][1:]}.", home)
     return lines
 
 
-def _body_lines(scan: Node, ids: dict[int, str], names: dict[int, str], prefix: str) -> list[str]:
+def _body_lines(scan: Node, ids: dict[int, str], names: dict[int, str], prefix: str, home: str) -> list[str]:
     body = scan.attr("body")
     for k, arg in enumerate(body.args):
         ids[id(arg)] = f"${prefix}{k}"
     head = ", ".join(f"{ids[id(a)]}: {a.type} ({a.name})" for a in body.args)
-    inner = _node_lines(body.nodes(scan.inputs), ids, names, prefix, 0)
+    inner = _node_lines(body.nodes(scan.inputs), ids, names, prefix, home)
     tail = ", ".join(_ref(o, ids) for o in body.outputs)
     return [f"  step({head}):"] + [f"    {line}" for line in inner] + [f"    -> {tail}"]
 
@@ -72,5 +75,8 @@ def _attr(value: object) -> str:
     return repr(value) if isinstance(value, str) else str(value)
 
 
-def _where(node: Node) -> str:
-    return f"@{node.span.line}:{node.span.column}" if node.span else ""
+def _where(node: Node, home: str) -> str:
+    if not node.span:
+        return ""
+    file = "" if node.span.source.name == home else f"{PurePath(node.span.source.name).name}:"
+    return f"@{file}{node.span.line}:{node.span.column}"

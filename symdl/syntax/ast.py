@@ -118,8 +118,8 @@ class ModelDecl(Node):
 
 @dataclass(frozen=True, slots=True)
 class Import(Node):
-    path: str
-    names: tuple[str, ...]
+    path: Literal  # the string as written, with its own span for errors about the file
+    names: tuple[Name, ...]
 
 
 @dataclass(frozen=True, slots=True)

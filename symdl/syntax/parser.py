@@ -186,7 +186,8 @@ class _ToAst(Transformer):
         return A.ModelDecl(self._span(meta), str(c[0]))
 
     def import_stmt(self, meta, c):
-        return A.Import(self._span(meta), c[0].value[1:-1], tuple(str(n) for n in c[1:]))
+        path = A.Literal(self._tok_span(c[0]), c[0].value[1:-1])
+        return A.Import(self._span(meta), path, tuple(A.Name(self._tok_span(n), str(n)) for n in c[1:]))
 
     def hyper_item(self, meta, c):
         return A.HyperItem(self._span(meta), str(c[0]), c[1])
