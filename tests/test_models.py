@@ -182,3 +182,23 @@ def test_hmc_meets_the_tutorials_test_and_recovers_the_gaussian(cli, tmp_path):
     assert 0.001 <= summary["stepsize"] <= 0.5
     assert summary["samples"] == 3000
     assert summary["mean_abs_error"] < 0.2 and summary["cov_abs_error"] < 0.1
+
+
+@pytest.mark.parametrize("model, extra", [("dbn", ("--set", "batch=20")), ("sda", ("--set", "batch=20", "--set", "pretrain_lr=0.01"))])
+def test_stacked_models_pretrain_each_layer_then_fine_tune(cli, tmp_path, model, extra):
+    out, summary = _run(cli, tmp_path, model, "--train-limit", "400", "--max-epochs", "2", "--set", "hidden_sizes=[25, 12]",
+                        "--set", "patience=100000", *extra)
+    assert len(summary["pretrain_final_costs"]) == 2 and all(np.isfinite(summary["pretrain_final_costs"]))
+    assert 0 < summary["best_valid_error"] < 0.9 and summary["test_error"] is not None
+    stages = [r.get("stage") or "finetune" for r in csv.DictReader(open(out / "metrics.csv"))]
+    assert stages == ["pretrain[0]"] * 2 + ["pretrain[1]"] * 2 + ["finetune"] * 2
+    values = load_arrays(out / "params.npz")
+    shared = "autoencoder" if model == "sda" else "machine"
+    assert f"{shared}.0.W" not in values and "layer.0.W" in values  # the pretraining block shares the layer's W
+    assert _png_shape(out / "filters.png") == (5 * 29 - 1, 5 * 29 - 1)
+
+
+def test_compile_lists_the_stages_and_their_functions(cli):
+    status, out, _ = cli("compile", ROOT / "models" / "dbn.sdl", "--set", "hidden_sizes=[6, 5]", "--backend", "fast")
+    assert status == 0
+    assert "stage 1: layerwise(pretrain[0], pretrain[1])" in out and "stage 2: early_stopping(train, validate)" in out

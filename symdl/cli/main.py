@@ -55,8 +55,9 @@ def _parser() -> argparse.ArgumentParser:
     compile_.set_defaults(handler=cmd_compile)
 
     run = sub.add_parser("run", help="train a model with its recipe")
-    _model_args(run)
+    _model_args(run, optional=True)
     _data_args(run)
+    run.add_argument("--resume", type=Path, metavar="DIR", help="continue an interrupted run from its last checkpoint (FILE optional)")
     run.add_argument("--max-epochs", type=_natural, help="cap the epochs of every training stage")
     run.add_argument("--out", type=Path, help="run directory (default runs/MODEL-TIMESTAMP)")
     run.add_argument("--quiet", action="store_true", help="no per-epoch lines")
@@ -99,8 +100,8 @@ def _positive(text: str) -> int:
     return int(text)
 
 
-def _model_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("file", type=Path, help="model file (.sdl)")
+def _model_args(p: argparse.ArgumentParser, optional: bool = False) -> None:
+    p.add_argument("file", type=Path, nargs="?" if optional else None, help="model file (.sdl)")
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="NAME=VALUE", help="override a hyperparameter")
     p.add_argument("--exclude", action="append", default=[], metavar="REWRITE", help="switch off a rewrite by name")
 
@@ -158,6 +159,8 @@ def cmd_compile(args) -> int:
     print(_headline(c))
     for node in (*c.optimized.params, *c.optimized.states):
         print(f"  {node.op:<5} {node.name:<24} {str(node.type):<18} {node.attr('init')}")
+    for k, call in enumerate(c.optimized.recipes, 1):
+        print(f"  stage {k}: {call.name}({', '.join(_functions_of(call))})")
     print(f"  rewrites: {c.report.summary()}" + ("" if args.explain else "   (--explain: each site)"))
     if args.explain:
         print(c.report.explain())
@@ -168,6 +171,13 @@ def cmd_compile(args) -> int:
         model.compile(name)
         print(f"    {name:<16} {time.perf_counter() - started:6.1f}s", flush=True)
     return 0
+
+
+def _functions_of(call) -> list[str]:
+    """The compiled functions a `run` statement schedules, in argument order."""
+    from symdl.runtime.recipes import recipe_functions
+
+    return recipe_functions(call)
 
 
 def _headline(c) -> str:
@@ -203,45 +213,88 @@ def cmd_run(args) -> int:
     from symdl.runtime.rundir import RunDir
     from symdl.runtime.session import check_data_kinds
 
+    resume = _resume_settings(args) if args.resume else None
+    if args.file is None:
+        raise UserError(None, "no model file given", hint="symdl run FILE.sdl, or symdl run --resume RUNDIR", code="E700")
     c = _front(args)
     if not c.optimized.recipes:
         raise UserError(None, f"{args.file} has no run statement", hint="add e.g. `run epochs(train, data = digits, epochs = 10)`", code="E700")
     check_data_kinds(c.optimized)
     for call in c.optimized.recipes:
         check_recipe(call, c.optimized)
-    rundir = RunDir(args.out) if args.out else RunDir.fresh(Path("runs"), c.optimized.name)
+    rundir = RunDir(args.resume or args.out) if (args.resume or args.out) else RunDir.fresh(Path("runs"), c.optimized.name)
     args.backend = "c" if args.nan_guard else args.backend  # the guard checks values in PyTensor's Python/C VM
     s = _session(args, c, rundir)
     if args.nan_guard:
         from symdl.runtime.nanguard import guard_mode
 
         s.model.mode = guard_mode()
-    rundir.write_config(c.optimized.name, str(args.file), s.model.hypers, args.backend,
-                        {"overrides": args.overrides, "max_epochs": args.max_epochs, "train_limit": args.train_limit, "data": args.data})
+    first, record = 0, {}
+    if resume is not None:
+        first, record = _restore(s, rundir)
+    else:
+        rundir.write_config(c.optimized.name, str(args.file), s.model.hypers, args.backend,
+                            {"overrides": args.overrides, "max_epochs": args.max_epochs, "train_limit": args.train_limit, "data": args.data})
     print(_headline(c), file=sys.stderr)
-    summary: dict[str, object] = {}
     _stop_on_ctrl_c(s)
     try:
-        for call in c.optimized.recipes:
-            summary.update(run_recipe(s, call))
+        for k, call in enumerate(c.optimized.recipes):
+            if k >= first:
+                s.start_stage(k, record.get("position") if resume is not None and k == first else None)
+                s.progress.update(run_recipe(s, call))
     except KeyboardInterrupt:
-        rundir.checkpoint(s.model.values())
-        rundir.summary({**s.progress, **summary, "interrupted": True})
-        print(f"interrupted: checkpoint saved to {rundir.path}/params.npz", file=sys.stderr)
+        s.checkpoint()
+        rundir.summary({**s.progress, "interrupted": True})
+        print(f"interrupted: checkpoint saved to {rundir.path}/params.npz (symdl run --resume {rundir.path} continues)", file=sys.stderr)
         return 130
     except NonFiniteStop as stop:  # only raised under --nan-guard; the faulting step's updates were not applied
-        rundir.checkpoint(s.model.values())
-        rundir.summary({**s.progress, **summary, "status": "nan", "fault": stop.summary()})
+        s.checkpoint()
+        rundir.summary({**s.progress, "status": "nan", "fault": stop.summary()})
         print(stop.render(), file=sys.stderr)
         print(f"stopped: checkpoint (the parameters before that step) saved to {rundir.path}/params.npz", file=sys.stderr)
         return 1
-    rundir.checkpoint(s.model.values())
+    s.start_stage(len(c.optimized.recipes))
+    s.checkpoint()
+    summary = dict(s.progress)
     scalars = {k: float(v) for k, v in s.model.values().items() if v.ndim == 0 and k in s.model.params}
     rundir.summary({**summary, **({"params": scalars} if scalars else {})})
     rundir.plot()
     print(f"run saved to {rundir.path}/ (config.json, metrics.csv, summary.json, params.npz, curves.png)")
-    print("  " + "  ".join(f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}" for k, v in summary.items()))
+    print("  " + "  ".join(f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}" for k, v in summary.items() if not isinstance(v, (list, dict))))
     return 0
+
+
+def _resume_settings(args) -> dict:
+    """`--resume DIR`: the run's model file, overrides and options, unless given again."""
+    import json
+
+    config_path = args.resume / "config.json"
+    if not config_path.is_file() or not (args.resume / "params.npz").is_file():
+        raise UserError(None, f"'{args.resume}' is not a run directory with a checkpoint", hint="give the directory a `symdl run` wrote (config.json, params.npz)", code="E700")
+    config = json.loads(config_path.read_text())
+    args.file = args.file or Path(config["source"])
+    args.overrides = args.overrides or config.get("overrides") or []
+    args.backend = args.backend or config.get("backend")
+    for key in ("max_epochs", "train_limit", "data"):
+        if getattr(args, key) is None:
+            setattr(args, key, config.get(key))
+    return config
+
+
+def _restore(s, rundir) -> tuple[int, dict]:
+    """Values, the draws' generator and the recipe's position from the last checkpoint; the stage to continue."""
+    arrays, record = rundir.reopen()
+    s.model.set_values(arrays)
+    if record.get("random_state"):
+        s.model.set_random_state(record["random_state"])
+    s.progress.update(record.get("progress", {}))
+    stage = int(record.get("stage", 0))
+    print(f"resuming {rundir.path} at stage {stage + 1}, position {json_brief(record.get('position', {}))}", file=sys.stderr)
+    return stage, record
+
+
+def json_brief(position: dict) -> str:
+    return ", ".join(f"{k} {v}" for k, v in position.items() if isinstance(v, (int, str)))
 
 
 def _stop_on_ctrl_c(session) -> None:

@@ -36,11 +36,14 @@ def save_json(path: Path, data: object) -> None:
     _atomic(Path(path), lambda handle: handle.write(json.dumps(data, indent=2, default=_plain).encode()))
 
 
-def load_arrays(path: Path) -> dict[str, np.ndarray]:
-    """Arrays by name from an .npz file (never unpickling)."""
+RESUME_KEY = "__resume__"  # a run's position, kept inside params.npz so both change in one atomic write
+
+
+def load_arrays(path: Path, with_resume: bool = False) -> dict[str, np.ndarray]:
+    """Arrays by name from an .npz file (never unpickling); the resume record only when asked for."""
     try:
         with np.load(path, allow_pickle=False) as data:
-            return {k: data[k] for k in data.files}
+            return {k: data[k] for k in data.files if with_resume or k != RESUME_KEY}
     except (OSError, ValueError, zipfile.BadZipFile) as err:
         raise UserError(None, f"cannot read parameters from '{path}': {err}", hint="point --params at a run directory holding params.npz", code="E600") from None
 

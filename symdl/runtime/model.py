@@ -95,6 +95,15 @@ class Model:
         """Every parameter and state value, by name (what a checkpoint holds)."""
         return {k: np.array(v.get_value()) for k, v in self.lowered.shared.items()}
 
+    def random_state(self) -> dict:
+        """The draws' generator state (JSON-able), so a resumed run draws what the run would have."""
+        return self.lowered.rng.get_value(borrow=True).bit_generator.state
+
+    def set_random_state(self, state: dict) -> None:
+        generator = self.lowered.rng.get_value(borrow=True)
+        generator.bit_generator.state = state
+        self.lowered.rng.set_value(generator, borrow=True)
+
     def set_values(self, arrays: dict[str, np.ndarray]) -> None:
         for name, value in arrays.items():
             if name in self.lowered.shared:

@@ -8,9 +8,9 @@ from collections.abc import Iterable
 from tqdm import tqdm
 
 
-def epoch_bar(n_batches: int, epoch: int, total: int, quiet: bool) -> Iterable[int]:
-    """Minibatch indices of one epoch, drawn as a bar on a terminal (silent in logs and CI)."""
-    return tqdm(range(n_batches), desc=f"epoch {epoch}/{total}", leave=False, unit="batch", disable=quiet or not sys.stderr.isatty())
+def epoch_bar(n_batches: int, epoch: int, total: int, quiet: bool, first: int = 0) -> Iterable[int]:
+    """Minibatch indices of one epoch from `first` (a resumed run), drawn as a bar on a terminal (silent in logs and CI)."""
+    return tqdm(range(first, n_batches), desc=f"epoch {epoch}/{total}", leave=False, unit="batch", disable=quiet or not sys.stderr.isatty())
 
 
 def format_metrics(row: dict[str, object], total: int) -> str:

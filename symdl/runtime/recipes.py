@@ -99,6 +99,16 @@ def run_recipe(s: Session, call: RecipeCall) -> dict[str, object]:
     return RECIPES[call.name](s, **args, binds=bound.binds)
 
 
+def recipe_functions(call: RecipeCall) -> list[str]:
+    """The names of the functions a `run` statement passes its recipe (what `symdl compile` lists per stage)."""
+    names = []
+    for value in [*call.args, *(v for _, v in call.kwargs)]:
+        if isinstance(value, (FnRef, Collection)):
+            named = _recipe_value(value)
+            names += named if isinstance(named, list) else [named]
+    return names
+
+
 def _recipe_value(value: object) -> object:
     """Functions and tensors go to a recipe by name; a loop's functions as a list in index order."""
     if isinstance(value, (FnRef, Node)):
@@ -112,11 +122,6 @@ def _capped(s: Session, epochs: int) -> int:
     return min(epochs, s.options.max_epochs) if s.options.max_epochs is not None else epochs
 
 
-def _checkpoint(s: Session) -> None:
-    if s.rundir:
-        s.rundir.checkpoint(s.model.values())
-
-
 @recipe
 def epochs(
     s: Session, train: str, data: DataSpec, epochs: int = 1, valid: str | None = None, filters: str | None = None, binds: dict | None = None
@@ -127,18 +132,19 @@ def epochs(
     step = s.bind(train, data, "train", binds)
     check = s.bind(valid, data, "valid", binds) if valid else None
     total = _capped(s, epochs)
-    row: dict[str, object] = {}
-    for epoch in range(1, total + 1):
+    row: dict[str, object] = dict(s.resume.get("row", {}))
+    for epoch in range(s.resume.get("epoch", 1), total + 1):
         started = time.perf_counter()
-        costs = _train_epoch(s, step, epoch, total)
+        costs = _train_epoch(s, step, epoch, total, {"row": row}, s.resume)
         row = {"epoch": epoch, **{f"train_{k}": v for k, v in costs.items()}}
         if check:
             row.update({f"valid_{k}": v for k, v in check.mean_over_batches().items()})
         row["seconds"] = round(time.perf_counter() - started, 3)
         _log(s, row, total)
-        _checkpoint(s)
-        _draw_filters(s, filters)
         s.progress.update(epochs=epoch, final_cost=row.get(f"train_{step.outputs[0]}"))
+        s.position = {"epoch": epoch + 1, "row": row}
+        s.checkpoint()
+        _draw_filters(s, filters)
     cost_name = f"train_{step.outputs[0]}"
     return {"epochs": total, "final_cost": row.get(cost_name), **{k: v for k, v in row.items() if k.startswith("valid_")}}
 
@@ -150,46 +156,51 @@ def early_stopping(
     test: str | None = None, binds: dict | None = None,
 ) -> dict[str, object]:
     """The tutorial's early stopping: validate every `validation_frequency` steps, extend patience
-    on a significant improvement, keep the best parameters and report their test error."""
+    on a significant improvement, keep the best parameters and report their test error.
+    Its whole state is the checkpoint's position (the best parameters go to best.npz)."""
     binds = binds or {}
     step = s.bind(train, data, "train", binds)
     check = s.bind(validate, data, "valid", binds)
     tester = s.bind(test or validate, data, "test", binds) if "test" in s.dataset(data).splits else None
     frequency = validation_frequency or min(step.n_batches, patience // 2)
-    best, best_epoch, best_values, test_score = math.inf, 0, None, None
     total = _capped(s, epochs)
-    epoch, done = 0, False
-    while epoch < total and not done:
-        epoch += 1
-        started = time.perf_counter()
-        costs: list[float] = []
-        valid = None
-        for index in epoch_bar(step.n_batches, epoch, total, s.options.quiet):
-            costs.append(float(step.call(index)[0]))
-            s.poll()
+    state = {"epoch": 1, "batch": 0, "cost_sum": 0.0, "valid": None, "patience": patience, "best": math.inf, "best_epoch": 0,
+             "test_score": None, "done": False} | s.resume
+    s.position = state
+    while state["epoch"] <= total and not state["done"]:
+        epoch, started = state["epoch"], time.perf_counter()
+        for index in epoch_bar(step.n_batches, epoch, total, s.options.quiet, state["batch"]):
+            state["cost_sum"] += float(step.call(index)[0])
+            state["batch"] = index + 1
             iteration = (epoch - 1) * step.n_batches + index
             if (iteration + 1) % frequency == 0:
-                valid = check.mean_over_batches()[check.outputs[0]]
-                if valid < best:
-                    if valid < best * improvement_threshold:
-                        patience = max(patience, int(iteration * patience_increase))
-                    best, best_epoch, best_values = valid, epoch, s.model.values()
-                    test_score = tester.mean_over_batches()[tester.outputs[0]] if tester else None
-                    s.progress.update(best_valid_error=best, test_error=test_score, best_epoch=epoch)
-            if patience <= iteration:
-                done = True
+                state["valid"] = valid = check.mean_over_batches()[check.outputs[0]]
+                if valid < state["best"]:
+                    if valid < state["best"] * improvement_threshold:
+                        state["patience"] = max(state["patience"], int(iteration * patience_increase))
+                    state["best"], state["best_epoch"] = valid, epoch
+                    state["test_score"] = tester.mean_over_batches()[tester.outputs[0]] if tester else None
+                    if s.rundir:
+                        s.rundir.save_best(s.model.values())
+                    s.progress.update(best_valid_error=valid, test_error=state["test_score"], best_epoch=epoch)
+            if state["patience"] <= iteration:
+                state["done"] = True
                 break
-        row = {"epoch": epoch, f"train_{step.outputs[0]}": sum(costs) / max(len(costs), 1)}
-        if valid is not None:
-            row[f"valid_{check.outputs[0]}"] = valid
-        row.update({"best_valid": best if best < math.inf else None, "test_of_best": test_score, "seconds": round(time.perf_counter() - started, 3)})
+            s.poll()
+        row = {"epoch": epoch, f"train_{step.outputs[0]}": state["cost_sum"] / max(state["batch"], 1)}
+        if state["valid"] is not None:
+            row[f"valid_{check.outputs[0]}"] = state["valid"]
+        best = state["best"] if state["best"] < math.inf else None
+        row.update({"best_valid": best, "test_of_best": state["test_score"], "seconds": round(time.perf_counter() - started, 3)})
         s.progress["epochs"] = epoch
         _log(s, row, total)
-        _checkpoint(s)
-    if best_values is not None:
-        s.model.set_values(best_values)  # the best model is what the run leaves behind
-        _checkpoint(s)
-    return {"best_valid_error": best if best < math.inf else None, "test_error": test_score, "best_epoch": best_epoch, "epochs": epoch}
+        state.update(epoch=epoch + 1, batch=0, cost_sum=0.0, valid=None)
+        s.checkpoint()
+    if state["best_epoch"] and s.rundir:
+        s.model.set_values(s.rundir.load_best())  # the best model is what the run leaves behind
+        s.checkpoint()
+    best = state["best"] if state["best"] < math.inf else None
+    return {"best_valid_error": best, "test_error": state["test_score"], "best_epoch": state["best_epoch"], "epochs": state["epoch"] - 1}
 
 
 @recipe
@@ -197,20 +208,24 @@ def layerwise(s: Session, pretrain: list, data: DataSpec, epochs: int | tuple = 
     """Greedy layer-wise pretraining: each function of `pretrain` (one per layer, in index order)
     trains for `epochs` epochs (a number, or one per layer) over the train split, as a stage of its own."""
     binds = binds or {}
-    finals = []
-    for k, name in enumerate(pretrain):
+    finals = list(s.resume.get("finals", []))
+    for k in range(s.resume.get("layer", 0), len(pretrain)):
+        name = pretrain[k]
         step = s.bind(name, data, "train", binds)
         total = _capped(s, epochs[k] if isinstance(epochs, tuple) else epochs)
-        costs: dict[str, float] = {}
-        for epoch in range(1, total + 1):
+        costs: dict[str, float] = dict(s.resume.get("costs", {})) if k == s.resume.get("layer") else {}
+        first = s.resume.get("epoch", 1) if k == s.resume.get("layer") else 1
+        for epoch in range(first, total + 1):
             started = time.perf_counter()
-            costs = _train_epoch(s, step, epoch, total)
+            costs = _train_epoch(s, step, epoch, total, {"layer": k, "finals": finals}, s.resume if k == s.resume.get("layer") else None)
             row = {"epoch": epoch, "stage": name, **{f"train_{o}": v for o, v in costs.items()}, "seconds": round(time.perf_counter() - started, 3)}
             _log(s, row, total)
-            _checkpoint(s)
+            s.position = {"layer": k, "epoch": epoch + 1, "costs": costs, "finals": finals}
+            s.checkpoint()
             if k == 0:
                 _draw_filters(s, filters)
         finals.append(costs.get(step.outputs[0]))
+        s.position = {"layer": k + 1, "finals": finals}
         s.progress.update(pretrained_layers=k + 1)
     return {"pretrain_final_costs": finals}
 
@@ -285,11 +300,15 @@ def _whole_field(fn, node: Node, fields: dict, name: str) -> np.ndarray:
     return array
 
 
-def _train_epoch(s: Session, step: BoundFunction, epoch: int, total: int) -> dict[str, float]:
-    sums = [0.0] * len(step.outputs)
-    for index in epoch_bar(step.n_batches, epoch, total, s.options.quiet):
+def _train_epoch(s: Session, step: BoundFunction, epoch: int, total: int, base: dict | None = None, resume: dict | None = None) -> dict[str, float]:
+    """One epoch; the position (`base` plus the epoch, the next batch and the sums so far) is kept
+    current, so a checkpoint written on Ctrl-C continues mid-epoch; `resume` is such a position."""
+    mid = resume if resume and resume.get("epoch") == epoch and "batch" in resume else {}
+    sums = list(mid.get("sums", [0.0] * len(step.outputs)))
+    for index in epoch_bar(step.n_batches, epoch, total, s.options.quiet, mid.get("batch", 0)):
         for k, value in enumerate(step.call(index)):
             sums[k] += float(value)
+        s.position = {**(base or {}), "epoch": epoch, "batch": index + 1, "sums": sums}
         s.poll()
     return {name: total_ / step.n_batches for name, total_ in zip(step.outputs, sums)}
 

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import csv
+import json
 import platform
 import time
 from pathlib import Path
 
-from symdl.runtime.checkpoint import save_arrays, save_json
+import numpy as np
+
+from symdl.runtime.checkpoint import RESUME_KEY, load_arrays, save_arrays, save_json
 
 
 class RunDir:
@@ -57,8 +60,28 @@ class RunDir:
             writer.writeheader()
             writer.writerows(self.rows)
 
-    def checkpoint(self, arrays: dict) -> None:
-        save_arrays(self.path / "params.npz", arrays)
+    def checkpoint(self, arrays: dict, resume: dict | None = None) -> None:
+        """params.npz: every value and, for `--resume`, where the recipes were (one atomic file)."""
+        extra = {RESUME_KEY: np.array(json.dumps(resume))} if resume is not None else {}
+        save_arrays(self.path / "params.npz", {**arrays, **extra})
+
+    def save_best(self, arrays: dict) -> None:
+        save_arrays(self.path / "best.npz", arrays)
+
+    def load_best(self) -> dict:
+        return load_arrays(self.path / "best.npz")
+
+    def reopen(self) -> tuple[dict, dict]:
+        """A run directory to continue: its metrics so far, and its last checkpoint (values, resume record)."""
+        path = self.path / "metrics.csv"
+        if path.is_file():
+            with open(path, newline="") as handle:
+                rows = list(csv.DictReader(handle))
+            self.rows = [{k: _number(v) for k, v in r.items() if v != ""} for r in rows]
+            self._columns = list(rows[0]) if rows else []
+        arrays = load_arrays(self.path / "params.npz", with_resume=True)
+        resume = json.loads(str(arrays.pop(RESUME_KEY))) if RESUME_KEY in arrays else {}
+        return arrays, resume
 
     def summary(self, data: dict[str, object]) -> None:
         save_json(self.path / "summary.json", {**data, "seconds": round(time.time() - self.started, 3)})
@@ -90,6 +113,15 @@ class RunDir:
         fig.tight_layout()
         fig.savefig(self.path / "curves.png", dpi=100)
         plt.close(fig)
+
+
+def _number(text: str) -> object:
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            pass
+    return text
 
 
 def _plain(value: object) -> object:

@@ -53,9 +53,21 @@ class Session:
     rundir: RunDir | None = None
     progress: dict[str, object] = field(default_factory=dict)  # what an interrupted run reports
     stop_requested: bool = False  # set by Ctrl-C; honoured between steps, never inside a compiled call
+    stage: int = 0  # which `run` statement is running
+    position: dict = field(default_factory=dict)  # where its recipe is; saved with every checkpoint
+    resume: dict = field(default_factory=dict)  # the position to continue from (`--resume`), for this stage
     _datasets: dict[str, Dataset] = field(default_factory=dict)
     _shared: dict[tuple, object] = field(default_factory=dict)
     _bound: dict[tuple, BoundFunction] = field(default_factory=dict)
+
+    def checkpoint(self) -> None:
+        """Values, the draws' generator and the recipe's position, in one atomic file: `--resume` continues exactly."""
+        if self.rundir:
+            record = {"stage": self.stage, "position": self.position, "random_state": self.model.random_state(), "progress": self.progress}
+            self.rundir.checkpoint(self.model.values(), record)
+
+    def start_stage(self, stage: int, resume: dict | None = None) -> None:
+        self.stage, self.position, self.resume = stage, {}, dict(resume or {})
 
     def poll(self) -> None:
         """Stop here (between two compiled calls) if Ctrl-C was pressed."""
