@@ -301,11 +301,11 @@ def _zip(c: Call, a, b):
     return tuple(zip(a, b))
 
 
-@builtin("dataset", ("kind", None), ("path", None), ("n", None), ("seed", None), ("dim", None))
-def _dataset(c: Call, kind=None, path=None, n=None, seed=None, dim=None):
+@builtin("dataset", ("kind", None), ("path", None), ("n", None), ("seed", None), ("dim", None), ("step", None))
+def _dataset(c: Call, kind=None, path=None, n=None, seed=None, dim=None, step=None):
     if kind is None and path is None:
         fail("E301", c.span(), name="kind", callee="dataset", hint='dataset("fashion-mnist") or dataset(path = "mnist.pkl.gz")')
-    options = tuple((k, v) for k, v in (("n", n), ("seed", seed), ("dim", dim)) if v is not None)
+    options = tuple((k, v) for k, v in (("n", n), ("seed", seed), ("dim", dim), ("step", step)) if v is not None)
     return DataValue(DataSpec("", str(kind or "file") if path is None else f"path:{path}", options, c.span()))
 
 

@@ -80,7 +80,11 @@ def _check_split(split: str, fields: dict[str, np.ndarray], source: str) -> dict
 
 
 def _dataset(name: str, splits: Splits, source: str) -> Dataset:
-    return Dataset(name, {s: _check_split(s, f, source) for s, f in splits.items()})
+    """A data set; one of pieces (a `piece` field, see music.py) limits its training set by piece."""
+    from symdl.runtime.music import PieceDataset
+
+    kind = PieceDataset if "piece" in splits.get("train", {}) else Dataset
+    return kind(name, {s: _check_split(s, f, source) for s, f in splits.items()})
 
 
 def _read_bytes(path: Path) -> bytes:
@@ -291,6 +295,12 @@ def _fashion_mnist() -> Splits:
     return _load_idx_directory(directory)
 
 
+def _bach_chorales(step: float) -> Splits:
+    from symdl.runtime.music import bach_chorales
+
+    return bach_chorales(step)
+
+
 def _needs_path(kind: str) -> Callable[[], Splits]:
     def fail() -> Splits:
         raise DataError(f"data set '{kind}' is read from a file and no file was given", "pass --data PATH")
@@ -298,33 +308,42 @@ def _needs_path(kind: str) -> Callable[[], Splits]:
 
 
 # kind -> (options with their defaults, loader taking those options)
-_GENERATORS: dict[str, tuple[dict[str, int], Callable[..., Splits]]] = {
+_GENERATORS: dict[str, tuple[dict[str, float], Callable[..., Splits]]] = {
     "fashion-mnist": ({}, _fashion_mnist),
     "mnist": ({}, _needs_path("mnist")),
-    "file": ({}, _needs_path("file")),
+    "file": ({"step": 1.0}, _needs_path("file")),  # step: the time grid of MIDI files, in quarter notes
     "gaussian_clouds": ({"n": 1000, "seed": 0}, _gaussian_clouds),
     "line": ({"n": 4}, _line),
     "gaussian": ({"dim": 5, "seed": 123}, _gaussian),
+    "bach-chorales": ({"step": 1.0}, _bach_chorales),
 }
 KNOWN_DATASETS: tuple[str, ...] = tuple(_GENERATORS)
 
 
-def _options(kind: str, options: dict[str, object], defaults: dict[str, int]) -> dict[str, int]:
+def _options(kind: str, options: dict[str, object], defaults: dict[str, float]) -> dict[str, float]:
     """Check option names and values against the kind's defaults."""
     for name, value in options.items():
         if name not in defaults:
             known = ", ".join(defaults) or "none"
             hint = did_you_mean(name, tuple(defaults)) or f"options of '{kind}': {known}"
             raise DataError(f"unknown option '{name}' for data set '{kind}'", hint)
+        if isinstance(defaults[name], float):
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < float("inf"):
+                raise DataError(f"option '{name}' of data set '{kind}' must be a positive number, got {value!r}", f"write e.g. {name}={defaults[name]}")
+            continue
         if isinstance(value, bool) or not isinstance(value, int) or value < (0 if name == "seed" else 1):
             raise DataError(f"option '{name}' of data set '{kind}' must be a {'non-negative' if name == 'seed' else 'positive'} integer, got {value!r}",
                             f"write e.g. {name}={defaults[name]}")
     return {**defaults, **options}  # type: ignore[dict-item]
 
 
-def _load_path(path: Path) -> Splits:
-    """Pick the file format from the file name."""
+def _load_path(path: Path, step: float = 1.0) -> Splits:
+    """Pick the file format from the file name; MIDI files are read on a grid of `step` quarter notes."""
+    from symdl.runtime.music import is_midi, midi_files
+
     name = path.name.lower()
+    if path.exists() and is_midi(path):
+        return midi_files(path, step)
     if path.is_dir():
         return _load_idx_directory(path)
     if name.endswith((".pkl", ".pkl.gz", ".pickle", ".pickle.gz")):
@@ -350,5 +369,5 @@ def load_dataset(kind: str, options: dict[str, object] | None = None, path: str 
     defaults, generate = _GENERATORS[kind]
     chosen = _options(kind, dict(options or {}), defaults)
     if path is not None:
-        return _dataset(kind, _load_path(Path(path).expanduser()), path)
+        return _dataset(kind, _load_path(Path(path).expanduser(), float(chosen.get("step", 1.0))), path)
     return _dataset(kind, generate(**chosen), kind)

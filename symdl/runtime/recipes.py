@@ -23,7 +23,7 @@ from symdl.runtime.progress import epoch_bar, format_metrics
 from symdl.runtime.session import BoundFunction, Session
 
 RECIPES: dict[str, Callable] = {}
-FUNCTION_ARGS = ("train", "validate", "valid", "test", "sample", "draw")
+FUNCTION_ARGS = ("train", "validate", "valid", "test", "sample", "draw", "predict", "likelihood", "generate")
 TENSOR_ARGS = ("filters", "chain")  # a parameter or state, passed to the recipe by name
 FUNCTION_LIST_ARGS = ("pretrain",)  # functions made in a loop, `fn pretrain[i](x) -> ...`
 
@@ -288,6 +288,89 @@ def mcmc(s: Session, draw: str, data: DataSpec, burn_in: int = 1000, samples: in
         result["mean_abs_error"] = float(np.abs(flat.mean(axis=0) - target["mu"]).mean())
         result["cov_abs_error"] = float(np.abs(np.cov(flat, rowvar=False) - target["cov"]).mean())
     return result
+
+
+@recipe
+def sequences(
+    s: Session, train: str, data: DataSpec, epochs: int = 1, batch: int = 100, valid: str | None = None, predict: str | None = None,
+    likelihood: str | None = None, generate: str | None = None, samples: int = 2, step: float = 1.0, seed: int = 0, binds: dict | None = None,
+) -> dict[str, object]:
+    """The RNN-RBM chapter's training over pieces of music: each epoch visits the training pieces in a seeded
+    random order and calls `train` on consecutive subsequences of at most `batch` frames. Per epoch: `valid`'s
+    mean over the valid pieces and the frame accuracy of `predict`. After training: the test frame accuracy,
+    the mean per-frame output of `likelihood` on the test set, and `samples` calls of `generate` saved as
+    sampleK.mid and sampleK.png."""
+    feed = _piece_feeder(s, data, binds or {})
+    step_fn, total, row = s.model.compile(train), _capped(s, epochs), dict(s.resume.get("row", {}))
+    pieces = feed(train, "train")
+    for epoch in range(s.resume.get("epoch", 1), total + 1):
+        started, costs = time.perf_counter(), []
+        for index in epoch_bar(len(pieces), epoch, total, s.options.quiet):
+            piece = pieces[np.random.RandomState(seed + epoch).permutation(len(pieces))[index]]
+            for start in range(0, len(piece), batch):
+                costs.append(float(step_fn(piece[start : start + batch])[0]))
+            s.poll()
+        row = {"epoch": epoch, "train_cost": float(np.mean(costs)), "seconds": round(time.perf_counter() - started, 3)}
+        if valid:
+            row["valid_cost"] = float(np.mean([float(s.model.compile(valid)(p)[0]) for p in feed(valid, "valid")]))
+        if predict:
+            row["valid_frame_accuracy"] = _frame_accuracy(s, predict, feed(predict, "valid"))[0]
+        _log(s, row, total)
+        s.progress.update(epochs=epoch, final_cost=row["train_cost"])
+        s.position = {"epoch": epoch + 1, "row": row}
+        s.checkpoint()
+    result: dict[str, object] = {"epochs": total, "final_cost": row.get("train_cost")}
+    if predict:
+        result["test_frame_accuracy"], result["test_frame_accuracy_of_means"] = _frame_accuracy(s, predict, feed(predict, "test"))
+    if likelihood:
+        fn, test = s.model.compile(likelihood), feed(likelihood, "test")
+        result["test_log_likelihood"] = float(sum(np.sum(fn(p)[0]) for p in test) / sum(len(p) for p in test))
+    if generate and s.rundir:
+        _save_generated(s, generate, samples, step)
+    return result
+
+
+def _piece_feeder(s: Session, data: DataSpec, binds: dict) -> Callable[[str, str], list[np.ndarray]]:
+    """`feed(fn, split)`: the pieces of `split` for the one input of `fn` (its field by name or binding), checked."""
+    from symdl.runtime.music import pieces
+    from symdl.runtime.session import check_field
+
+    def feed(fn_name: str, split: str) -> list[np.ndarray]:
+        node = s.model.function(fn_name).inputs[0]
+        fields = s.dataset(data).splits[split]
+        name = binds.get(node.name, node.name)
+        if name not in fields:
+            fail("E208", data.span, name=name, hint=did_you_mean(name, list(fields)) or f"fields: {', '.join(fields)}; bind one: {node.name} = {data.name}.x")
+        x = check_field(s.model, node, fields[name], split)
+        return pieces({"x": x, "piece": fields["piece"]})
+
+    return feed
+
+
+def _frame_accuracy(s: Session, predict: str, pieces: list[np.ndarray]) -> tuple[float, float]:
+    """Bay et al.'s frame accuracy TP / (TP + FP + FN), summed over every frame of every piece, of `predict`'s
+    first output (a prediction) and of its second (probabilities, thresholded at 0.5)."""
+    from symdl.runtime.music import accuracy, frame_accuracy
+
+    fn = s.model.compile(predict)
+    counts = np.zeros((2, 3), dtype=np.int64)
+    for piece in pieces:
+        outputs = fn(piece)
+        for k, predicted in enumerate(outputs[:2]):
+            counts[k] += frame_accuracy(predicted, piece)
+    return accuracy(*counts[0]), accuracy(*counts[min(1, len(outputs) - 1)])
+
+
+def _save_generated(s: Session, generate: str, samples: int, step: float) -> None:
+    """`samples` sequences of `generate` as sampleK.mid and sampleK.png in the run directory."""
+    from symdl.runtime.music import save_roll_picture, write_midi
+
+    fn = s.model.compile(generate)
+    for k in range(1, samples + 1):
+        roll = np.asarray(fn()[0])
+        write_midi(roll, s.rundir.path / f"sample{k}.mid", step)
+        save_roll_picture(roll, s.rundir.path / f"sample{k}.png", step, title=f"generated piano-roll {k}")
+        s.say(f"sample {k}/{samples}: {len(roll)} frames, {roll.sum(axis=1).mean():.2f} notes a frame")
 
 
 def _whole_field(fn, node: Node, fields: dict, name: str) -> np.ndarray:

@@ -89,7 +89,7 @@ class Session:
             if self.options.data_path:
                 data = load_dataset("file", path=self.options.data_path)
             elif spec.kind.startswith("path:"):
-                data = load_dataset("file", path=spec.kind[5:])
+                data = load_dataset("file", dict(spec.options), path=spec.kind[5:])
             else:
                 data = load_dataset(spec.kind, dict(spec.options))
             if self.options.train_limit:
