@@ -6,6 +6,7 @@ functions, logs what they return, keeps the best parameters and decides when to 
 
 from __future__ import annotations
 
+import functools
 import inspect
 import math
 import time
@@ -300,8 +301,8 @@ def sequences(
     mean over the valid pieces and the frame accuracy of `predict`. After training: the test frame accuracy,
     the mean per-frame output of `likelihood` on the test set, and `samples` calls of `generate` saved as
     sampleK.mid and sampleK.png."""
-    feed = _piece_feeder(s, data, binds or {})
-    step_fn, total, row = s.model.compile(train), _capped(s, epochs), dict(s.resume.get("row", {}))
+    feed, compiled = _piece_feeder(s, data, binds or {}), functools.cache(s.model.compile)
+    step_fn, total, row = compiled(train), _capped(s, epochs), dict(s.resume.get("row", {}))
     pieces = feed(train, "train")
     for epoch in range(s.resume.get("epoch", 1), total + 1):
         started, costs = time.perf_counter(), []
@@ -312,21 +313,22 @@ def sequences(
             s.poll()
         row = {"epoch": epoch, "train_cost": float(np.mean(costs)), "seconds": round(time.perf_counter() - started, 3)}
         if valid:
-            row["valid_cost"] = float(np.mean([float(s.model.compile(valid)(p)[0]) for p in feed(valid, "valid")]))
+            row["valid_cost"] = float(np.mean([float(compiled(valid)(p)[0]) for p in feed(valid, "valid")]))
         if predict:
-            row["valid_frame_accuracy"] = _frame_accuracy(s, predict, feed(predict, "valid"))[0]
+            row["valid_frame_accuracy"] = _frame_accuracy(compiled(predict), feed(predict, "valid"))[0]
         _log(s, row, total)
         s.progress.update(epochs=epoch, final_cost=row["train_cost"])
         s.position = {"epoch": epoch + 1, "row": row}
         s.checkpoint()
     result: dict[str, object] = {"epochs": total, "final_cost": row.get("train_cost")}
     if predict:
-        result["test_frame_accuracy"], result["test_frame_accuracy_of_means"] = _frame_accuracy(s, predict, feed(predict, "test"))
+        result["test_frame_accuracy"], result["test_frame_accuracy_of_means"] = _frame_accuracy(compiled(predict), feed(predict, "test"))
     if likelihood:
-        fn, test = s.model.compile(likelihood), feed(likelihood, "test")
+        started, fn, test = time.perf_counter(), compiled(likelihood), feed(likelihood, "test")
         result["test_log_likelihood"] = float(sum(np.sum(fn(p)[0]) for p in test) / sum(len(p) for p in test))
+        result["likelihood_seconds"] = round(time.perf_counter() - started, 3)
     if generate and s.rundir:
-        _save_generated(s, generate, samples, step)
+        _save_generated(s, compiled(generate), samples, step)
     return result
 
 
@@ -347,12 +349,11 @@ def _piece_feeder(s: Session, data: DataSpec, binds: dict) -> Callable[[str, str
     return feed
 
 
-def _frame_accuracy(s: Session, predict: str, pieces: list[np.ndarray]) -> tuple[float, float]:
+def _frame_accuracy(fn: Callable, pieces: list[np.ndarray]) -> tuple[float, float]:
     """Bay et al.'s frame accuracy TP / (TP + FP + FN), summed over every frame of every piece, of `predict`'s
     first output (a prediction) and of its second (probabilities, thresholded at 0.5)."""
     from symdl.runtime.music import accuracy, frame_accuracy
 
-    fn = s.model.compile(predict)
     counts = np.zeros((2, 3), dtype=np.int64)
     for piece in pieces:
         outputs = fn(piece)
@@ -361,11 +362,10 @@ def _frame_accuracy(s: Session, predict: str, pieces: list[np.ndarray]) -> tuple
     return accuracy(*counts[0]), accuracy(*counts[min(1, len(outputs) - 1)])
 
 
-def _save_generated(s: Session, generate: str, samples: int, step: float) -> None:
+def _save_generated(s: Session, fn: Callable, samples: int, step: float) -> None:
     """`samples` sequences of `generate` as sampleK.mid and sampleK.png in the run directory."""
     from symdl.runtime.music import save_roll_picture, write_midi
 
-    fn = s.model.compile(generate)
     for k in range(1, samples + 1):
         roll = np.asarray(fn()[0])
         write_midi(roll, s.rundir.path / f"sample{k}.mid", step)
