@@ -302,8 +302,8 @@ def sequences(
     the mean per-frame output of `likelihood` on the test set, and `samples` calls of `generate` saved as
     sampleK.mid and sampleK.png."""
     feed, compiled = _piece_feeder(s, data, binds or {}), functools.cache(s.model.compile)
+    pieces = feed(train, "train")  # data problems first, before anything compiles
     step_fn, total, row = compiled(train), _capped(s, epochs), dict(s.resume.get("row", {}))
-    pieces = feed(train, "train")
     for epoch in range(s.resume.get("epoch", 1), total + 1):
         started, costs = time.perf_counter(), []
         for index in epoch_bar(len(pieces), epoch, total, s.options.quiet):
