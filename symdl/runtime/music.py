@@ -23,11 +23,13 @@ SPLITS = (("train", 0.6), ("valid", 0.2), ("test", 0.2))
 SPLIT_SEED = 0
 TICKS_PER_BEAT = 480
 CACHE_ENV = "SYMDL_CACHE_DIR"
+CACHE_VERSION = 2  # bump when the conversion changes, so an old cache is not read
 MUSIC_HINT = "install the music extra: pip install -e '.[music]'"
 
 
 def _grid(quarters: float, step: float) -> int:
-    return int(round(quarters / step))
+    """The grid step nearest to a time, halves rounded up (Python's round() would round them to even)."""
+    return int(np.floor(quarters / step + 0.5))
 
 
 def roll_from_notes(notes: list[tuple[int, float, float]], length: float, step: float) -> np.ndarray:
@@ -158,7 +160,7 @@ class PieceDataset(Dataset):
 
 def _cache_path(step: float) -> Path:
     root = Path(os.environ.get(CACHE_ENV) or Path.home() / ".cache" / "symdl")
-    return root / f"bach-chorales-step{step:g}.npz"
+    return root / f"bach-chorales-v{CACHE_VERSION}-step{step:g}.npz"
 
 
 def _parse_chorales(step: float) -> tuple[list[np.ndarray], list[str]]:
@@ -175,14 +177,25 @@ def bach_chorales(step: float = 1.0) -> Splits:
     """The Bach chorales of music21's corpus (Riemenschneider's 371) on a grid of `step` quarter notes,
     parsed once and cached under ~/.cache/symdl (or $SYMDL_CACHE_DIR), keyed by the grid."""
     path = _cache_path(step)
-    if path.is_file():
-        with np.load(path, allow_pickle=False) as cached:
-            lengths, names, x = cached["lengths"], cached["names"].tolist(), cached["x"]
-        rolls = np.split(x, np.cumsum(lengths)[:-1])
-    else:
+    cached = _read_cache(path)
+    if cached is None:
         rolls, names = _parse_chorales(step)
         save_arrays(path, {"x": np.concatenate(rolls).astype(np.uint8), "lengths": np.array([len(r) for r in rolls]), "names": np.array(names)})
+    else:
+        rolls, names = cached
     return split_rolls([r.astype(np.float32) for r in rolls], names)
+
+
+def _read_cache(path: Path) -> tuple[list[np.ndarray], list[str]] | None:
+    """The cached rolls and names, or None when there is no cache or it cannot be read (then it is rebuilt)."""
+    try:
+        with np.load(path, allow_pickle=False) as cached:
+            lengths, names, x = cached["lengths"], cached["names"].tolist(), cached["x"]
+    except FileNotFoundError:
+        return None
+    except Exception:  # noqa: BLE001 - a damaged cache is rebuilt, whatever numpy says about it
+        return None
+    return np.split(x, np.cumsum(lengths)[:-1]), names
 
 
 def midi_files(path: Path, step: float = 1.0) -> Splits:
