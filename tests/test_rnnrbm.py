@@ -169,3 +169,10 @@ def test_a_bad_step_is_reported_at_the_data_line(cli, tmp_path):
     status, _, stderr = cli("run", MODEL, "--set", "step=-0.5", "--backend", "fast", "--quiet", "--out", tmp_path / "r")
     assert status == 2
     assert "rnnrbm.sdl:15:" in stderr and "positive number" in stderr
+
+
+def test_cd_gradients_through_the_rnn_match_finite_differences(cli):
+    """With the negative particles held constant, the cost's gradient reaches the RNN's weights through the scan."""
+    status, stdout, stderr = cli("gradcheck", MODEL, "--set", "n_hidden=8", "--set", "n_hidden_recurrent=5", "--set", "k=2")
+    assert status == 0, stdout + stderr
+    assert "8 of 8 gradient(s) within" in stdout and "Wuu" in stdout
