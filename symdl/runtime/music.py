@@ -23,24 +23,24 @@ SPLITS = (("train", 0.6), ("valid", 0.2), ("test", 0.2))
 SPLIT_SEED = 0
 TICKS_PER_BEAT = 480
 CACHE_ENV = "SYMDL_CACHE_DIR"
-CACHE_VERSION = 2  # bump when the conversion changes, so an old cache is not read
+CACHE_VERSION = 3  # bump when the conversion changes, so an old cache is not read
 MUSIC_HINT = "install the music extra: pip install -e '.[music]'"
 
 
 def _grid(quarters: float, step: float) -> int:
-    """The grid step nearest to a time, halves rounded up (Python's round() would round them to even)."""
-    return int(np.floor(quarters / step + 0.5))
+    """The first grid point at or after a time (a hair of tolerance for float offsets such as 1/3)."""
+    return int(np.ceil(quarters / step - 1e-6))
 
 
 def roll_from_notes(notes: list[tuple[int, float, float]], length: float, step: float) -> np.ndarray:
-    """(pitch, onset, end) in quarter notes -> a binary roll [ceil(length / step), 88]; out-of-range pitches are dropped.
-
-    A note covers the grid steps from its rounded onset to its rounded end, at least one."""
-    roll = np.zeros((max(int(np.ceil(length / step - 1e-9)), 1), KEYS), np.float32)
+    """(pitch, onset, end) in quarter notes -> a binary roll [ceil(length / step), 88], sampled on the grid:
+    a key is on in frame t when one of its notes sounds at time t * step (onset <= t * step < end), so a
+    four-part chorale has at most four keys a frame and a note between two grid points is dropped.
+    Pitches off the piano (MIDI 21..108) are dropped."""
+    roll = np.zeros((max(_grid(length, step), 1), KEYS), np.float32)
     for pitch, onset, end in notes:
         if LOW <= pitch < HIGH:
-            first = _grid(onset, step)
-            roll[first : max(_grid(end, step), first + 1), pitch - LOW] = 1
+            roll[_grid(onset, step) : _grid(end, step), pitch - LOW] = 1
     return roll
 
 
