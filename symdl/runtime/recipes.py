@@ -305,9 +305,9 @@ def sequences(
     pieces = feed(train, "train")  # data problems first, before anything compiles
     step_fn, total, row = compiled(train), _capped(s, epochs), dict(s.resume.get("row", {}))
     for epoch in range(s.resume.get("epoch", 1), total + 1):
-        started, costs = time.perf_counter(), []
+        started, costs, order = time.perf_counter(), [], np.random.RandomState(seed + epoch).permutation(len(pieces))
         for index in epoch_bar(len(pieces), epoch, total, s.options.quiet):
-            piece = pieces[np.random.RandomState(seed + epoch).permutation(len(pieces))[index]]
+            piece = pieces[order[index]]
             for start in range(0, len(piece), batch):
                 costs.append(float(step_fn(piece[start : start + batch])[0]))
             s.poll()
