@@ -129,10 +129,11 @@ def epochs(
 def early_stopping(
     s: Session, train: str, validate: str, data: DataSpec, epochs: int = 1000, patience: int = 5000,
     patience_increase: float = 2, improvement_threshold: float = 0.995, validation_frequency: int | None = None,
-    test: str | None = None, binds: dict | None = None,
+    test: str | None = None, filters: str | None = None, binds: dict | None = None,
 ) -> dict[str, object]:
     """The tutorial's early stopping: validate every `validation_frequency` steps, extend patience
-    on a significant improvement, keep the best parameters and report their test error."""
+    on a significant improvement, keep the best parameters and report their test error;
+    `filters` (a weight matrix over square images, or conv filters) is drawn to filters.png after each epoch."""
     binds = binds or {}
     step = s.bind(train, data, "train", binds)
     check = s.bind(validate, data, "valid", binds)
@@ -168,6 +169,7 @@ def early_stopping(
         s.progress["epochs"] = epoch
         _log(s, row, total)
         _checkpoint(s)
+        _draw_filters(s, filters)
     if best_values is not None:
         s.model.set_values(best_values)  # the best model is what the run leaves behind
         _checkpoint(s)
