@@ -1,8 +1,9 @@
-"""Benchmark one training step of mlp.sdl, logreg.sdl, rbm.sdl (PCD-15) and da.sdl: symdl, hand-written PyTensor, PyTorch (CPU).
+"""Benchmark one training step of mlp.sdl, logreg.sdl, rbm.sdl (PCD-15), da.sdl and lenet.sdl: symdl, hand-written PyTensor, PyTorch (CPU).
 
-    python tools/bench.py [--models mlp,logreg,rbm,da] [--backends numba,c] [--steps N] [--threads 2] [--cold]
+    python tools/bench.py [--models mlp,logreg,rbm,da,lenet] [--backends numba,c] [--steps N] [--threads 2] [--cold]
 
-A benchmark, not a test. Target: symdl within 5% of the same model written by hand in PyTensor
+For lenet, each conv layer's forward + backward is timed alone as well (symdl's lowering, the
+hand-written im2col, PyTorch's conv2d). A benchmark, not a test. Target: symdl within 5% of the same model written by hand in PyTensor
 on the same backend. Each compile is timed in a child process of its own, so no function reuses
 kernels another compiled in the same process (`--cold`: in a fresh, empty PyTensor compiledir
 and Numba cache too). symdl's and the hand-written steps are then timed in one process,
@@ -49,7 +50,7 @@ class Spec:
     hidden: int | None
     steps: int
     reference: str
-    kind: str = "classifier"  # or rbm, da: their steps by hand live in bench_unsupervised.py
+    kind: str = "classifier"  # or rbm, da (their steps by hand live in bench_unsupervised.py), lenet (bench_lenet.py)
     k: int = 0
     corruption: float = 0.0
 
@@ -59,6 +60,7 @@ SPECS = {
     "logreg": Spec("models/logreg.sdl", 600, 0.13, 0.0, 0.0, None, 200, "PyTensor-C 0.62 ms against PyTorch 0.56 ms"),
     "rbm": Spec("models/rbm.sdl", 20, 0.1, 0.0, 0.0, 500, 100, "PCD-15: PyTensor-C 24 ms, Numba 30 ms against PyTorch 6.6 ms", "rbm", k=15),
     "da": Spec("models/da.sdl", 20, 0.1, 0.0, 0.0, 500, 300, "PyTensor-Numba 2.7 ms against PyTorch 1.25 ms", "da", corruption=0.3),
+    "lenet": Spec("models/lenet.sdl", 500, 0.1, 0.0, 0.0, 500, 20, "im2col: PyTensor-C 204 ms, Numba 293 ms against PyTorch 85 ms", "lenet"),
 }
 
 
@@ -107,6 +109,12 @@ def build_hand(spec: Spec, backend: str, x: np.ndarray, y: np.ndarray) -> tuple[
 
     xs, ys = pytensor.shared(x, name="X", borrow=True), pytensor.shared(y, name="Y", borrow=True)
     started = time.perf_counter()
+    if spec.kind == "lenet":
+        from bench_lenet import hand_lenet
+
+        f = hand_lenet(spec, xs, ys, get_mode(MODES[backend]))
+        f(0)
+        return f, time.perf_counter() - started, 0.0
     if spec.kind != "classifier":
         from bench_unsupervised import HAND
 
@@ -134,6 +142,10 @@ def build_torch(spec: Spec, threads: int, x: np.ndarray, y: np.ndarray) -> Step:
 
     torch.set_num_threads(threads)
     xt, yt = torch.from_numpy(x), torch.from_numpy(y.astype(np.int64))
+    if spec.kind == "lenet":
+        from bench_lenet import torch_lenet
+
+        return torch_lenet(spec, xt, yt)
     if spec.kind != "classifier":
         from bench_unsupervised import TORCH
 
@@ -173,6 +185,8 @@ def interleaved_ms(steps: dict[str, Step], n_batches: int, total: int, chunk: in
 def child(job: str, steps: int, threads: int) -> dict[str, float]:
     """`model:backend:symdl|hand` times a compile; `model:backend:steps` the steps (backend `torch`: PyTorch's)."""
     model, backend, what = job.split(":")
+    if what == "layers":
+        return conv_layers_ms(backend, threads, steps or 10)
     spec, (x, y) = SPECS[model], synthetic_data()
     if what in ("symdl", "hand"):
         _, seconds, front = (build_symdl if what == "symdl" else build_hand)(spec, backend, x, y)
@@ -185,6 +199,17 @@ def child(job: str, steps: int, threads: int) -> dict[str, float]:
     else:
         fns = {"symdl": build_symdl(spec, backend, x, y)[0], "hand": build_hand(spec, backend, x, y)[0]}
     return interleaved_ms(fns, N_TRAIN // spec.batch, steps or spec.steps)
+
+
+def conv_layers_ms(backend: str, threads: int, steps: int) -> dict[str, float]:
+    """LeNet's conv layers alone, forward + backward: `conv0 symdl`, `conv0 hand`, ... (backend `torch`: PyTorch's)."""
+    from bench_lenet import layer_steps
+    from pytensor.compile.mode import get_mode
+
+    layers = layer_steps(get_mode(MODES.get(backend, "CVM")), threads)
+    wanted = ("torch",) if backend == "torch" else ("symdl", "hand")
+    steps_by_name = {f"{layer} {impl}": fns[impl] for layer, fns in layers.items() for impl in wanted}
+    return interleaved_ms(steps_by_name, 1, steps, chunk=5)
 
 
 # ---- the parent: run the children, print the table -----------------------------------------------
@@ -226,6 +251,8 @@ def measure(args: argparse.Namespace) -> dict[tuple[str, str], dict[str, dict]]:
         for backend in args.backends:
             compiles = {impl: run_child(f"{model}:{backend}:{impl}", args, args.cold) for impl in ("symdl", "hand")}
             results[model, backend] = compiles | {"ms": run_child(f"{model}:{backend}:steps", args) | torch}
+            if model == "lenet":
+                results[model, backend]["layers"] = run_child(f"lenet:{backend}:layers", args) | run_child("lenet:torch:layers", args)
     return results
 
 
@@ -269,9 +296,9 @@ def package_version(name: str) -> str:
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--models", default="mlp,logreg,rbm,da", help="comma-separated: mlp, logreg, rbm, da")
+    p.add_argument("--models", default="mlp,logreg,rbm,da", help="comma-separated: mlp, logreg, rbm, da, lenet")
     p.add_argument("--backends", default="numba,c", help="comma-separated: numba, c")
-    p.add_argument("--steps", type=int, default=0, help="timed steps (default: 500 mlp, 200 logreg, 100 rbm, 300 da)")
+    p.add_argument("--steps", type=int, default=0, help="timed steps (default: 500 mlp, 200 logreg, 100 rbm, 300 da, 20 lenet)")
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--cold", action="store_true", help="compile each function in a fresh, empty cache")
     p.add_argument("--child", help=argparse.SUPPRESS)
@@ -297,6 +324,11 @@ def main(argv: list[str] | None = None) -> None:
     print_table(results)
     for (model, backend), r in results.items():
         print(summary(model, backend, r["ms"]))
+        for layer in ("conv0", "conv1") if "layers" in r else ():
+            ms = {impl: r["layers"].get(f"{layer} {impl}") for impl in ("symdl", "hand", "torch")}
+            ms = {k: v for k, v in ms.items() if v is not None}
+            print(f"  {layer} forward+backward ({backend}): symdl {fmt(ms.get('symdl'), '.1f')} ms, hand {fmt(ms.get('hand'), '.1f')} ms, "
+                  f"torch {fmt(ms.get('torch'), '.1f')} ms; symdl/hand {fmt(ratio(ms, 'hand'), '.2f', 'x')}, symdl/torch {fmt(ratio(ms, 'torch'), '.2f', 'x')}")
 
 
 if __name__ == "__main__":

@@ -276,6 +276,18 @@ def _arange(c: Call, n):
     return c.make("arange", [], {"n": c.integer(n, "n")})
 
 
+@builtin("conv2d", "x", "W")
+def _conv2d(c: Call, x, W):
+    return c.make("conv2d", [c.tensor(x, "x"), c.tensor(W, "W")])
+
+
+@builtin("max_pool2d", "x", ("size", (2, 2)), ("ignore_border", True))
+def _max_pool2d(c: Call, x, size=(2, 2), ignore_border=True):
+    if not isinstance(ignore_border, bool):
+        fail("E303", c.span("ignore_border"), what="'ignore_border'", expected="true or false", got=kind_of(ignore_border))
+    return c.make("max_pool2d", [c.tensor(x, "x")], {"size": c.ints(size, "size"), "ignore_border": ignore_border})
+
+
 # ---- compile-time helpers ------------------------------------------------------------------
 
 
@@ -419,6 +431,7 @@ def initializer(elab: Elaborator, decl: A.VarDecl, type_: TensorType, scope) -> 
 
 def _init_of(elab: Elaborator, call: A.Call, type_: TensorType, args: list, kwargs: dict) -> Init:
     name = call.func.id
+    pool = kwargs.pop("pool", None) if name == "glorot" else None
     values = args + list(kwargs.values())
     if name == "glorot":
         act = values[0] if values else None
@@ -426,6 +439,7 @@ def _init_of(elab: Elaborator, call: A.Call, type_: TensorType, args: list, kwar
         if type_.ndim < 2 or None in type_.shape:
             fail("E303", call.span, what="glorot", expected="a parameter with at least 2 static dimensions", got=str(type_))
         fan_in, fan_out = _fans(type_.shape)
+        fan_out /= _pool_area(call, pool)
         bound = math.sqrt(6.0 / (fan_in + fan_out)) * (4.0 if str(act) == "sigmoid" else 1.0)
         return Init("uniform", (-bound, bound))
     if not all(_is_number(v) for v in values) or not 1 <= len(values) <= 2:
@@ -435,6 +449,16 @@ def _init_of(elab: Elaborator, call: A.Call, type_: TensorType, args: list, kwar
         return Init("uniform", (float(low), float(high)))
     mean, std = (0.0, values[0]) if len(values) == 1 else values
     return Init("normal", (float(mean), float(std)))
+
+
+def _pool_area(call: A.Call, pool: object) -> int:
+    """glorot(act, pool = [2, 2]): a conv layer followed by pooling has fan_out / (pool area), as in the tutorial."""
+    if pool is None:
+        return 1
+    items = pool if isinstance(pool, tuple) else (pool,)
+    if len(items) != 2 or not all(isinstance(p, int) and not isinstance(p, bool) and p > 0 for p in items):
+        fail("E303", call.span, what="glorot's pool", expected="two positive integers such as [2, 2]", got=kind_of(pool))
+    return items[0] * items[1]
 
 
 def _fans(shape: tuple[int | None, ...]) -> tuple[int, int]:

@@ -10,6 +10,7 @@ from pytensor.gradient import disconnected_grad
 from pytensor.tensor import special
 
 from symdl.ir.types import NUMPY_DTYPE
+from symdl.lowering.conv import conv2d, max_pool2d
 
 
 def _axis(attrs: dict):
@@ -59,6 +60,8 @@ LOWER: dict[str, Callable] = {
     # int64 explicitly: PyTensor would pick int8 for a small constant and overflow later (JAX)
     "arange": lambda n: pt.constant(np.arange(n, dtype=np.int64)),
     "index": _index,
+    "conv2d": conv2d,
+    "max_pool2d": max_pool2d,
     # consider_constant as a mark in the graph: identity forward, no gradient path (pytensor.grad does not
     # even enter what it marks, e.g. a sampling scan), removed when compiled
     "stop_gradient": disconnected_grad,

@@ -30,13 +30,17 @@ def tile(images: np.ndarray, rows: int, cols: int, scale: bool = True) -> np.nda
 
 
 def filters_picture(weights: np.ndarray, count: int = 100) -> np.ndarray | None:
-    """The first `count` columns of a (pixels x units) weight matrix as square images, or None if not square."""
-    side = square_side(weights.shape[0])
-    if side is None or weights.ndim != 2:
+    """The first `count` filters as images: columns of a (pixels x units) matrix as squares, or conv
+    filters (out, channels, kh, kw) by their first channel; None for any other shape."""
+    if weights.ndim == 4:
+        images = weights[:count, 0]
+    elif weights.ndim == 2 and square_side(weights.shape[0]):
+        side = square_side(weights.shape[0])
+        images = weights[:, :count].T.reshape(-1, side, side)
+    else:
         return None
-    n = min(count, weights.shape[1])
-    cols = math.ceil(math.sqrt(n))
-    return tile(weights[:, :n].T.reshape(n, side, side), math.ceil(n / cols), cols)
+    cols = math.ceil(math.sqrt(len(images)))
+    return tile(images, math.ceil(len(images) / cols), cols)
 
 
 def save_picture(path: Path, canvas: np.ndarray) -> None:

@@ -154,10 +154,11 @@ def epochs(
 def early_stopping(
     s: Session, train: str, validate: str, data: DataSpec, epochs: int = 1000, patience: int = 5000,
     patience_increase: float = 2, improvement_threshold: float = 0.995, validation_frequency: int | None = None,
-    test: str | None = None, binds: dict | None = None,
+    test: str | None = None, filters: str | None = None, binds: dict | None = None,
 ) -> dict[str, object]:
     """The tutorial's early stopping: validate every `validation_frequency` steps, extend patience
-    on a significant improvement, keep the best parameters and report their test error.
+    on a significant improvement, keep the best parameters and report their test error;
+    `filters` (a weight matrix over square images, or conv filters) is drawn to filters.png after each epoch.
     Its whole state is the checkpoint's position (the best parameters go to best.npz)."""
     binds = binds or {}
     step = s.bind(train, data, "train", binds)
@@ -197,6 +198,7 @@ def early_stopping(
         _log(s, row, total)
         state.update(epoch=epoch + 1, batch=0, cost_sum=0.0, valid=None)
         s.checkpoint()
+        _draw_filters(s, filters)
     if state["best_epoch"] and s.rundir:
         s.model.set_values(s.rundir.load_best())  # the best model is what the run leaves behind
         s.checkpoint()

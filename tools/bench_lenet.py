@@ -1,0 +1,114 @@
+"""LeNet5 in tools/bench.py, by hand: the training step in PyTensor (im2col with tensordot, as
+PYTENSOR3.md measured it) and in PyTorch, and each conv layer's forward + backward alone.
+
+The hand-written im2col stacks the slices as [b, c, kh*kw, oh, ow] and contracts them with
+tensordot, independently of symdl's lowering (which stacks them channel-major for one GEMM).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+# (image [b, c, h, w], filters [o, c, kh, kw], whether the step needs the gradient of the image)
+LAYERS = {"conv0": ((500, 1, 28, 28), (20, 1, 5, 5), False), "conv1": ((500, 20, 12, 12), (50, 20, 5, 5), True)}
+
+
+def lenet_init() -> list[np.ndarray]:
+    """W, b of both conv layers, the hidden layer and the output, as lenet.sdl initialises them."""
+    rng = np.random.RandomState(23455)
+    shapes = [(20, 1, 5, 5), (50, 20, 5, 5)]
+    params = []
+    for o, c, kh, kw in shapes:
+        bound = np.sqrt(6.0 / (c * kh * kw + o * kh * kw / 4))
+        params += [rng.uniform(-bound, bound, (o, c, kh, kw)).astype(np.float32), np.zeros(o, np.float32)]
+    bound = np.sqrt(6.0 / (800 + 500))
+    params += [rng.uniform(-bound, bound, (800, 500)).astype(np.float32), np.zeros(500, np.float32)]
+    return params + [np.zeros((500, 10), np.float32), np.zeros(10, np.float32)]
+
+
+def hand_conv(x, w):
+    import pytensor.tensor as pt
+
+    o, c, kh, kw = w.type.shape
+    oh, ow = x.type.shape[2] - kh + 1, x.type.shape[3] - kw + 1
+    patches = pt.stack([x[:, :, i : i + oh, j : j + ow] for i in range(kh) for j in range(kw)], axis=2)
+    flipped = w[:, :, ::-1, ::-1].reshape((o, c, kh * kw))
+    return pt.tensordot(patches, flipped, axes=[[1, 2], [1, 2]]).dimshuffle(0, 3, 1, 2)
+
+
+def hand_pool(x):
+    b, c, h, w = x.type.shape
+    return x.reshape((b, c, h // 2, 2, w // 2, 2)).max(axis=(3, 5))
+
+
+def hand_lenet(spec, xs, ys, mode):
+    import pytensor
+    import pytensor.tensor as pt
+
+    params = [pytensor.shared(v, shape=v.shape) for v in lenet_init()]
+    index, x, y = pt.lscalar("index"), pt.tensor("x", dtype="float32", shape=(spec.batch, 784)), pt.ivector("y")
+    h = x.reshape((spec.batch, 1, 28, 28))
+    for w, b in (params[0:2], params[2:4]):
+        h = pt.tanh(hand_pool(hand_conv(h, w)) + b.dimshuffle("x", 0, "x", "x"))
+    h = pt.tanh(h.flatten(2) @ params[4] + params[5])
+    cost = -pt.mean(pt.special.log_softmax(h @ params[6] + params[7], axis=1)[pt.arange(spec.batch), y])
+    updates = [(p, p - np.float32(spec.lr) * g) for p, g in zip(params, pytensor.grad(cost, params), strict=True)]
+    n = spec.batch
+    givens = {x: xs[index * n : (index + 1) * n], y: ys[index * n : (index + 1) * n]}
+    return pytensor.function([index], cost, updates=updates, givens=givens, mode=mode)
+
+
+def torch_lenet(spec, xt, yt):
+    import torch
+    import torch.nn.functional as F
+
+    params = [torch.from_numpy(v).requires_grad_() for v in lenet_init()]
+    n = spec.batch
+
+    def step(i: int) -> float:
+        h = xt[i * n : (i + 1) * n].reshape(n, 1, 28, 28)
+        for w, b in (params[0:2], params[2:4]):
+            h = torch.tanh(F.max_pool2d(F.conv2d(h, w), 2) + b.view(1, -1, 1, 1))
+        h = torch.tanh(h.flatten(1) @ params[4] + params[5])
+        cost = F.cross_entropy(h @ params[6] + params[7], yt[i * n : (i + 1) * n])
+        with torch.no_grad():
+            for p, g in zip(params, torch.autograd.grad(cost, params), strict=True):
+                p.sub_(g, alpha=spec.lr)
+        return cost.item()
+
+    return step
+
+
+def layer_steps(backend_mode, threads: int) -> dict[str, dict[str, object]]:
+    """Per conv layer, forward + backward (filters, and the image where training needs it): symdl's
+    lowering, the hand-written im2col and PyTorch, each a zero-argument callable."""
+    import pytensor
+
+    from symdl.lowering.conv import conv2d
+
+    rng = np.random.default_rng(0)
+    out: dict[str, dict[str, object]] = {}
+    for name, (xs, ws, image_grad) in LAYERS.items():
+        x = pytensor.shared(rng.random(xs, dtype=np.float32), shape=xs)
+        w = pytensor.shared(rng.random(ws, dtype=np.float32), shape=ws)
+        g = rng.random((xs[0], ws[0], xs[2] - ws[2] + 1, xs[3] - ws[3] + 1), dtype=np.float32)
+        wrt = [w, x] if image_grad else [w]
+        out[name] = {impl: _fwd_bwd(f(x, w), g, wrt, backend_mode) for impl, f in (("symdl", conv2d), ("hand", hand_conv))}
+        out[name]["torch"] = _torch_fwd_bwd(x.get_value(), w.get_value(), g, image_grad, threads)
+    return out
+
+
+def _fwd_bwd(out, g, wrt, mode):
+    import pytensor
+
+    fn = pytensor.function([], pytensor.grad((out * g).sum(), wrt), mode=mode)
+    return lambda _i=0: fn()
+
+
+def _torch_fwd_bwd(x, w, g, image_grad, threads):
+    import torch
+
+    torch.set_num_threads(threads)
+    xt, wt, gt = torch.from_numpy(x).requires_grad_(image_grad), torch.from_numpy(w).requires_grad_(), torch.from_numpy(g)
+    wrt = (wt, xt) if image_grad else (wt,)
+    return lambda _i=0: torch.autograd.grad((torch.nn.functional.conv2d(xt, wt) * gt).sum(), wrt)
