@@ -119,16 +119,13 @@ class Lowered:
         rng = self._rng_now
         if node.op == "bernoulli":  # uniform < p: ~20x faster than numpy's binomial on the C backend
             p = args[0]
-            u = pt.random.uniform(0.0, 1.0, size=size if static else p.shape, rng=rng, dtype=dtype)
-            out = pt.cast(pt.lt(u, p), dtype)
-        elif node.op == "binomial":
-            u = pt.random.binomial(node.attr("n"), args[0], size=size, rng=rng)
-            out = pt.cast(u, dtype)
-        else:
-            u = getattr(pt.random, node.op)(*args, size=size, rng=rng, dtype=dtype)
-            out = u
-        self._rng_now = u.owner.outputs[0]
-        return out
+            self._rng_now, u = pt.random.uniform(0.0, 1.0, size=size if static else p.shape, rng=rng, dtype=dtype, return_next_rng=True)
+            return pt.cast(pt.lt(u, p), dtype)
+        if node.op == "binomial":
+            self._rng_now, u = pt.random.binomial(node.attr("n"), args[0], size=size, rng=rng, return_next_rng=True)
+            return pt.cast(u, dtype)
+        self._rng_now, u = getattr(pt.random, node.op)(*args, size=size, rng=rng, dtype=dtype, return_next_rng=True)
+        return u
 
     def _scan(self, node: Node, memo) -> list:
         """pytensor.scan over the body. Draws of a static shape are made for every step at once, outside
@@ -181,8 +178,7 @@ class Lowered:
         dtype = NUMPY_DTYPE[node.type.dtype]
         kind = pt.random.normal if node.op == "normal" else pt.random.uniform
         params = (0.0, 1.0)
-        u = kind(*params, size=(count, *node.type.shape), rng=self._rng_now, dtype=dtype)
-        self._rng_now = u.owner.outputs[0]
+        self._rng_now, u = kind(*params, size=(count, *node.type.shape), rng=self._rng_now, dtype=dtype, return_next_rng=True)
         return u
 
     # ---- functions -------------------------------------------------------------------------
