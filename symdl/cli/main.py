@@ -259,7 +259,8 @@ def cmd_run(args) -> int:
     scalars = {k: float(v) for k, v in s.model.values().items() if v.ndim == 0 and k in s.model.params}
     rundir.summary({**summary, **({"params": scalars} if scalars else {})})
     rundir.plot()
-    print(f"run saved to {rundir.path}/ (config.json, metrics.csv, summary.json, params.npz, curves.png)")
+    written = sorted(p.name for p in rundir.path.iterdir() if p.is_file() and not p.name.startswith("."))
+    print(f"run saved to {rundir.path}/ ({', '.join(written)})")
     print("  " + "  ".join(f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}" for k, v in summary.items() if not isinstance(v, (list, dict))))
     return 0
 
