@@ -60,3 +60,24 @@ def test_an_interrupted_run_resumed_ends_where_an_uninterrupted_one_does(cli, tm
 def test_resume_needs_a_run_directory(cli, tmp_path):
     status, _, err = cli("run", "--resume", tmp_path)
     assert status == 2 and "not a run directory" in err
+
+
+def test_resume_refuses_another_model_or_new_settings_and_out_refuses_an_existing_run(cli, tmp_path):
+    run = tmp_path / "lin"
+    assert cli("run", ROOT / "models" / "linear.sdl", "--out", run, "--backend", "fast", "--quiet", "--max-epochs", "3")[0] == 0
+    before = (run / "params.npz").read_bytes()
+    status, _, err = cli("run", ROOT / "models" / "da.sdl", "--resume", run)
+    assert status == 2 and "is not the model of the run" in err
+    status, _, err = cli("run", "--resume", run, "--set", "lr=0.5")
+    assert status == 2 and "--resume continues a run with its own settings" in err
+    status, _, err = cli("run", ROOT / "models" / "logreg.sdl", "--out", run, "--quiet")
+    assert status == 2 and "already holds a run" in err
+    status, _, err = cli("run", "--resume", run)  # a finished run: nothing to do, nothing rewritten
+    assert status == 0 and "nothing to resume" in err
+    assert (run / "params.npz").read_bytes() == before
+
+
+@pytest.mark.parametrize("model", ["rbm", "da"])
+def test_eval_never_runs_a_training_function(cli, tmp_path, model):
+    status, _, err = cli("eval", ROOT / "models" / f"{model}.sdl", "--params", tmp_path)
+    assert status == 2 and "no function to evaluate with" in err

@@ -222,6 +222,9 @@ def cmd_run(args) -> int:
     check_data_kinds(c.optimized)
     for call in c.optimized.recipes:
         check_recipe(call, c.optimized)
+    if args.out and not args.resume and (args.out / "config.json").exists():
+        raise UserError(None, f"'{args.out}' already holds a run", code="E700",
+                        hint=f"choose another --out, or continue that run with symdl run --resume {args.out}")
     rundir = RunDir(args.resume or args.out) if (args.resume or args.out) else RunDir.fresh(Path("runs"), c.optimized.name)
     args.backend = "c" if args.nan_guard else args.backend  # the guard checks values in PyTensor's Python/C VM
     s = _session(args, c, rundir)
@@ -232,8 +235,11 @@ def cmd_run(args) -> int:
     first, record = 0, {}
     if resume is not None:
         first, record = _restore(s, rundir)
+        if first >= len(c.optimized.recipes):
+            print(f"nothing to resume: the run in {rundir.path} finished (see its summary.json)", file=sys.stderr)
+            return 0
     else:
-        rundir.write_config(c.optimized.name, str(args.file), s.model.hypers, args.backend,
+        rundir.write_config(c.optimized.name, str(args.file.resolve()), s.model.hypers, args.backend,
                             {"overrides": args.overrides, "max_epochs": args.max_epochs, "train_limit": args.train_limit, "data": args.data})
     print(_headline(c), file=sys.stderr)
     _stop_on_ctrl_c(s)
@@ -273,8 +279,15 @@ def _resume_settings(args) -> dict:
     if not config_path.is_file() or not (args.resume / "params.npz").is_file():
         raise UserError(None, f"'{args.resume}' is not a run directory with a checkpoint", hint="give the directory a `symdl run` wrote (config.json, params.npz)", code="E700")
     config = json.loads(config_path.read_text())
-    args.file = args.file or Path(config["source"])
-    args.overrides = args.overrides or config.get("overrides") or []
+    source = Path(config["source"])
+    if args.file is not None and args.file.resolve() != source.resolve():
+        raise UserError(None, f"'{args.file}' is not the model of the run in '{args.resume}' (it ran {source})", code="E700",
+                        hint=f"symdl run --resume {args.resume} (the model file comes from its config.json)")
+    if args.overrides or args.out:
+        raise UserError(None, "--resume continues a run with its own settings: --set and --out cannot change them", code="E700",
+                        hint="start a new run to change hyperparameters; --max-epochs may extend the resumed one")
+    args.file = source
+    args.overrides = config.get("overrides") or []
     args.backend = args.backend or config.get("backend")
     for key in ("max_epochs", "train_limit", "data"):
         if getattr(args, key) is None:
@@ -295,7 +308,7 @@ def _restore(s, rundir) -> tuple[int, dict]:
 
 
 def json_brief(position: dict) -> str:
-    return ", ".join(f"{k} {v}" for k, v in position.items() if isinstance(v, (int, str)))
+    return ", ".join(f"{k} {position[k]}" for k in ("layer", "epoch", "batch") if k in position) or "its start"
 
 
 def _stop_on_ctrl_c(session) -> None:
@@ -314,18 +327,21 @@ def _stop_on_ctrl_c(session) -> None:
 def cmd_eval(args) -> int:
     import json
 
-    from symdl.runtime.recipes import evaluate
+    from symdl.runtime.recipes import evaluate, evaluator
 
     config = args.params / "config.json" if args.params.is_dir() else args.params.parent / "config.json"
     if not args.overrides and config.is_file():  # the run's own --set values, unless new ones are given
         args.overrides = json.loads(config.read_text()).get("overrides") or []
     c = _front(args)
+    calls = [call for call in c.optimized.recipes if evaluator(call, c.optimized) is not None]
+    if not calls:
+        raise UserError(None, f"{args.file} has no function to evaluate with", code="E700",
+                        hint="give a recipe a validation function without updates (validate = ... or valid = ...); eval never runs updates")
     s = _session(args, c)
     s.model.verbose = False
     s.model.load_params(args.params)
-    for call in c.optimized.recipes[-1:]:
-        for key, value in evaluate(s, call).items():
-            print(f"{key}: {value:.6g}")
+    for key, value in evaluate(s, calls[-1]).items():
+        print(f"{key}: {value:.6g}")
     return 0
 
 

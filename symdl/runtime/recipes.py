@@ -404,10 +404,20 @@ def _log(s: Session, row: dict[str, object], total: int) -> None:
     s.say(format_metrics(row, total))
 
 
+EVALUATORS = ("test", "validate", "valid", "evaluate")  # functions a recipe names for measuring, never for training
+
+
+def evaluator(call: RecipeCall, program: Program) -> FnRef | None:
+    """The function a `run` statement measures with, if it has one (training functions update: never these)."""
+    bound = check_recipe(call, program)
+    fn = next((bound.values.get(k) for k in EVALUATORS if isinstance(bound.values.get(k), FnRef)), None)
+    return fn if fn is not None and not program.function(fn.name).updates else None
+
+
 def evaluate(s: Session, call: RecipeCall) -> dict[str, float]:
     """The measures of a recipe's validation function on the test split (`symdl eval`)."""
     bound = check_recipe(call, s.model.program)
-    fn = bound.values.get("test") or bound.values.get("validate") or bound.values.get("valid") or bound.values.get("train")
+    fn = evaluator(call, s.model.program)
     data = bound.values["data"]
     split = "test" if "test" in s.dataset(data).splits else "valid"
     measures = s.bind(fn.name, data, split, bound.binds).mean_over_batches()
