@@ -127,3 +127,17 @@ def test_missing_data_file(cli, write_model, tmp_path):
     path = write_model(LABELS.format(path=tmp_path / "absent.npz") + CLASSIFIER)
     status, _, err = cli("run", path, "--backend", "fast", "--out", tmp_path / "run", "--quiet")
     assert status == 2 and f"{path}:3:1: error[E600]" in err
+
+
+@pytest.mark.parametrize(
+    "text, where, message, hint",
+    [
+        ("model m\ninput x: f32[3]\nfn f(x) -> x\n    update y = 1\n", "4:5", "E103]: unexpected indentation", "end line 3 with ':'"),
+        ("model m\nhyper a = 1\n    hyper b = 2\n", "3:5", "E103]: unexpected indentation", "inside a block"),
+        ("model m\ninput x: f32[3]\ny = sum(x\nz = y + 1\nfn f(x) -> z\n", "3:8", "'(' is never closed", "close it with ')'"),
+    ],
+)
+def test_layout_mistakes_are_reported_where_they_are(write_model, cli, text, where, message, hint):
+    path = write_model(text)
+    status, _, err = cli("check", path)
+    assert status == 2 and f"{path}:{where}:" in err and message in err and hint in err, err

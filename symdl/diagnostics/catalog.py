@@ -14,6 +14,7 @@ MESSAGES: dict[str, str] = {
     "E100": "syntax error: {detail}",
     "E101": "unexpected end of file: {detail}",
     "E102": "inconsistent indentation",
+    "E103": "unexpected indentation",
     # names (E2xx)
     "E200": "unknown name '{name}'",
     "E201": "'{name}' is already defined",

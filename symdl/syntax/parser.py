@@ -55,7 +55,6 @@ SYNTAX_EXAMPLES: dict[str, list[str]] = {
     "two expressions in a row: an operator or ',' is missing": ["x = a b\n", "x = f(a b)\n"],
     "a fn lists its outputs after '->' (write `fn train(x, y) -> cost`)": ["fn train(x, y) cost\n", "fn train(x, y):\n    update sgd(c, params, 1)\n"],
     "a hyperparameter needs a value (write `hyper lr = 0.1`)": ["hyper lr\n", "hyper lr, n = 3\n"],
-    "an indented line where none was expected": ["x = 1\n    y = 2\n"],
 }
 
 
@@ -75,6 +74,8 @@ def parse(source: Source) -> A.Module:
 
 
 def _syntax_error(source: Source, err: UnexpectedInput) -> None:
+    _unclosed_bracket(source, err)
+    _unexpected_indent(source, err)
     line, column = max(err.line, 1), max(err.column, 1)
     text = source.line(line)
     if isinstance(err, UnexpectedEOF) or line > len(source.text.splitlines()):
@@ -83,6 +84,50 @@ def _syntax_error(source: Source, err: UnexpectedInput) -> None:
     label = "" if isinstance(err, UnexpectedCharacters) else _classify(err) or _classify_line(text.strip())
     detail = label or _expected(err)
     fail("E100", span, hint=_hint(err), detail=detail)
+
+
+_OPENERS, _CLOSERS = "([", ")]"
+_HEADERS = ("fn ", "def ", "block ", "if ", "elif ", "for ", "else")
+
+
+def _unclosed_bracket(source: Source, err: UnexpectedInput) -> None:
+    """A bracket left open swallows the lines after it: report the bracket, not where the parser gave up."""
+    stack: list[tuple[int, int, str]] = []
+    for number, text in enumerate(source.text.splitlines()[: max(err.line, 1)], 1):
+        quote = None
+        for col, ch in enumerate(text, 1):
+            if number == err.line and col >= err.column:
+                break
+            if quote:
+                quote = None if ch == quote else quote
+            elif ch in "\"'":
+                quote = ch
+            elif ch == "#":
+                break
+            elif ch in _OPENERS:
+                stack.append((number, col, ch))
+            elif ch in _CLOSERS and stack:
+                stack.pop()
+    if stack and stack[-1][0] < err.line:
+        number, col, ch = stack[-1]
+        closer = _CLOSERS[_OPENERS.index(ch)]
+        fail("E100", Span(source, number, col, number, col + 1), detail=f"'{ch}' is never closed",
+             hint=f"close it with '{closer}' (the lines after it were read as part of the same expression)")
+
+
+def _unexpected_indent(source: Source, err: UnexpectedInput) -> None:
+    """An indented line where no block starts: E102 at that line, with the likely cause."""
+    token = getattr(err, "token", None)
+    if not (isinstance(token, Token) and token.type == "_INDENT"):
+        return
+    lines = source.text.splitlines()
+    number = next((n for n in range(err.line + 1, len(lines) + 1) if lines[n - 1].strip()), err.line)
+    before = source.line(err.line).split("#")[0].rstrip()
+    if before.lstrip().startswith(_HEADERS) and not before.endswith(":"):
+        hint = f"end line {err.line} with ':' to start a block there"
+    else:
+        hint = "indent a line only inside a block (after a line ending in ':'), by the block's amount"
+    fail("E103", Span.whole_line(source, number), hint=hint)
 
 
 def _classify(err: UnexpectedInput) -> str:
