@@ -31,6 +31,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # `symdl compile --emit ast | head`: the reader left, nothing went wrong
+        sys.stderr.close()
+        return 0
     except Exception as err:  # a bug: never a bare traceback unless asked for
         if os.environ.get("SYMDL_DEBUG"):
             traceback.print_exc()
@@ -41,6 +44,9 @@ def main(argv: list[str] | None = None) -> int:
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="symdl", description="A declarative graph compiler for deep-learning models.")
+    from symdl import __version__
+
+    parser.add_argument("--version", action="version", version=f"symdl {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
     check = sub.add_parser("check", help="parse and check a model file (no PyTensor: fast)")
@@ -226,7 +232,9 @@ def cmd_run(args) -> int:
         raise UserError(None, f"'{args.out}' already holds a run", code="E700",
                         hint=f"choose another --out, or continue that run with symdl run --resume {args.out}")
     rundir = RunDir(args.resume or args.out) if (args.resume or args.out) else RunDir.fresh(Path("runs"), c.optimized.name)
-    args.backend = "c" if args.nan_guard else args.backend  # the guard checks values in PyTensor's Python/C VM
+    if args.nan_guard and args.backend != "c":  # the guard checks values in PyTensor's Python/C VM
+        print(f"--nan-guard runs on the C backend (not {args.backend}): it checks each node's values as they are made", file=sys.stderr)
+        args.backend = "c"
     s = _session(args, c, rundir)
     if args.nan_guard:
         from symdl.runtime.nanguard import guard_mode

@@ -76,6 +76,13 @@ def warning(code: str, span: Span | None, hint: str = "", **fields: object) -> U
     return UserError(span, message(code, **fields), hint=hint, code=code, severity="warning")
 
 
+# When a call site has nothing more specific to say.
+DEFAULT_HINTS = {
+    "E303": "docs/LANGUAGE.md says what each argument and declaration takes",
+    "E407": "only a param or a state (declared with `param` or `state`) can be updated",
+}
+
+
 def fail(code: str, span: Span | None, hint: str = "", label: str = "", notes: tuple[str, ...] = (), **fields: object) -> NoReturn:
     """Raise the catalog's error `code` at `span`."""
-    raise UserError(span, message(code, **fields), hint=hint, label=label, notes=notes, code=code)
+    raise UserError(span, message(code, **fields), hint=hint or DEFAULT_HINTS.get(code, ""), label=label, notes=notes, code=code)

@@ -25,7 +25,7 @@ class Source:
 
     @staticmethod
     def read(path: str | Path) -> Source:
-        return Source(str(path), Path(path).read_text(encoding="utf-8"))
+        return Source(str(path), Path(path).read_text(encoding="utf-8-sig"))  # a BOM some editors write is not text
 
 
 @dataclass(frozen=True, slots=True)
