@@ -141,3 +141,9 @@ def test_layout_mistakes_are_reported_where_they_are(write_model, cli, text, whe
     path = write_model(text)
     status, _, err = cli("check", path)
     assert status == 2 and f"{path}:{where}:" in err and message in err and hint in err, err
+
+
+def test_an_error_inside_a_block_names_the_call_that_expanded_it(write_model, cli):
+    path = write_model("model m\ninput x: f32[2, 3]\nblock dense(inp, n):\n    param W: f32[n, 5] = 0\n    return inp @ W\nh = dense(x, 4)\nfn f(x) -> h\n")
+    status, _, err = cli("check", path)
+    assert status == 2 and f"{path}:5:12: error[E400]" in err and f"note: in the call of dense at {path}:6:5" in err

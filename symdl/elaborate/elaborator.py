@@ -233,6 +233,12 @@ class Elaborator:
             self.depth -= 1
 
     def _expand_def(self, fn: DefValue, args: list, kwargs: dict, e: A.Call) -> object:
+        try:
+            return self._expand_def_body(fn, args, kwargs, e)
+        except UserError as err:
+            raise _called_from(err, fn.decl.name, e) from None
+
+    def _expand_def_body(self, fn: DefValue, args: list, kwargs: dict, e: A.Call) -> object:
         inner = fn.scope.child()
         bound = self.bind_params(fn.decl.params, args, kwargs, e, fn.decl.name, fn.scope)
         for name, value in bound.items():
@@ -284,6 +290,8 @@ class Elaborator:
             result: object = None
         except ReturnSignal as ret:
             result = ret.value
+        except UserError as err:
+            raise _called_from(err, block.decl.name, e) from None
         members = {k: v for k, v in inner.names.items() if not k.startswith("__")}
         return Instance(full_path, members, result, tuple(self.model.params[start:]) + _given_params(inner))
 
@@ -410,6 +418,14 @@ def _text(expr: A.Node) -> str:
     if span.line != span.end_line:
         return span.source.line(span.line)[span.column - 1 :].strip()
     return span.source.line(span.line)[span.column - 1 : span.end_column - 1]
+
+
+def _called_from(err: UserError, callee: str, e: A.Call) -> UserError:
+    """An error inside a block or def body also names the call that expanded it (innermost first)."""
+    inside = err.span is not None and e.span.line <= err.span.line <= e.span.end_line and err.span.source is e.span.source
+    if err.span is not None and not inside and err.severity == "error":
+        err.notes = (*err.notes, f"in the call of {callee} at {e.span}")
+    return err
 
 
 def elaborate(source: Source, module: A.Module, overrides: dict[str, tuple[str, Span]] | None = None) -> Program:
