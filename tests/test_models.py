@@ -190,8 +190,8 @@ def test_stacked_models_pretrain_each_layer_then_fine_tune(cli, tmp_path, model,
                         "--set", "patience=100000", *extra)
     assert len(summary["pretrain_final_costs"]) == 2 and all(np.isfinite(summary["pretrain_final_costs"]))
     assert 0 < summary["best_valid_error"] < 0.9 and summary["test_error"] is not None
-    stages = [r.get("stage") or "finetune" for r in csv.DictReader(open(out / "metrics.csv"))]
-    assert stages == ["pretrain[0]"] * 2 + ["pretrain[1]"] * 2 + ["finetune"] * 2
+    stages = [r["stage"] for r in csv.DictReader(open(out / "metrics.csv"))]
+    assert stages == ["pretrain[0]"] * 2 + ["pretrain[1]"] * 2 + ["early_stopping"] * 2
     values = load_arrays(out / "params.npz")
     shared = "autoencoder" if model == "sda" else "machine"
     assert f"{shared}.0.W" not in values and "layer.0.W" in values  # the pretraining block shares the layer's W

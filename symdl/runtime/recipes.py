@@ -399,6 +399,9 @@ def _train_epoch(s: Session, step: BoundFunction, epoch: int, total: int, base: 
 
 
 def _log(s: Session, row: dict[str, object], total: int) -> None:
+    if "stage" not in row and s.stage_name:  # several stages: each row says which, after its counter
+        first, *rest = row
+        row = {first: row[first], "stage": s.stage_name, **{k: row[k] for k in rest}}
     if s.rundir:
         s.rundir.log(row)
     s.say(format_metrics(row, total))

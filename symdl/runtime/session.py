@@ -69,6 +69,12 @@ class Session:
     def start_stage(self, stage: int, resume: dict | None = None) -> None:
         self.stage, self.position, self.resume = stage, {}, dict(resume or {})
 
+    @property
+    def stage_name(self) -> str | None:
+        """The running recipe's name when the model has several stages (metrics.csv's `stage` column)."""
+        recipes = self.model.program.recipes
+        return recipes[self.stage].name if len(recipes) > 1 and self.stage < len(recipes) else None
+
     def poll(self) -> None:
         """Stop here (between two compiled calls) if Ctrl-C was pressed."""
         if self.stop_requested:
