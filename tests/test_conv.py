@@ -117,3 +117,11 @@ def test_glorot_pool_divides_fan_out_as_the_tutorial():
     # layer 1: fan_in = 20*5*5 = 500, fan_out = 50*5*5 / (2*2) = 312.5
     assert bounds["layer1.W"] == pytest.approx(np.sqrt(6 / (500 + 312.5)))
     assert bounds["layer0.W"] == pytest.approx(np.sqrt(6 / (25 + 125)))
+
+
+def test_conv_filters_tile_as_enlarged_kernels():
+    from symdl.runtime.pictures import filters_picture
+
+    canvas = filters_picture(np.random.default_rng(0).normal(size=(20, 1, 5, 5)))
+    assert canvas.shape == (4 * 21 - 1, 5 * 21 - 1)  # 20 kernels of 5x5 drawn 20x20, on a 4x5 grid
+    assert 0 <= canvas.min() and canvas.max() <= 1

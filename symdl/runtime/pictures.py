@@ -32,8 +32,8 @@ def tile(images: np.ndarray, rows: int, cols: int, scale: bool = True) -> np.nda
 def filters_picture(weights: np.ndarray, count: int = 100) -> np.ndarray | None:
     """The first `count` filters as images: columns of a (pixels x units) matrix as squares, or conv
     filters (out, channels, kh, kw) by their first channel; None for any other shape."""
-    if weights.ndim == 4:
-        images = weights[:count, 0]
+    if weights.ndim == 4:  # small kernels (5x5) shown 4x larger, each pixel a 4x4 block
+        images = np.kron(weights[:count, 0], np.ones((4, 4)))
     elif weights.ndim == 2 and square_side(weights.shape[0]):
         side = square_side(weights.shape[0])
         images = weights[:, :count].T.reshape(-1, side, side)
