@@ -74,12 +74,14 @@ class Model:
             self._lowered = Lowered(self.program, self.seed, self.backend)
         return self._lowered
 
-    def compile(self, name: str, binding=None):
-        """The PyTensor function of `name`, announcing the wait (Numba's first compile is slow)."""
+    def compile(self, name: str, binding=None, over: str = ""):
+        """The PyTensor function of `name` (bound to `over`, e.g. the test split), announcing the wait
+        (Numba's first compile is slow)."""
         fn = self.function(name)
         started = time.perf_counter()
         if self.verbose:
-            print(f"compiling {name} with pytensor/{self.backend} (first time is slow; cached afterwards) ...", end=" ", file=sys.stderr, flush=True)
+            what = f"{name} over the {over}" if over else name
+            print(f"compiling {what} with pytensor/{self.backend} (first time is slow; cached afterwards) ...", end=" ", file=sys.stderr, flush=True)
         compiled = self.lowered.function(fn, binding, self.mode)
         if self.verbose:
             print(f"done in {time.perf_counter() - started:.1f}s", file=sys.stderr)

@@ -133,7 +133,7 @@ class Session:
         n_batches = (min(sizes) if sizes else 1) // batch
         if n_batches == 0:
             fail("E700", fn.span, detail=f"the {split} split has {min(sizes)} examples, fewer than one batch of {batch}", hint="lower the batch hyper or use more data")
-        compiled = self.model.compile(fn_name, Binding(arrays, batch))
+        compiled = self.model.compile(fn_name, Binding(arrays, batch), f"{split} split")
         return BoundFunction(fn_name, compiled, n_batches, [n for n, _ in fn.outputs])
 
     def _shared_array(self, data: str, split: str, field_name: str, array: np.ndarray):
