@@ -66,6 +66,7 @@ def test_model_errors(cli, write_model, name, body, code, line, column, words):
     ("n_hidden=1.5", "E501", "must be an integer"),
     ("lr=fast", "E501", "must be a number"),
     ("act=12", "E501", "must be a function"),
+    ("act=relux", "E501", "did you mean 'relu'"),
     ("n_hidden", "E500", "NAME=VALUE"),
 ])
 def test_override_errors(cli, override, code, words):

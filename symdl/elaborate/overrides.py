@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from symdl.diagnostics.catalog import fail
-from symdl.diagnostics.errors import Source, Span, UserError
+from symdl.diagnostics.errors import Source, Span, UserError, did_you_mean
 from symdl.elaborate.values import Builtin, DefValue, Scope, kind_of
 from symdl.syntax import ast as A
 from symdl.syntax.parser import parse
@@ -37,7 +37,7 @@ def apply_override(elab: Elaborator, name: str, declared: object, text: str, spa
     expected = _kind(declared)
     if _kind(value) == expected or (expected == "a number" and _kind(value) == "an integer"):
         return float(value) if expected == "a number" else value
-    fail("E501", span, name=name, expected=expected, value=text.partition("=")[2], hint=f"the model declares {name} = {_show(declared)}")
+    _refuse(name, declared, text, span)
 
 
 def _evaluate(elab: Elaborator, text: str, span: Span, scope: Scope, declared: object) -> object:
@@ -49,8 +49,17 @@ def _evaluate(elab: Elaborator, text: str, span: Span, scope: Scope, declared: o
     except UserError:
         if isinstance(declared, str):  # the shell ate the quotes: take the text itself
             return text.partition("=")[2]
-        name = text.partition("=")[0].strip()
-        fail("E501", span, name=name, expected=_kind(declared), value=text.partition("=")[2], hint=f"the model declares {name} = {_show(declared)}")
+        _refuse(text.partition("=")[0].strip(), declared, text, span)
+
+
+def _refuse(name: str, declared: object, text: str, span: Span) -> None:
+    value = text.partition("=")[2].strip()
+    hint = f"the model declares {name} = {_show(declared)}"
+    if _kind(declared) == "a function":  # a misspelt activation: name the one meant
+        from symdl.elaborate.builtins import BUILTINS
+
+        hint = " ".join(filter(None, [did_you_mean(value, [k for k in BUILTINS if k.isidentifier()]), hint]))
+    fail("E501", span, name=name, expected=_kind(declared), value=value, hint=hint)
 
 
 def _kind(value: object) -> str:
