@@ -435,6 +435,9 @@ def elaborate(source: Source, module: A.Module, overrides: dict[str, tuple[str, 
         return elab.run(module)
     except UserError as err:  # raised inside an imported file: say where it was imported
         elab.loader.annotate(err)
+        applied = [text for text, span in (overrides or {}).values()]
+        if applied and err.span is not None and err.span.source.name != "--set":  # a value from the command line may be the cause
+            err.notes = (*err.notes, f"with --set {' --set '.join(applied)}")
         raise
     except ReturnSignal as ret:  # a return outside any def or block
         raise UserError(None, "return outside a def or block") from ret
