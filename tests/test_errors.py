@@ -148,3 +148,12 @@ def test_an_error_inside_a_block_names_the_call_that_expanded_it(write_model, cl
     path = write_model("model m\ninput x: f32[2, 3]\nblock dense(inp, n):\n    param W: f32[n, 5] = 0\n    return inp @ W\nh = dense(x, 4)\nfn f(x) -> h\n")
     status, _, err = cli("check", path)
     assert status == 2 and f"{path}:5:12: error[E400]" in err and f"note: in the call of dense at {path}:6:5" in err
+
+
+def test_a_binding_to_a_field_the_data_set_lacks_is_caught_by_check(write_model, cli):
+    from conftest import MODELS
+
+    text = (MODELS / "mlp.sdl").read_text().replace("patience = patience)", "patience = patience, y = digits.label)")
+    path = write_model(text)
+    status, _, err = cli("check", path)
+    assert status == 2 and "error[E208]: unknown data field 'label'" in err and "input y of fn train" in err

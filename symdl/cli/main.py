@@ -133,13 +133,14 @@ def _front(args) -> Compiled:  # noqa: F821 - imported lazily
 
 
 def cmd_check(args) -> int:
-    from symdl.runtime.recipes import check_recipe
+    from symdl.runtime.recipes import check_fields, check_recipe
     from symdl.runtime.session import check_data_kinds
 
     c = _front(args)
     check_data_kinds(c.optimized)
     for call in c.optimized.recipes:
         check_recipe(call, c.optimized)
+        check_fields(call, c.optimized)
     print(_headline(c))
     return 0
 

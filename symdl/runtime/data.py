@@ -318,6 +318,11 @@ _GENERATORS: dict[str, tuple[dict[str, float], Callable[..., Splits]]] = {
     "bach-chorales": ({"step": 1.0}, _bach_chorales),
 }
 KNOWN_DATASETS: tuple[str, ...] = tuple(_GENERATORS)
+# The fields each built-in kind gives (a file's are known only once it is read).
+FIELDS: dict[str, tuple[str, ...]] = {
+    "fashion-mnist": ("x", "y"), "mnist": ("x", "y"), "gaussian_clouds": ("x", "y"), "line": ("x", "y"),
+    "gaussian": ("mu", "cov"), "bach-chorales": ("x", "piece"),
+}
 
 
 def _options(kind: str, options: dict[str, object], defaults: dict[str, float]) -> dict[str, float]:

@@ -100,6 +100,24 @@ def run_recipe(s: Session, call: RecipeCall) -> dict[str, object]:
     return RECIPES[call.name](s, **args, binds=bound.binds)
 
 
+def check_fields(call: RecipeCall, program: Program) -> None:
+    """Each input of the functions a `run` statement trains or measures has a field in its data set
+    (for the built-in kinds, whose fields are known before anything loads: `symdl check`)."""
+    from symdl.runtime.data import FIELDS
+
+    bound = check_recipe(call, program)
+    spec = bound.values.get("data")
+    fields = FIELDS.get(spec.kind) if isinstance(spec, DataSpec) else None
+    if fields is None:
+        return
+    for name in recipe_functions(call):
+        for node in program.function(name).inputs:
+            field = bound.binds.get(node.name, node.name)
+            if field not in fields:
+                fail("E208", call.span, name=field, notes=(f"input {node.name} of fn {name} is fed from it",),
+                     hint=did_you_mean(field, list(fields)) or f"'{spec.kind}' has fields {', '.join(fields)}; bind one: {node.name} = {spec.name or 'DATA'}.FIELD")
+
+
 def recipe_functions(call: RecipeCall) -> list[str]:
     """The names of the functions a `run` statement passes its recipe (what `symdl compile` lists per stage)."""
     names = []
