@@ -66,3 +66,13 @@ def test_reference_matches_lowering(op, types, attrs):
     got = pytensor.function(variables, result, mode=mode_of("fast"))(*values)
     assert tuple(np.shape(got)) == tuple(d for d in out_type.shape)
     np.testing.assert_allclose(np.asarray(got, dtype="float64"), np.asarray(expected, dtype="float64"), rtol=1e-5, atol=1e-6)
+
+
+def test_python_api_names_the_input_of_a_wrong_shape():
+    from conftest import MODELS
+
+    import symdl
+
+    m = symdl.load(MODELS / "logreg.sdl", backend="fast")
+    with pytest.raises(ValueError, match=r"input 'x' is declared f32\[600, 784\], got an array of shape \(3, 784\)"):
+        m.fn.validate(np.zeros((3, 784)), np.zeros(3))

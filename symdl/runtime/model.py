@@ -165,6 +165,9 @@ class CompiledFunction:
         if self._compiled is None:
             self._compiled = self._model.compile(self._fn.name)
         arrays = [np.asarray(values[i.name], NUMPY_DTYPE[i.type.dtype]) for i in self._fn.inputs]
+        for node, array in zip(self._fn.inputs, arrays):  # before PyTensor, whose own message names no input
+            if array.ndim != node.type.ndim or any(d is not None and d != a for d, a in zip(node.type.shape, array.shape)):
+                raise ValueError(f"{self._fn.name}(): input {node.name!r} is declared {node.type}, got an array of shape {array.shape}")
         out = self._compiled(*arrays)
         out = [np.asarray(o) for o in out]
         return out[0] if len(out) == 1 else tuple(out)
