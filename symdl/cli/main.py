@@ -326,7 +326,7 @@ def _stop_on_ctrl_c(session) -> None:
     import signal
 
     def handler(signum, frame):
-        if session.stop_requested:
+        if session.stop_requested or session.model.compiling:  # a compile holds no training step: stop now
             raise KeyboardInterrupt
         session.stop_requested = True
 

@@ -55,6 +55,7 @@ class Model:
         self.hypers = dict(self.program.hypers)
         self.backend = backend
         self.verbose = verbose
+        self.compiling = False  # a Ctrl-C during a compile stops at once (no step is half done)
         self.mode = None  # a PyTensor Mode replacing the backend's (the NaN guard's)
         self._lowered = None
         self.fn = FunctionTable(self)
@@ -82,7 +83,11 @@ class Model:
         if self.verbose:
             what = f"{name} over the {over}" if over else name
             print(f"compiling {what} with pytensor/{self.backend} (first time is slow; cached afterwards) ...", end=" ", file=sys.stderr, flush=True)
-        compiled = self.lowered.function(fn, binding, self.mode)
+        self.compiling = True
+        try:
+            compiled = self.lowered.function(fn, binding, self.mode)
+        finally:
+            self.compiling = False
         if self.verbose:
             print(f"done in {time.perf_counter() - started:.1f}s", file=sys.stderr)
         return compiled
