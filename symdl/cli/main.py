@@ -152,6 +152,8 @@ def cmd_compile(args) -> int:
     c = _front(args)
     if args.emit in ("ast", "ir", "ir-opt"):
         print(dump(c.ast) if args.emit == "ast" else format_program(c.ir if args.emit == "ir" else c.optimized), end="\n" if args.emit == "ast" else "")
+        if args.explain:  # the sites after the IR they changed
+            print(f"# rewrites: {c.report.summary()}\n" + "\n".join(f"#{line}" for line in c.report.explain().splitlines()))
         return 0
     from symdl.runtime.model import Model
 
