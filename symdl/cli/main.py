@@ -139,14 +139,14 @@ def cmd_check(args) -> int:
     c = _front(args)
     check_data_kinds(c.optimized)
     for call in c.optimized.recipes:
-        check_recipe(call, c.optimized)
-        check_fields(call, c.optimized)
+        check_fields(call, check_recipe(call, c.optimized), c.optimized)
     print(_headline(c))
     return 0
 
 
 def cmd_compile(args) -> int:
     from symdl.ir.printer import format_program
+    from symdl.runtime.recipes import recipe_functions
     from symdl.syntax.ast import dump
 
     c = _front(args)
@@ -169,7 +169,7 @@ def cmd_compile(args) -> int:
     for node in (*c.optimized.params, *c.optimized.states):
         print(f"  {node.op:<5} {node.name:<24} {str(node.type):<18} {node.attr('init')}")
     for k, call in enumerate(c.optimized.recipes, 1):
-        print(f"  stage {k}: {call.name}({', '.join(_functions_of(call))})")
+        print(f"  stage {k}: {call.name}({', '.join(recipe_functions(call))})")
     print(f"  rewrites: {c.report.summary()}" + ("" if args.explain else "   (--explain: each site)"))
     if args.explain:
         print(c.report.explain())
@@ -180,13 +180,6 @@ def cmd_compile(args) -> int:
         model.compile(name)
         print(f"    {name:<16} {time.perf_counter() - started:6.1f}s", flush=True)
     return 0
-
-
-def _functions_of(call) -> list[str]:
-    """The compiled functions a `run` statement schedules, in argument order."""
-    from symdl.runtime.recipes import recipe_functions
-
-    return recipe_functions(call)
 
 
 def _headline(c) -> str:
@@ -289,8 +282,11 @@ def _resume_settings(args) -> dict:
     config_path = args.resume / "config.json"
     if not config_path.is_file() or not (args.resume / "params.npz").is_file():
         raise UserError(None, f"'{args.resume}' is not a run directory with a checkpoint", hint="give the directory a `symdl run` wrote (config.json, params.npz)", code="E700")
-    config = json.loads(config_path.read_text())
-    source = Path(config["source"])
+    try:
+        config = json.loads(config_path.read_text())
+        source = Path(config["source"])
+    except (ValueError, KeyError, TypeError) as err:
+        raise UserError(None, f"'{config_path}' is damaged: {err}", hint="resume a run directory symdl wrote, unedited", code="E700") from None
     if args.file is not None and args.file.resolve() != source.resolve():
         raise UserError(None, f"'{args.file}' is not the model of the run in '{args.resume}' (it ran {source})", code="E700",
                         hint=f"symdl run --resume {args.resume} (the model file comes from its config.json)")
@@ -314,11 +310,11 @@ def _restore(s, rundir) -> tuple[int, dict]:
         s.model.set_random_state(record["random_state"])
     s.progress.update(record.get("progress", {}))
     stage = int(record.get("stage", 0))
-    print(f"resuming {rundir.path} at stage {stage + 1}, position {json_brief(record.get('position', {}))}", file=sys.stderr)
+    print(f"resuming {rundir.path} at stage {stage + 1}, position {_position_brief(record.get('position', {}))}", file=sys.stderr)
     return stage, record
 
 
-def json_brief(position: dict) -> str:
+def _position_brief(position: dict) -> str:
     return ", ".join(f"{k} {position[k]}" for k in ("layer", "epoch", "batch") if k in position) or "its start"
 
 
@@ -338,13 +334,13 @@ def _stop_on_ctrl_c(session) -> None:
 def cmd_eval(args) -> int:
     import json
 
-    from symdl.runtime.recipes import evaluate, evaluator
+    from symdl.runtime.recipes import check_recipe, evaluate, evaluator
 
     config = args.params / "config.json" if args.params.is_dir() else args.params.parent / "config.json"
     if not args.overrides and config.is_file():  # the run's own --set values, unless new ones are given
         args.overrides = json.loads(config.read_text()).get("overrides") or []
     c = _front(args)
-    calls = [call for call in c.optimized.recipes if evaluator(call, c.optimized) is not None]
+    calls = [call for call in c.optimized.recipes if evaluator(check_recipe(call, c.optimized), c.optimized) is not None]
     if not calls:
         raise UserError(None, f"{args.file} has no function to evaluate with", code="E700",
                         hint="give a recipe a validation function without updates (validate = ... or valid = ...); eval never runs updates")

@@ -22,15 +22,18 @@ class PassReport:
 
     counts: Counter = field(default_factory=Counter)
     sites: dict[str, list[Span | None]] = field(default_factory=dict)
-    produced: set[int] = field(default_factory=set)  # ids of the nodes rewrites built (drawn highlighted)
-    _alive: list[object] = field(default_factory=list, repr=False)  # keeps them alive: a freed node's id is reused
+    built: list[object] = field(default_factory=list, repr=False)  # held, so no freed node's id is reused
+
+    @property
+    def produced(self) -> set[int]:
+        """The ids of the nodes rewrites built (`symdl graph` highlights them)."""
+        return {id(n) for n in self.built}
 
     def fired(self, name: str, span: Span | None, result: object = None) -> None:
         self.counts[name] += 1
         self.sites.setdefault(name, []).append(span)
         if result is not None:
-            self.produced.add(id(result))
-            self._alive.append(result)
+            self.built.append(result)
 
     def summary(self) -> str:
         return ", ".join(f"{name} x{n}" for name, n in self.counts.items()) or "none fired"
@@ -122,17 +125,16 @@ def run_passes(program: Program, exclude: tuple[str, ...] = (), after_each: Call
 
 
 def _rules_to_fixed_point(program: Program, rules: list[Rule], report: PassReport, after_each, algebra) -> Program:
-    state = {"program": program}
-
     def fired(r: Rule, old: Node, new: Node) -> None:
         report.fired(r.name, old.span, new)
 
     def sweep() -> int:
+        nonlocal program
         before = sum(report.counts.values())
-        state["program"] = rebuild(state["program"], lambda node: apply_rules(node, rules, algebra, fired))
+        program = rebuild(program, lambda node: apply_rules(node, rules, algebra, fired))
         if after_each:
-            after_each(state["program"])
+            after_each(program)
         return sum(report.counts.values()) - before
 
     to_fixed_point(sweep)
-    return state["program"]
+    return program

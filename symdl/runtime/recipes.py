@@ -77,8 +77,10 @@ def _check_kinds(call: RecipeCall, values: dict[str, object], program: Program) 
                 fail("E303", call.span, what=f"'{name}' of {call.name}", expected="functions declared in a loop, fn NAME[i](...)", got=kind_of(value))
             continue
         if name == "epochs" and isinstance(value, tuple):
-            if not all(isinstance(v, int) for v in value):
-                fail("E303", call.span, what=f"'epochs' of {call.name}", expected="a number or a list of numbers", got=repr(value))
+            layers = values.get("pretrain")
+            if not all(isinstance(v, int) for v in value) or (isinstance(layers, Collection) and len(value) != len(layers.items)):
+                count = f"{len(layers.items)} numbers, one per layer" if isinstance(layers, Collection) else "a number or a list of numbers"
+                fail("E303", call.span, what=f"'epochs' of {call.name}", expected=count, got=repr(value))
             continue
         if name in FUNCTION_ARGS and value is not None and not isinstance(value, FnRef):
             fail("E303", call.span, what=f"'{name}' of {call.name}", expected=f"a function ({', '.join(functions)})", got=repr(value))
@@ -100,12 +102,11 @@ def run_recipe(s: Session, call: RecipeCall) -> dict[str, object]:
     return RECIPES[call.name](s, **args, binds=bound.binds)
 
 
-def check_fields(call: RecipeCall, program: Program) -> None:
+def check_fields(call: RecipeCall, bound: Bound, program: Program) -> None:
     """Each input of the functions a `run` statement trains or measures has a field in its data set
     (for the built-in kinds, whose fields are known before anything loads: `symdl check`)."""
     from symdl.runtime.data import FIELDS
 
-    bound = check_recipe(call, program)
     spec = bound.values.get("data")
     fields = FIELDS.get(spec.kind) if isinstance(spec, DataSpec) else None
     if fields is None:
@@ -264,10 +265,16 @@ def sample_chains(
 ) -> dict[str, object]:
     """The tutorial's sampling: persistent chains started from test examples (`start`, e.g. digits.x),
     `sample` called `samples` times; the starts and each call's first output are the rows of samples.png."""
-    fn = s.model.compile(sample)
     state = s.model.values()[chain]
     split = "test" if "test" in s.dataset(data).splits else "train"
-    field = s.dataset(data).splits[split][start.field if start else "x"]
+    fields, name = s.dataset(data).splits[split], start.field if start else "x"
+    if name not in fields:
+        fail("E208", data.span, name=name, hint=did_you_mean(name, list(fields)) or f"fields: {', '.join(fields)}; pass start = {data.name}.FIELD")
+    field = fields[name]
+    if len(field) < len(state) or field[0].size != state[0].size:
+        fail("E601", data.span, name=chain, detail=f"the chains are {state.shape}, the {split} field '{name}' is {field.shape}",
+             hint="one example per chain, with as many values as a chain's row")
+    fn = s.model.compile(sample)
     first = np.random.RandomState(seed).randint(len(field) - len(state) + 1)
     begin = field[first : first + len(state)].reshape(state.shape).astype(state.dtype)
     s.model.state[chain] = begin
@@ -428,9 +435,8 @@ def _log(s: Session, row: dict[str, object], total: int) -> None:
 EVALUATORS = ("test", "validate", "valid", "evaluate")  # functions a recipe names for measuring, never for training
 
 
-def evaluator(call: RecipeCall, program: Program) -> FnRef | None:
-    """The function a `run` statement measures with, if it has one (training functions update: never these)."""
-    bound = check_recipe(call, program)
+def evaluator(bound: Bound, program: Program) -> FnRef | None:
+    """The function a checked `run` statement measures with, if it has one (training functions update: never these)."""
     fn = next((bound.values.get(k) for k in EVALUATORS if isinstance(bound.values.get(k), FnRef)), None)
     return fn if fn is not None and not program.function(fn.name).updates else None
 
@@ -438,7 +444,7 @@ def evaluator(call: RecipeCall, program: Program) -> FnRef | None:
 def evaluate(s: Session, call: RecipeCall) -> dict[str, float]:
     """The measures of a recipe's validation function on the test split (`symdl eval`)."""
     bound = check_recipe(call, s.model.program)
-    fn = evaluator(call, s.model.program)
+    fn = evaluator(bound, s.model.program)
     data = bound.values["data"]
     split = "test" if "test" in s.dataset(data).splits else "valid"
     measures = s.bind(fn.name, data, split, bound.binds).mean_over_batches()
