@@ -124,6 +124,14 @@ def test_passes_fold_cse_and_dead_code(tmp_path):
     assert "unused" not in [k for k, _ in program.definitions]
 
 
+def test_dead_code_prunes_without_counting_a_rewrite(tmp_path):
+    path = tmp_path / "m.sdl"
+    path.write_text("model m\ninput x: f32[3]\nunused = exp(x)\nfn f(x) -> sum(x)\n")
+    result = front_end(path)
+    assert "dead_code" not in result.report.counts and "unused" in result.report.pruned
+    assert "pruned 1 unused definition(s)" in result.report.summary()
+
+
 def test_excluded_rewrite_does_not_fire(tmp_path):
     path = tmp_path / "m.sdl"
     path.write_text("model m\ninput x: f32[3]\nfn f(x) -> sum(log(softmax(x)))\n")

@@ -30,10 +30,11 @@ def cse(program: Program, report: PassReport) -> Program:
 
 @register("dead_code", "cleanup")
 def dead_code(program: Program, report: PassReport) -> Program:
-    """Definitions no function uses are dropped (parameters and state stay: they are the model)."""
+    """Definitions no function uses are dropped (parameters and state stay: they are the model).
+
+    Dropping a name changes no function's graph, so it is listed as pruned, not counted as a rewrite that fired.
+    """
     live = {id(n) for f in program.functions for n in toposort(f.roots())}
     kept = tuple((k, n) for k, n in program.definitions if id(n) in live)
-    for _, node in program.definitions:
-        if id(node) not in live:
-            report.fired("dead_code", node.span)
+    report.pruned.extend(k for k, n in program.definitions if id(n) not in live)
     return replace(program, definitions=kept)

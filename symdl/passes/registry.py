@@ -23,6 +23,7 @@ class PassReport:
     counts: Counter = field(default_factory=Counter)
     sites: dict[str, list[Span | None]] = field(default_factory=dict)
     built: list[object] = field(default_factory=list, repr=False)  # held, so no freed node's id is reused
+    pruned: list[str] = field(default_factory=list)  # definitions no function uses, dropped by dead_code
 
     @property
     def produced(self) -> set[int]:
@@ -36,7 +37,8 @@ class PassReport:
             self.built.append(result)
 
     def summary(self) -> str:
-        return ", ".join(f"{name} x{n}" for name, n in self.counts.items()) or "none fired"
+        fired = ", ".join(f"{name} x{n}" for name, n in self.counts.items()) or "none fired"
+        return fired + (f"; pruned {len(set(self.pruned))} unused definition(s)" if self.pruned else "")
 
     def explain(self) -> str:
         lines = []
