@@ -161,7 +161,9 @@ RBM_SMALL = ("--train-limit", "400", "--max-epochs", "2", "--set", "n_hidden=25"
 
 def test_rbm_pcd_moves_its_chain_and_probe_bit_and_samples(cli, tmp_path):
     out, summary = _run(cli, tmp_path, "rbm", *RBM_SMALL)
-    assert np.isfinite(summary["final_cost"]) and summary["final_cost"] < 0  # the pseudo-likelihood
+    _, untrained = _run(cli, tmp_path / "untrained", "rbm", *RBM_SMALL, "--set", "lr=0")
+    # the pseudo-likelihood: measured -132 trained against -643 untrained (2026-12-02)
+    assert summary["final_cost"] > untrained["final_cost"] + 300
     values = load_arrays(out / "params.npz")
     assert int(values["bit"]) == 2 * 400 // 20  # one probe bit per update
     assert set(np.unique(values["chain"])) <= {0.0, 1.0} and values["chain"].sum() > 0
@@ -171,7 +173,9 @@ def test_rbm_pcd_moves_its_chain_and_probe_bit_and_samples(cli, tmp_path):
 
 def test_rbm_cd_monitors_the_reconstruction_and_keeps_no_chain(cli, tmp_path):
     out, summary = _run(cli, tmp_path, "rbm", *RBM_SMALL, "--set", "persistent=false")
-    assert np.isfinite(summary["final_cost"]) and summary["final_cost"] < 0  # -cross-entropy of the reconstruction
+    _, untrained = _run(cli, tmp_path / "untrained", "rbm", *RBM_SMALL, "--set", "persistent=false", "--set", "lr=0")
+    # -cross-entropy of the reconstruction: measured -376 trained against -606 untrained (2026-12-02)
+    assert summary["final_cost"] > untrained["final_cost"] + 150
     values = load_arrays(out / "params.npz")
     assert int(values["bit"]) == 0 and not values["chain"].any()
 
@@ -186,16 +190,17 @@ def test_hmc_meets_the_tutorials_test_and_recovers_the_gaussian(cli, tmp_path):
 
 @pytest.mark.parametrize("model, extra", [("dbn", ("--set", "batch=20")), ("sda", ("--set", "batch=20", "--set", "pretrain_lr=0.01"))])
 def test_stacked_models_pretrain_each_layer_then_fine_tune(cli, tmp_path, model, extra):
-    out, summary = _run(cli, tmp_path, model, "--train-limit", "400", "--max-epochs", "2", "--set", "hidden_sizes=[25, 12]",
-                        "--set", "patience=100000", *extra)
+    out, summary = _run(cli, tmp_path, model, "--train-limit", "1000", "--max-epochs", "5", "--set", "hidden_sizes=[64, 32]",
+                        "--set", "finetune_lr=0.5", "--set", "patience=100000", *extra)
     assert len(summary["pretrain_final_costs"]) == 2 and all(np.isfinite(summary["pretrain_final_costs"]))
-    assert 0 < summary["best_valid_error"] < 0.9 and summary["test_error"] is not None
+    # chance (and the network with pretrain_lr = finetune_lr = 0) is 0.90; measured 0.285 (dbn) and 0.298 (sda), 2026-12-02
+    assert summary["best_valid_error"] < 0.45 and summary["test_error"] < 0.45
     stages = [r["stage"] for r in csv.DictReader(open(out / "metrics.csv"))]
-    assert stages == ["pretrain[0]"] * 2 + ["pretrain[1]"] * 2 + ["early_stopping"] * 2
+    assert stages == ["pretrain[0]"] * 5 + ["pretrain[1]"] * 5 + ["early_stopping"] * 5
     values = load_arrays(out / "params.npz")
     shared = "autoencoder" if model == "sda" else "machine"
     assert f"{shared}.0.W" not in values and "layer.0.W" in values  # the pretraining block shares the layer's W
-    assert _png_shape(out / "filters.png") == (5 * 29 - 1, 5 * 29 - 1)
+    assert _png_shape(out / "filters.png") == (8 * 29 - 1, 8 * 29 - 1)  # 64 filters on an 8x8 grid
 
 
 def test_compile_lists_the_stages_and_their_functions(cli):
