@@ -19,7 +19,7 @@ def _link_system_blas() -> None:
 _link_system_blas()
 
 
-def load(path, params=None, backend="numba", **overrides):
+def load(path, params=None, backend=None, **overrides):
     """Parse, check, rewrite and lower a model file; see `symdl.runtime.model.load`."""
     from symdl.runtime.model import load as _load
 

@@ -11,7 +11,7 @@ from pytensor.gradient import verify_grad
 from scipy.signal import convolve2d
 
 from symdl.ir.ops import OPS
-from symdl.lowering.lower import mode_of
+from symdl.lowering.backends import mode_of
 from symdl.lowering.table import LOWER
 
 RNG = np.random.default_rng(0)

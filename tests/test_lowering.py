@@ -9,7 +9,7 @@ import pytest
 
 from symdl.ir.ops import OPS
 from symdl.ir.types import NUMPY_DTYPE, TensorType
-from symdl.lowering.lower import mode_of
+from symdl.lowering.backends import mode_of
 from symdl.lowering.table import LOWER, STRUCTURAL
 
 RNG = np.random.default_rng(0)

@@ -14,8 +14,9 @@ import traceback
 from pathlib import Path
 
 from symdl.diagnostics.errors import InternalError, UserError
+from symdl.lowering.backends import BACKENDS, DEFAULT_BACKEND, resolve_backend
 
-BACKENDS = ("numba", "c", "jax", "fast")
+BACKEND_HELP = f"default: the model's `backend` hyper, else {DEFAULT_BACKEND}"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -57,7 +58,7 @@ def _parser() -> argparse.ArgumentParser:
     _model_args(compile_)
     compile_.add_argument("--emit", choices=("ast", "ir", "ir-opt", "pytensor"), help="print one stage's output instead")
     compile_.add_argument("--explain", action="store_true", help="list each rewrite site")
-    compile_.add_argument("--backend", choices=BACKENDS, help="default: the model's `backend` hyper, else numba")
+    compile_.add_argument("--backend", choices=BACKENDS, help=BACKEND_HELP)
     compile_.set_defaults(handler=cmd_compile)
 
     run = sub.add_parser("run", help="train a model with its recipe")
@@ -89,7 +90,7 @@ def _parser() -> argparse.ArgumentParser:
     gradcheck.add_argument("--tolerance", type=float, default=1e-4, help="largest relative error accepted (default 1e-4)")
     gradcheck.add_argument("--batch", type=_positive, default=4, help="size of `?` dimensions and of a `batch` hyper (default 4)")
     gradcheck.add_argument("--seed", type=int, default=0, help="seed of the random point (default 0)")
-    gradcheck.add_argument("--backend", choices=("fast", "c", "numba"), default="fast", help="default fast: its sums round least")
+    gradcheck.add_argument("--backend", choices=[b.name for b in BACKENDS.values() if b.gradcheck], default="fast", help="default fast: its sums round least")
     gradcheck.set_defaults(handler=cmd_gradcheck)
     return parser
 
@@ -115,7 +116,7 @@ def _model_args(p: argparse.ArgumentParser, optional: bool = False) -> None:
 def _data_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--data", help="data file or directory replacing the model's default")
     p.add_argument("--train-limit", type=_positive, help="keep the first N training examples")
-    p.add_argument("--backend", choices=BACKENDS, help="default: the model's `backend` hyper, else numba")
+    p.add_argument("--backend", choices=BACKENDS, help=BACKEND_HELP)
 
 
 def _front(args) -> Compiled:  # noqa: F821 - imported lazily
@@ -124,11 +125,8 @@ def _front(args) -> Compiled:  # noqa: F821 - imported lazily
     compiled = front_end(args.file, args.overrides, tuple(args.exclude))
     for warning in compiled.ir.warnings:
         print(warning.render(), file=sys.stderr)
-    if "backend" in args and args.backend is None:  # a model may name the backend it runs fastest on
-        chosen = dict(compiled.optimized.hypers).get("backend", "numba")
-        if chosen not in BACKENDS:
-            raise UserError(None, f"hyper backend is '{chosen}', not a backend", hint=f"backends: {', '.join(BACKENDS)}", code="E303")
-        args.backend = chosen
+    if "backend" in args:  # a model may name the backend it runs fastest on
+        args.backend = resolve_backend(compiled.optimized, args.backend)
     return compiled
 
 

@@ -13,31 +13,17 @@ from dataclasses import dataclass
 import numpy as np
 import pytensor
 import pytensor.tensor as pt
-from pytensor.compile.mode import Mode, get_mode
+from pytensor.compile.mode import Mode
 
-from symdl.diagnostics.errors import InternalError
 from symdl.ir.init import initial_value
 from symdl.ir.nodes import Function, Node, Program, toposort
 from symdl.ir.ops import OPS
 from symdl.ir.types import NUMPY_DTYPE, TensorType, promote
+from symdl.lowering.backends import DEFAULT_BACKEND, mode_of
 from symdl.lowering.spans import stamp
 from symdl.lowering.table import LOWER
 
-BACKENDS = ("numba", "c", "jax", "fast")
 _SAME_DTYPE_INPUTS = {"elementwise"}
-
-
-def mode_of(backend: str) -> Mode:
-    """The PyTensor mode of a backend name; `fast` compiles fastest (tests), `numba` runs fastest."""
-    if backend == "numba":
-        return get_mode("NUMBA")
-    if backend == "c":
-        return get_mode("CVM")
-    if backend == "jax":
-        return get_mode("JAX")
-    if backend == "fast":
-        return get_mode("FAST_COMPILE")
-    raise InternalError(f"unknown backend {backend!r}")
 
 
 @dataclass
@@ -51,7 +37,7 @@ class Binding:
 class Lowered:
     """A program's PyTensor side: shared variables, input variables and a function cache."""
 
-    def __init__(self, program: Program, seed: int, backend: str = "numba") -> None:
+    def __init__(self, program: Program, seed: int, backend: str = DEFAULT_BACKEND) -> None:
         self.program = program
         self.backend = backend
         rng = np.random.RandomState(seed)

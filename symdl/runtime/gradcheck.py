@@ -202,7 +202,7 @@ def _compile(lowered, program: Program, check: CostCheck, held: dict[int, Node],
     """inputs -> [grads, held values], and inputs + held values -> cost; no updates, so random state stays put."""
     import pytensor
 
-    from symdl.lowering.lower import mode_of
+    from symdl.lowering.backends import mode_of
 
     mode = mode_of(backend)
     inputs = [lowered.inputs[n.name] for n in program.inputs]

@@ -18,10 +18,9 @@ from symdl.diagnostics.catalog import fail
 from symdl.diagnostics.errors import UserError, did_you_mean
 from symdl.ir.nodes import Function, Program
 from symdl.ir.types import NUMPY_DTYPE
+from symdl.lowering.backends import resolve_backend
 from symdl.pipeline import Compiled, front_end
 from symdl.runtime.checkpoint import load_arrays
-
-DEFAULT_BACKEND = "numba"
 
 
 def sdl_literal(value: object) -> str:
@@ -37,8 +36,11 @@ def sdl_literal(value: object) -> str:
     return repr(value)
 
 
-def load(path: str | Path, params: str | Path | None = None, backend: str = DEFAULT_BACKEND, exclude: tuple[str, ...] = (), **overrides: object) -> Model:
-    """Parse, check, rewrite and lower a model file; `params` names a run directory to load."""
+def load(path: str | Path, params: str | Path | None = None, backend: str | None = None, exclude: tuple[str, ...] = (), **overrides: object) -> Model:
+    """Parse, check, rewrite and lower a model file; `params` names a run directory to load.
+
+    The backend is chosen as `symdl run` chooses it: `backend`, else the model's `backend` hyper, else the default.
+    """
     texts = [f"{k}={sdl_literal(v)}" for k, v in overrides.items()]
     model = Model(front_end(path, texts, exclude), backend)
     if params is not None:
@@ -49,11 +51,11 @@ def load(path: str | Path, params: str | Path | None = None, backend: str = DEFA
 class Model:
     """A compiled model: its hyperparameters, values by name and compiled functions."""
 
-    def __init__(self, compiled: Compiled, backend: str = DEFAULT_BACKEND, verbose: bool = False) -> None:
+    def __init__(self, compiled: Compiled, backend: str | None = None, verbose: bool = False) -> None:
         self.compiled = compiled
         self.program: Program = compiled.optimized
         self.hypers = dict(self.program.hypers)
-        self.backend = backend
+        self.backend = resolve_backend(compiled.optimized, backend)
         self.verbose = verbose
         self.compiling = False  # a Ctrl-C during a compile stops at once (no step is half done)
         self.mode = None  # a PyTensor Mode replacing the backend's (the NaN guard's)

@@ -1,0 +1,51 @@
+"""The backends: one table of names, PyTensor modes and what each is for; the CLI, the Python API and gradcheck derive from it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from symdl.diagnostics.errors import UserError
+from symdl.ir.nodes import Program
+
+if TYPE_CHECKING:
+    from pytensor.compile.mode import Mode
+
+
+@dataclass(frozen=True)
+class Backend:
+    """A way to run compiled functions: its PyTensor mode and whether gradcheck may difference on it."""
+
+    name: str
+    mode: str
+    about: str
+    gradcheck: bool
+
+
+BACKENDS: dict[str, Backend] = {
+    b.name: b
+    for b in (
+        Backend("numba", "NUMBA", "Numba: fastest steps for most models, slow first compile", gradcheck=True),
+        Backend("c", "CVM", "PyTensor's C linker with OpenBLAS", gradcheck=True),
+        Backend("jax", "JAX", "JAX (the GPU path); needs static shapes", gradcheck=False),
+        Backend("fast", "FAST_COMPILE", "compiles fastest (tests); its sums round least (gradcheck's default)", gradcheck=True),
+    )
+}
+DEFAULT_BACKEND = "numba"
+
+
+def mode_of(backend: str) -> Mode:
+    """The PyTensor mode of a backend name (PyTensor loads here, not when the CLI lists the backends)."""
+    from pytensor.compile.mode import get_mode
+
+    return get_mode(BACKENDS[backend].mode)
+
+
+def resolve_backend(program: Program, requested: str | None) -> str:
+    """The backend a model runs on: the one asked for, else the model's `backend` hyper, else the default."""
+    if requested is not None:
+        return requested
+    chosen = dict(program.hypers).get("backend", DEFAULT_BACKEND)
+    if chosen not in BACKENDS:
+        raise UserError(None, f"hyper backend is '{chosen}', not a backend", hint=f"backends: {', '.join(BACKENDS)}", code="E303")
+    return chosen
