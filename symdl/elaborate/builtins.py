@@ -214,7 +214,7 @@ def _reduction(op: str) -> Callable:
     return impl
 
 
-for _op in ("sum", "mean", "max", "min", "prod"):
+for _op in ("sum", "mean", "max", "min", "prod", "logsumexp", "var", "std"):
     builtin(_op, "x", ("axis", None), ("keepdims", False))(_reduction(_op))
 
 

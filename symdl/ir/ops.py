@@ -157,6 +157,20 @@ register("max", 1, _reduce_rule(lambda d: d), _reduce_ref(np.max), "reduce")
 register("min", 1, _reduce_rule(lambda d: d), _reduce_ref(np.min), "reduce")
 
 
+def _logsumexp_ref(x, axis=None, keepdims=False):
+    x = np.asarray(x)
+    m = np.max(x, axis=axis, keepdims=True)
+    m = np.where(np.isfinite(m), m, 0)
+    with np.errstate(divide="ignore"):  # a row of -inf gives -inf, as it should
+        out = np.log(np.sum(np.exp(x - m), axis=axis, keepdims=True)) + m
+    return out if keepdims else np.squeeze(out, axis=axis if axis is not None else tuple(range(x.ndim)))
+
+
+register("logsumexp", 1, _reduce_rule(to_float), _logsumexp_ref, "reduce", "log(sum(exp(x))), shifted by the max")
+register("var", 1, _reduce_rule(to_float), _reduce_ref(np.var), "reduce", "population variance (ddof 0)")
+register("std", 1, _reduce_rule(to_float), _reduce_ref(np.std), "reduce", "population standard deviation (ddof 0)")
+
+
 def _argmax_rule(types, attrs):
     (t,) = types
     axis = attrs.get("axis")
