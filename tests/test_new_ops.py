@@ -124,3 +124,59 @@ def test_std_gradient(attrs):
 def test_var_std_builtins(write_model):
     out = run_model(write_model, "out = var(x, axis = 0) + std(x)", x=SIGNED)
     np.testing.assert_allclose(out, np.var(SIGNED, axis=0) + np.std(SIGNED), rtol=1e-5)
+
+
+# ---- one_hot ------------------------------------------------------------------
+
+
+LABELS = np.array([[0, 2, -1], [3, 1, 0]], dtype=np.int32)  # -1 and 3 are outside 0 .. 2
+
+
+@pytest.mark.parametrize("dtype", ["int32", "int64", "uint8"])
+def test_one_hot_reference_matches_lowering(dtype):
+    y = np.abs(LABELS).astype(dtype) if dtype == "uint8" else LABELS.astype(dtype)
+    out_type = OPS["one_hot"].type_rule((TensorType({"int32": "i32", "int64": "i64", "uint8": "u8"}[dtype], y.shape),), {"n": 3})
+    got = lowered("one_hot", [y], n=3)
+    assert out_type == TensorType("f32", (2, 3, 3)) and got.dtype == np.float32 and got.shape == (2, 3, 3)
+    np.testing.assert_array_equal(got, OPS["one_hot"].reference(y, n=3))
+
+
+def test_one_hot_values_and_out_of_range_labels():
+    got = lowered("one_hot", [LABELS], n=3)
+    np.testing.assert_array_equal(got[0], [[1, 0, 0], [0, 0, 1], [0, 0, 0]])  # -1: no class
+    np.testing.assert_array_equal(got[1], [[0, 0, 0], [0, 1, 0], [1, 0, 0]])  # 3: no class
+
+
+def test_one_hot_type_rule_refuses_float_labels_and_bad_n():
+    from symdl.ir.types import TypeRuleError
+
+    with pytest.raises(TypeRuleError) as e:
+        OPS["one_hot"].type_rule((TensorType("f32", (3,)),), {"n": 3})
+    assert "integer labels" in e.value.detail and e.value.code == "E401"
+    with pytest.raises(TypeRuleError) as e:
+        OPS["one_hot"].type_rule((TensorType("i32", (3,)),), {"n": 0})
+    assert "positive integer" in e.value.detail
+
+
+def test_gradient_through_one_hot_cross_entropy():
+    """-sum(one_hot(y) * log_softmax(z)): its gradient in z, checked numerically, is softmax(z) - one_hot(y)."""
+    y = np.array([0, 2, 1], dtype=np.int64)
+    z0 = SIGNED[:, :3].astype("float64")
+    target = LOWER["one_hot"](pt.constant(y), n=3)
+    pytensor.gradient.verify_grad(
+        lambda z: -pt.sum(target * LOWER["log_softmax"](z, axis=-1)), [z0], rng=np.random.default_rng(0), mode=FAST,
+    )
+    z = pt.dmatrix()
+    g = pytensor.function([z], pytensor.grad(-pt.sum(target * LOWER["log_softmax"](z, axis=-1)), z), mode=FAST)(z0)
+    np.testing.assert_allclose(g, OPS["softmax"].reference(z0) - OPS["one_hot"].reference(y, 3), rtol=1e-10)
+
+
+def test_one_hot_builtin(write_model):
+    out = run_model(write_model, "out = one_hot(y, 4)", y=LABELS)
+    assert out.dtype == np.float32
+    np.testing.assert_array_equal(out, OPS["one_hot"].reference(LABELS, 4))
+
+
+def test_one_hot_n_must_be_a_compile_time_integer(write_model):
+    with pytest.raises(Exception, match=r"E303.*integer known at compile time"):
+        run_model(write_model, "out = one_hot(y, 2.5)", y=LABELS)

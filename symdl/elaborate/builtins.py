@@ -191,6 +191,14 @@ def _inv(c: Call, x):
     return c.make("inv", [c.tensor(x, "x")])
 
 
+@builtin("one_hot", "y", "n")
+def _one_hot(c: Call, y, n):
+    n = c.integer(n, "n")
+    if n < 1:
+        fail("E303", c.span("n"), what="'n'", expected="a positive number of classes", got=str(n))
+    return c.make("one_hot", [c.tensor(y, "y")], {"n": n})
+
+
 @builtin("stop_gradient", "x")
 def _stop_gradient(c: Call, x):
     return c.make("stop_gradient", [c.tensor(x, "x")])

@@ -231,6 +231,24 @@ def _inv_rule(types, attrs):
 register("inv", 1, _inv_rule, np.linalg.inv, "tensor", "the inverse of a square matrix")
 
 
+def _one_hot_rule(types, attrs):
+    (t,) = types
+    if t.dtype not in ("u8", "i32", "i64"):
+        raise TypeRuleError("one_hot", f"needs integer labels, got {t}", "E401")
+    n = attrs["n"]
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise TypeRuleError("one_hot", f"the number of classes must be a positive integer, got {n!r}", "E402")
+    return TensorType("f32", (*t.shape, n))
+
+
+def _one_hot_ref(y, n):
+    """A label outside 0 .. n-1 (negative, or too large) gives a row of zeros."""
+    return (np.asarray(y)[..., None] == np.arange(n)).astype(np.float32)
+
+
+register("one_hot", 1, _one_hot_rule, _one_hot_ref, "tensor", "one_hot(y) {n}: int labels to f32[..., n]")
+
+
 def _transpose_rule(types, attrs):
     (t,) = types
     perm = attrs.get("perm") or tuple(reversed(range(t.ndim)))

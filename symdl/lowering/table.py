@@ -70,6 +70,8 @@ LOWER: dict[str, Callable] = {
     # tensor
     "matmul": pt.dot,
     "inv": pt.linalg.inv,
+    # a label outside 0 .. n-1 compares equal to no class: a row of zeros, as the reference
+    "one_hot": lambda y, n: pt.cast(pt.eq(pt.shape_padright(y), pt.constant(np.arange(n, dtype=np.int64))), "float32"),
     "transpose": lambda x, perm=None: pt.transpose(x, perm),
     "reshape": lambda x, shape: pt.reshape(x, shape),
     "flatten": lambda x, ndim=1: pt.flatten(x, ndim),
