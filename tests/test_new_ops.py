@@ -180,3 +180,57 @@ def test_one_hot_builtin(write_model):
 def test_one_hot_n_must_be_a_compile_time_integer(write_model):
     with pytest.raises(Exception, match=r"E303.*integer known at compile time"):
         run_model(write_model, "out = one_hot(y, 2.5)", y=LABELS)
+
+
+# ---- initialisers: he, lecun, glorot's gain per activation -----------------------------------
+
+
+def inits(write_model, decls):
+    from symdl.pipeline import front_end
+
+    path = write_model(f"model t\ninput x: f32[3]\n{decls}\nout = sum(x)\nfn f(x) -> out\n")
+    return {p.name: p.attr("init") for p in front_end(path).ir.params}
+
+
+def test_he_and_lecun_are_normal_on_fan_in(write_model):
+    got = inits(write_model, "param A: f32[50, 20] ~ he()\nparam B: f32[50, 20] ~ lecun()\nparam C: f32[8, 3, 5, 5] ~ he()")
+    assert got["A"].kind == "normal" and got["A"].args == pytest.approx((0.0, np.sqrt(2 / 50)))
+    assert got["B"].kind == "normal" and got["B"].args == pytest.approx((0.0, np.sqrt(1 / 50)))
+    assert got["C"].args == pytest.approx((0.0, np.sqrt(2 / (3 * 5 * 5))))  # filter [out, in, h, w]: fan_in = in*h*w
+
+
+def test_he_draws_have_the_right_spread_and_sign(write_model):
+    from symdl.ir.init import initial_value
+
+    init = inits(write_model, "param A: f32[400, 100] ~ he()")["A"]
+    w = initial_value(init, TensorType("f32", (400, 100)), np.random.RandomState(0))
+    assert abs(w.mean()) < 0.005 and w.std() == pytest.approx(np.sqrt(2 / 400), rel=0.02)
+    assert (w < 0).mean() == pytest.approx(0.5, abs=0.02)
+
+
+@pytest.mark.parametrize("act,gain", [("tanh", 1.0), ("sigmoid", 4.0), ("relu", np.sqrt(2.0)), ("identity", 1.0)])
+def test_glorot_gain_per_activation(write_model, act, gain):
+    init = inits(write_model, f"param W: f32[30, 20] ~ glorot({act})")["W"]
+    bound = gain * np.sqrt(6 / 50)
+    assert init.kind == "uniform" and init.args == pytest.approx((-bound, bound))
+
+
+def test_glorot_relu_is_not_the_tanh_bound(write_model):
+    got = inits(write_model, "param R: f32[30, 20] ~ glorot(relu)\nparam T: f32[30, 20] ~ glorot(tanh)")
+    assert got["R"].args[1] == pytest.approx(np.sqrt(2) * got["T"].args[1])
+
+
+@pytest.mark.parametrize(
+    "decl,words",
+    [
+        ("param W: f32[3, 2] ~ glorot(softmax)", ["E303", "glorot's activation", "relu"]),
+        ("param W: f32[3, 2] ~ he(2)", ["E303", "no arguments"]),
+        ("param b: f32[3] ~ lecun()", ["E303", "at least 2 static dimensions"]),
+        ("param W: f32[3, 2] ~ kaiming()", ["E203", "he, lecun"]),
+    ],
+)
+def test_initialiser_mistakes(write_model, decl, words):
+    with pytest.raises(Exception) as e:
+        inits(write_model, decl)
+    for word in words:
+        assert word in str(e.value)
