@@ -234,3 +234,50 @@ def test_initialiser_mistakes(write_model, decl, words):
         inits(write_model, decl)
     for word in words:
         assert word in str(e.value)
+
+
+# ---- categorical draws -------------------------------------------------------------------
+
+
+def test_categorical_frequencies_match_p_including_zero_classes(write_model):
+    p = np.array([0.0, 0.5, 0.0, 0.2, 0.3], dtype=np.float32)  # zero-probability classes are never drawn
+    out = run_model(write_model, "out = categorical(p, shape = [40000])", p=p)
+    assert out.dtype == np.int64 and out.shape == (40000,)
+    freq = np.bincount(out, minlength=5) / out.size
+    assert freq[0] == 0 and freq[2] == 0
+    np.testing.assert_allclose(freq, p, atol=0.01)
+
+
+def test_categorical_of_softmax_of_signed_logits_row_by_row(write_model):
+    logits = np.tile(np.array([[-2.0, 0.0, 1.5], [3.0, -1.0, 0.0]], dtype=np.float32), (6000, 1))
+    out = run_model(write_model, "out = categorical(softmax(z, axis = -1))", z=logits)
+    assert out.shape == (12000,) and out.min() >= 0 and out.max() <= 2
+    for row in (0, 1):
+        freq = np.bincount(out[row::2], minlength=3) / 6000
+        np.testing.assert_allclose(freq, OPS["softmax"].reference(logits[row]), atol=0.02)
+
+
+def test_categorical_of_a_one_hot_row_is_that_class(write_model):
+    y = np.array([2, 0, 1, 1], dtype=np.int32)
+    out = run_model(write_model, "out = categorical(one_hot(y, 3))", y=y)
+    np.testing.assert_array_equal(out, y)
+
+
+def test_categorical_type_rule():
+    from symdl.ir.types import TypeRuleError
+
+    assert OPS["categorical"].type_rule((TensorType("f32", (4, 3)),), {"stream": 0}) == TensorType("i64", (4,))
+    assert OPS["categorical"].type_rule((TensorType("f32", (3,)),), {"shape": (5,), "stream": 0}) == TensorType("i64", (5,))
+    with pytest.raises(TypeRuleError):
+        OPS["categorical"].type_rule((TensorType("f32", ()),), {"stream": 0})
+
+
+def test_no_gradient_flows_through_a_categorical_draw(write_model):
+    """A draw is a leaf for the gradient: the cost's gradient in p counts only the path outside the draw."""
+    path = write_model(
+        "model t\ninput x: f32[4, 3]\nparam W: f32[3, 3] = 0.5\np = softmax(x @ W)\n"
+        "cost = sum(one_hot(categorical(p), 3) * p)\nfn f(x) -> cost:\n    update sgd(grad(cost, params), 0.1)\n"
+    )
+    m = symdl.load(path, backend="fast")
+    x = SIGNED[:, :3].repeat(2, axis=0)[:4]
+    assert np.isfinite(float(m.fn.f(x=x)))

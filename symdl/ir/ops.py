@@ -487,6 +487,23 @@ register("bernoulli", 1, _draw_float, None, "random", "1 with probability p, els
 register("binomial", 1, _draw_float, None, "random", "binomial(p) {n, shape, stream}: successes of n trials")
 
 
+def _categorical_rule(types, attrs):
+    (p,) = types
+    if p.ndim < 1 or not p.is_float:
+        raise TypeRuleError("categorical", f"needs float probabilities over a last axis of classes, got {p}", "E402")
+    shape = p.shape[:-1]
+    wanted = attrs.get("shape")
+    if wanted is not None:
+        wanted = tuple(wanted)
+        if broadcast_shapes(shape, wanted) != wanted:
+            raise TypeRuleError("random draw", f"probabilities of batch shape {shape} do not fit the draw's shape {wanted}", "E404")
+        shape = wanted
+    return TensorType("i64", shape)
+
+
+register("categorical", 1, _categorical_rule, None, "random", "categorical(p) {shape, stream}: a class index drawn with the probabilities of p's last axis")
+
+
 # ---- scan ---------------------------------------------------------------------------------
 # `scan` inputs: sequences, initial carried values, closure (outer nodes the step reads),
 # then optionally an integer scalar step count; attrs `body` (a ScanBody) and `steps`.

@@ -90,4 +90,4 @@ LOWER: dict[str, Callable] = {
 
 # Leaves, gradients, draws and loops are lowered by the program lowering itself (they thread
 # the random generator or need the whole graph), not one node at a time.
-STRUCTURAL = ("input", "param", "state", "const", "arg", "grad", "uniform", "normal", "bernoulli", "binomial", "scan", "scan_out")
+STRUCTURAL = ("input", "param", "state", "const", "arg", "grad", "uniform", "normal", "bernoulli", "binomial", "categorical", "scan", "scan_out")
