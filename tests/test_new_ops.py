@@ -281,3 +281,10 @@ def test_no_gradient_flows_through_a_categorical_draw(write_model):
     m = symdl.load(path, backend="fast")
     x = SIGNED[:, :3].repeat(2, axis=0)[:4]
     assert np.isfinite(float(m.fn.f(x=x)))
+
+
+def test_reductions_with_a_negative_axis_and_keepdims_from_the_surface(write_model):
+    out = run_model(write_model, "out = logsumexp(x, axis = -1, keepdims = true) - std(x, axis = [-1], keepdims = true)", x=SIGNED)
+    expected = OPS["logsumexp"].reference(SIGNED, axis=-1, keepdims=True) - np.std(SIGNED, axis=-1, keepdims=True)
+    assert out.shape == (3, 1)
+    np.testing.assert_allclose(out, expected, rtol=1e-5)
