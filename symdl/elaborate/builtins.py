@@ -191,6 +191,14 @@ def _inv(c: Call, x):
     return c.make("inv", [c.tensor(x, "x")])
 
 
+@builtin("one_hot", "y", "n")
+def _one_hot(c: Call, y, n):
+    n = c.integer(n, "n")
+    if n < 1:
+        fail("E303", c.span("n"), what="'n'", expected="a positive number of classes", got=str(n))
+    return c.make("one_hot", [c.tensor(y, "y")], {"n": n})
+
+
 @builtin("stop_gradient", "x")
 def _stop_gradient(c: Call, x):
     return c.make("stop_gradient", [c.tensor(x, "x")])
@@ -214,7 +222,7 @@ def _reduction(op: str) -> Callable:
     return impl
 
 
-for _op in ("sum", "mean", "max", "min", "prod"):
+for _op in ("sum", "mean", "max", "min", "prod", "logsumexp", "var", "std"):
     builtin(_op, "x", ("axis", None), ("keepdims", False))(_reduction(_op))
 
 
@@ -409,7 +417,11 @@ def fit_update(elab: Elaborator, target: Node, value: Node, span: Span) -> Node:
 
 # ---- initialisers (after `~` in a param or state declaration) ----------------------------------
 
-INITIALIZERS = ("uniform", "normal", "glorot")
+INITIALIZERS = ("uniform", "normal", "glorot", "he", "lecun")
+
+# glorot's gain per activation: the tutorial's 4 for sigmoid and 1 for tanh; sqrt(2) for relu (He et al.,
+# as PyTorch's calculate_gain), 1 for a linear layer
+GLOROT_GAIN = {"tanh": 1.0, "sigmoid": 4.0, "relu": math.sqrt(2.0), "identity": 1.0, "none": 1.0}
 
 
 def initializer(elab: Elaborator, decl: A.VarDecl, type_: TensorType, scope) -> Init:
@@ -433,15 +445,24 @@ def _init_of(elab: Elaborator, call: A.Call, type_: TensorType, args: list, kwar
     name = call.func.id
     pool = kwargs.pop("pool", None) if name == "glorot" else None
     values = args + list(kwargs.values())
+    if name in ("glorot", "he", "lecun"):
+        if type_.ndim < 2 or None in type_.shape:
+            fail("E303", call.span, what=name, expected="a parameter with at least 2 static dimensions", got=str(type_))
+        fan_in, fan_out = _fans(type_.shape)
     if name == "glorot":
         act = values[0] if values else None
         act = act.result if isinstance(act, Instance) else act
-        if type_.ndim < 2 or None in type_.shape:
-            fail("E303", call.span, what="glorot", expected="a parameter with at least 2 static dimensions", got=str(type_))
-        fan_in, fan_out = _fans(type_.shape)
+        key = "none" if act is None else str(act)
+        if len(values) > 1 or key not in GLOROT_GAIN:
+            fail("E303", call.span, what="glorot's activation", expected=f"one of {', '.join(GLOROT_GAIN)}", got=", ".join(str(v) for v in values))
         fan_out /= _pool_area(call, pool)
-        bound = math.sqrt(6.0 / (fan_in + fan_out)) * (4.0 if str(act) == "sigmoid" else 1.0)
+        bound = math.sqrt(6.0 / (fan_in + fan_out)) * GLOROT_GAIN[key]
         return Init("uniform", (-bound, bound))
+    if name in ("he", "lecun"):
+        if values:
+            fail("E303", call.span, what=name, expected="no arguments (it reads fan_in from the parameter's shape)", got=", ".join(kind_of(v) for v in values))
+        # He et al. 2015 for relu layers: normal, std sqrt(2 / fan_in); LeCun 1998: std sqrt(1 / fan_in)
+        return Init("normal", (0.0, math.sqrt((2.0 if name == "he" else 1.0) / fan_in)))
     if not all(_is_number(v) for v in values) or not 1 <= len(values) <= 2:
         fail("E303", call.span, what=name, expected="one or two numbers", got=", ".join(kind_of(v) for v in values) or "none")
     if name == "uniform":

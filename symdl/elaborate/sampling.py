@@ -53,6 +53,11 @@ def _binomial(c: Call, p, n=1, shape=None):
     return _draw(c, "binomial", [_float(c, p, "p")], shape, n=trials)
 
 
+@builtin("categorical", "p", ("shape", None))
+def _categorical(c: Call, p, shape=None):
+    return _draw(c, "categorical", [_float(c, p, "p")], shape)
+
+
 # ---- scan ---------------------------------------------------------------------------------------
 
 

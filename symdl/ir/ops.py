@@ -157,6 +157,20 @@ register("max", 1, _reduce_rule(lambda d: d), _reduce_ref(np.max), "reduce")
 register("min", 1, _reduce_rule(lambda d: d), _reduce_ref(np.min), "reduce")
 
 
+def _logsumexp_ref(x, axis=None, keepdims=False):
+    x = np.asarray(x)
+    m = np.max(x, axis=axis, keepdims=True)
+    m = np.where(np.isfinite(m), m, 0)
+    with np.errstate(divide="ignore"):  # a row of -inf gives -inf, as it should
+        out = np.log(np.sum(np.exp(x - m), axis=axis, keepdims=True)) + m
+    return out if keepdims else np.squeeze(out, axis=axis if axis is not None else tuple(range(x.ndim)))
+
+
+register("logsumexp", 1, _reduce_rule(to_float), _logsumexp_ref, "reduce", "log(sum(exp(x))), shifted by the max")
+register("var", 1, _reduce_rule(to_float), _reduce_ref(np.var), "reduce", "population variance (ddof 0)")
+register("std", 1, _reduce_rule(to_float), _reduce_ref(np.std), "reduce", "population standard deviation (ddof 0)")
+
+
 def _argmax_rule(types, attrs):
     (t,) = types
     axis = attrs.get("axis")
@@ -215,6 +229,24 @@ def _inv_rule(types, attrs):
 
 
 register("inv", 1, _inv_rule, np.linalg.inv, "tensor", "the inverse of a square matrix")
+
+
+def _one_hot_rule(types, attrs):
+    (t,) = types
+    if t.dtype not in ("u8", "i32", "i64"):
+        raise TypeRuleError("one_hot", f"needs integer labels, got {t}", "E401")
+    n = attrs["n"]
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise TypeRuleError("one_hot", f"the number of classes must be a positive integer, got {n!r}", "E402")
+    return TensorType("f32", (*t.shape, n))
+
+
+def _one_hot_ref(y, n):
+    """A label outside 0 .. n-1 (negative, or too large) gives a row of zeros."""
+    return (np.asarray(y)[..., None] == np.arange(n)).astype(np.float32)
+
+
+register("one_hot", 1, _one_hot_rule, _one_hot_ref, "tensor", "one_hot(y) {n}: int labels to f32[..., n]")
 
 
 def _transpose_rule(types, attrs):
@@ -453,6 +485,23 @@ register("uniform", 2, _draw_float, None, "random", "uniform(low, high) {shape, 
 register("normal", 2, _draw_float, None, "random", "normal(mean, std) {shape, stream}")
 register("bernoulli", 1, _draw_float, None, "random", "1 with probability p, else 0, in p's float dtype")
 register("binomial", 1, _draw_float, None, "random", "binomial(p) {n, shape, stream}: successes of n trials")
+
+
+def _categorical_rule(types, attrs):
+    (p,) = types
+    if p.ndim < 1 or not p.is_float:
+        raise TypeRuleError("categorical", f"needs float probabilities over a last axis of classes, got {p}", "E402")
+    shape = p.shape[:-1]
+    wanted = attrs.get("shape")
+    if wanted is not None:
+        wanted = tuple(wanted)
+        if broadcast_shapes(shape, wanted) != wanted:
+            raise TypeRuleError("random draw", f"probabilities of batch shape {shape} do not fit the draw's shape {wanted}", "E404")
+        shape = wanted
+    return TensorType("i64", shape)
+
+
+register("categorical", 1, _categorical_rule, None, "random", "categorical(p) {shape, stream}: a class index drawn with the probabilities of p's last axis")
 
 
 # ---- scan ---------------------------------------------------------------------------------

@@ -107,6 +107,13 @@ class Lowered:
             p = args[0]
             self._rng_now, u = pt.random.uniform(0.0, 1.0, size=size if static else p.shape, rng=rng, dtype=dtype, return_next_rng=True)
             return pt.cast(pt.lt(u, p), dtype)
+        if node.op == "categorical":  # inverse CDF: the first class whose cumulative probability passes u * total
+            p = args[0]
+            batch = size if static else p.shape[:-1]
+            self._rng_now, u = pt.random.uniform(0.0, 1.0, size=batch, rng=rng, dtype=p.dtype, return_next_rng=True)
+            cdf = pt.cumsum(p, axis=-1)
+            below = pt.lt(cdf, pt.shape_padright(u * cdf[..., -1]))
+            return pt.cast(pt.minimum(pt.sum(below, axis=-1), p.shape[-1] - 1), dtype)
         if node.op == "binomial":
             self._rng_now, u = pt.random.binomial(node.attr("n"), args[0], size=size, rng=rng, return_next_rng=True)
             return pt.cast(u, dtype)

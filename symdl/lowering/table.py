@@ -29,6 +29,23 @@ def _reduce(f):
     return lambda x, axis=None, keepdims=False: f(x, axis=_axis({"axis": axis}), keepdims=keepdims)
 
 
+def _logsumexp(x, axis=None, keepdims=False):
+    """Max-shifted; the shift is a constant for the gradient, so the gradient is exactly softmax."""
+    axis = _axis({"axis": axis})
+    m = disconnected_grad(pt.max(x, axis=axis, keepdims=True))
+    m = pt.switch(pt.isinf(m), pt.zeros_like(m), m)
+    out = pt.log(pt.sum(pt.exp(x - m), axis=axis, keepdims=True)) + m
+    if keepdims:
+        return out
+    return pt.squeeze(out, axis=tuple(range(x.ndim)) if axis is None else axis)
+
+
+def _var(x, axis=None, keepdims=False):
+    axis = _axis({"axis": axis})
+    d = x - pt.mean(x, axis=axis, keepdims=True)
+    return pt.mean(pt.sqr(d), axis=axis, keepdims=keepdims)
+
+
 LOWER: dict[str, Callable] = {
     # elementwise
     "tanh": pt.tanh, "sigmoid": pt.sigmoid, "softplus": pt.softplus, "exp": pt.exp, "log": pt.log,
@@ -45,12 +62,16 @@ LOWER: dict[str, Callable] = {
     "cast": lambda x, dtype: pt.cast(x, NUMPY_DTYPE[dtype]),
     # reductions
     "sum": _reduce(pt.sum), "prod": _reduce(pt.prod), "mean": _reduce(pt.mean), "max": _reduce(pt.max), "min": _reduce(pt.min),
+    "logsumexp": _logsumexp, "var": _var,
+    "std": lambda x, axis=None, keepdims=False: pt.sqrt(_var(x, axis, keepdims)),
     "argmax": lambda x, axis=None: pt.argmax(x, axis=axis),
     "softmax": lambda x, axis=-1: special.softmax(x, axis=axis),
     "log_softmax": lambda x, axis=-1: special.log_softmax(x, axis=axis),
     # tensor
     "matmul": pt.dot,
     "inv": pt.linalg.inv,
+    # a label outside 0 .. n-1 compares equal to no class: a row of zeros, as the reference
+    "one_hot": lambda y, n: pt.cast(pt.eq(pt.shape_padright(y), pt.constant(np.arange(n, dtype=np.int64))), "float32"),
     "transpose": lambda x, perm=None: pt.transpose(x, perm),
     "reshape": lambda x, shape: pt.reshape(x, shape),
     "flatten": lambda x, ndim=1: pt.flatten(x, ndim),
@@ -69,4 +90,4 @@ LOWER: dict[str, Callable] = {
 
 # Leaves, gradients, draws and loops are lowered by the program lowering itself (they thread
 # the random generator or need the whole graph), not one node at a time.
-STRUCTURAL = ("input", "param", "state", "const", "arg", "grad", "uniform", "normal", "bernoulli", "binomial", "scan", "scan_out")
+STRUCTURAL = ("input", "param", "state", "const", "arg", "grad", "uniform", "normal", "bernoulli", "binomial", "categorical", "scan", "scan_out")
