@@ -9,7 +9,7 @@ import pytest
 
 import symdl
 from symdl.ir.ops import OPS
-from symdl.ir.types import NUMPY_DTYPE, TensorType
+from symdl.ir.types import TensorType
 from symdl.lowering.lower import mode_of
 from symdl.lowering.table import LOWER
 

@@ -7,7 +7,7 @@ import numpy as np
 import pytensor.tensor as pt
 
 from symdl.diagnostics.errors import InternalError
-from symdl.ir.ops import pooled_side
+from symdl.ir.windows import pooled_side
 
 
 def conv2d(x, w):
