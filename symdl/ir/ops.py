@@ -416,16 +416,20 @@ register("stop_gradient", 1, lambda types, attrs: types[0], lambda x: x, "tensor
 
 def _draw_rule(dtype_of: Callable[[tuple[TensorType, ...]], str]) -> TypeRule:
     def rule(types, attrs):
-        shape = broadcast_shapes(*(t.shape for t in types))
-        wanted = attrs.get("shape")
-        if wanted is not None:
-            wanted = tuple(wanted)
-            if broadcast_shapes(shape, wanted) != wanted:
-                raise TypeRuleError("random draw", f"parameters of shape {shape} do not fit the draw's shape {wanted}", "E404")
-            shape = wanted
+        shape = _draw_shape(broadcast_shapes(*(t.shape for t in types)), attrs, "parameters of shape")
         return TensorType(dtype_of(types), shape)
 
     return rule
+
+
+def _draw_shape(shape: tuple, attrs: dict, what: str) -> tuple:
+    """The draw's shape: its `shape` attr, which the parameters' `shape` must broadcast to, else theirs."""
+    wanted = attrs.get("shape")
+    if wanted is None:
+        return shape
+    if broadcast_shapes(shape, tuple(wanted)) != tuple(wanted):
+        raise TypeRuleError("random draw", f"{what} {shape} do not fit the draw's shape {tuple(wanted)}", "E404")
+    return tuple(wanted)
 
 
 _draw_float = _draw_rule(lambda types: to_float(promote(*(t.dtype for t in types))))
@@ -439,14 +443,7 @@ def _categorical_rule(types, attrs):
     (p,) = types
     if p.ndim < 1 or not p.is_float:
         raise TypeRuleError("categorical", f"needs float probabilities over a last axis of classes, got {p}", "E402")
-    shape = p.shape[:-1]
-    wanted = attrs.get("shape")
-    if wanted is not None:
-        wanted = tuple(wanted)
-        if broadcast_shapes(shape, wanted) != wanted:
-            raise TypeRuleError("random draw", f"probabilities of batch shape {shape} do not fit the draw's shape {wanted}", "E404")
-        shape = wanted
-    return TensorType("i64", shape)
+    return TensorType("i64", _draw_shape(p.shape[:-1], attrs, "probabilities of batch shape"))
 
 
 register("categorical", 1, _categorical_rule, None, "random", "categorical(p) {shape, stream}: a class index drawn with the probabilities of p's last axis")
