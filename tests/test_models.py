@@ -118,8 +118,9 @@ def test_jax_backend_agrees_with_fast():
     np.testing.assert_allclose(results[0][1], results[1][1], rtol=1e-4, atol=1e-6)
 
 
-def test_ctrl_c_leaves_a_checkpoint(tmp_path):
-    """SIGINT mid-training: exit 130, params.npz readable, summary.json says how far it got."""
+@pytest.mark.parametrize("signame, status", [("SIGINT", 130), ("SIGTERM", 143)])
+def test_ctrl_c_and_sigterm_leave_a_checkpoint(tmp_path, signame, status):
+    """SIGINT or SIGTERM mid-training: exit 128 + the signal, params.npz readable, summary.json and curves written."""
     import signal
     import subprocess
     import sys
@@ -133,12 +134,13 @@ def test_ctrl_c_leaves_a_checkpoint(tmp_path):
     while not (out / "metrics.csv").exists() and time.time() < deadline:
         time.sleep(0.2)
     time.sleep(1.0)
-    proc.send_signal(signal.SIGINT)
+    proc.send_signal(getattr(signal, signame))
     _, err = proc.communicate(timeout=60)
-    assert proc.returncode == 130 and "Traceback" not in err
+    assert proc.returncode == status and "Traceback" not in err
     summary = json.loads((out / "summary.json").read_text())
-    assert summary["interrupted"] is True and summary["epochs"] >= 1
+    assert summary["status"] == "interrupted" and summary["interrupted"] is True and summary["epochs"] >= 1
     assert set(load_arrays(out / "params.npz")) == {"w", "b"}
+    assert (out / "curves.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
 def _png_shape(path: Path) -> tuple[int, ...]:

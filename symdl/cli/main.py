@@ -251,10 +251,7 @@ def cmd_run(args) -> int:
                 s.start_stage(k, record.get("position") if resume is not None and k == first else None)
                 s.progress.update(run_recipe(s, call))
     except KeyboardInterrupt:
-        s.checkpoint()
-        rundir.summary({**s.progress, "interrupted": True})
-        print(f"interrupted: checkpoint saved to {rundir.path}/params.npz (symdl run --resume {rundir.path} continues)", file=sys.stderr)
-        return 130
+        return _interrupted(s, rundir)
     except NonFiniteStop as stop:  # only raised under --nan-guard; the faulting step's updates were not applied
         s.checkpoint()
         rundir.summary({**s.progress, "status": "nan", "fault": stop.summary()})
@@ -267,10 +264,15 @@ def cmd_run(args) -> int:
     scalars = {k: float(v) for k, v in s.model.values().items() if v.ndim == 0 and k in s.model.params}
     rundir.summary({**summary, **({"params": scalars} if scalars else {})})
     rundir.plot()
+    _print_saved(rundir, summary)
+    return 0
+
+
+def _print_saved(rundir, summary: dict) -> None:
+    """The files a finished run wrote and its scalar results."""
     written = sorted(p.name for p in rundir.path.iterdir() if p.is_file() and not p.name.startswith("."))
     print(f"run saved to {rundir.path}/ ({', '.join(written)})")
     print("  " + "  ".join(f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}" for k, v in summary.items() if not isinstance(v, (list, dict))))
-    return 0
 
 
 def _resume_settings(args) -> dict:
@@ -317,16 +319,27 @@ def _position_brief(position: dict) -> str:
 
 
 def _stop_on_ctrl_c(session) -> None:
-    """The first Ctrl-C stops training at the next step boundary (a signal inside a Numba call
-    would surface as a SystemError); a second one interrupts at once."""
+    """The first Ctrl-C or SIGTERM (what `kill` and schedulers send) stops training at the next step
+    boundary (a signal inside a Numba call would surface as a SystemError); a second one interrupts at once."""
     import signal
 
     def handler(signum, frame):
+        session.stop_signal = signum
         if session.stop_requested or session.model.compiling:  # a compile holds no training step: stop now
             raise KeyboardInterrupt
         session.stop_requested = True
 
     signal.signal(signal.SIGINT, handler)
+    signal.signal(signal.SIGTERM, handler)
+
+
+def _interrupted(s, rundir) -> int:
+    """Checkpoint, summary (status interrupted) and curves; exit 130 for Ctrl-C, 143 for SIGTERM, as shells report them."""
+    s.checkpoint()
+    rundir.summary({**s.progress, "status": "interrupted", "interrupted": True})
+    rundir.plot()
+    print(f"interrupted: checkpoint saved to {rundir.path}/params.npz (symdl run --resume {rundir.path} continues)", file=sys.stderr)
+    return 128 + int(s.stop_signal)
 
 
 def cmd_eval(args) -> int:

@@ -52,7 +52,8 @@ class Session:
     options: RunOptions = field(default_factory=RunOptions)
     rundir: RunDir | None = None
     progress: dict[str, object] = field(default_factory=dict)  # what an interrupted run reports
-    stop_requested: bool = False  # set by Ctrl-C; honoured between steps, never inside a compiled call
+    stop_requested: bool = False  # set by Ctrl-C or SIGTERM; honoured between steps, never inside a compiled call
+    stop_signal: int = 2  # the signal that asked to stop (SIGINT unless SIGTERM): the exit status is 128 + it
     stage: int = 0  # which `run` statement is running
     position: dict = field(default_factory=dict)  # where its recipe is; saved with every checkpoint
     resume: dict = field(default_factory=dict)  # the position to continue from (`--resume`), for this stage
