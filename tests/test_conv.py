@@ -47,8 +47,13 @@ def test_conv2d_flips_the_kernel():
     assert _compile("conv2d", (x.shape, w.shape))(x, w)[0, 0].tolist() == [[0.0, 1.0], [2.0, 3.0]]
 
 
-POOL_CASES = [((2, 3, 6, 6), (2, 2), True, (2, 3, 3, 3)), ((2, 3, 7, 5), (2, 2), True, (2, 3, 3, 2)),
-              ((2, 3, 7, 5), (2, 2), False, (2, 3, 4, 3)), ((1, 5, 6), (3, 2), False, (1, 2, 3)), ((4, 4), (1, 3), False, (4, 2))]
+POOL_CASES = [
+    ((2, 3, 6, 6), (2, 2), True, (2, 3, 3, 3)),
+    ((2, 3, 7, 5), (2, 2), True, (2, 3, 3, 2)),
+    ((2, 3, 7, 5), (2, 2), False, (2, 3, 4, 3)),
+    ((1, 5, 6), (3, 2), False, (1, 2, 3)),
+    ((4, 4), (1, 3), False, (4, 2)),
+]
 
 
 @pytest.mark.parametrize("shape,size,ignore_border,expected_shape", POOL_CASES)
@@ -74,7 +79,9 @@ def test_conv2d_gradients_match_finite_differences(xs, ws):
 @pytest.mark.parametrize("ignore_border", [True, False])
 def test_max_pool2d_gradients_match_finite_differences(ignore_border):
     x = RNG.permutation(2 * 2 * 5 * 5).reshape(2, 2, 5, 5) / 10.0  # distinct values: no ties, no kinks within the step
-    verify_grad(lambda a: LOWER["max_pool2d"](a, size=(2, 2), ignore_border=ignore_border), [x], rng=np.random.default_rng(1), mode=mode_of("fast"))
+    verify_grad(
+        lambda a: LOWER["max_pool2d"](a, size=(2, 2), ignore_border=ignore_border), [x], rng=np.random.default_rng(1), mode=mode_of("fast")
+    )
 
 
 def _t(shape):

@@ -272,8 +272,13 @@ def test_pickle_corrupt(tmp_path: Path) -> None:
 
 def test_npz_round_trip(tmp_path: Path) -> None:
     rng = np.random.RandomState(3)
-    arrays = {"train_x": rng.rand(6, 3), "train_y": np.arange(6), "test_x": rng.rand(2, 3), "test_y": np.arange(2),
-              "train_mask_bits": np.ones(6, bool)}
+    arrays = {
+        "train_x": rng.rand(6, 3),
+        "train_y": np.arange(6),
+        "test_x": rng.rand(2, 3),
+        "test_y": np.arange(2),
+        "train_mask_bits": np.ones(6, bool),
+    }
     path = tmp_path / "data.npz"
     np.savez(path, **arrays)
     data = load_dataset("file", path=str(path))

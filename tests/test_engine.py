@@ -52,7 +52,9 @@ def show(t):
 
 def run(rules, term):
     fired = []
-    out = rewrite_bottom_up(term, rules, TOY, lambda t, args: t if args == t.args else T(t.op, args, t.value), lambda r, o, n: fired.append(r.name))
+    out = rewrite_bottom_up(
+        term, rules, TOY, lambda t, args: t if args == t.args else T(t.op, args, t.value), lambda r, o, n: fired.append(r.name)
+    )
     return out, fired
 
 

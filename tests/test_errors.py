@@ -32,14 +32,21 @@ CASES = [
     ("duplicate param", "block b(inp):\n    param W: f32[2, 2]\n    return inp @ W\nh = b(x)\nh = b(x)\n", "E201", 7, 5, "first declared"),
     ("update shape", "param W: f32[2, 2]\nfn f(x) -> x:\n    update W = x\n", "E406", 8, 16, "f32[4, 2]"),
     ("update input", "fn f(x) -> x:\n    update x = x\n", "E407", 7, 12, "param or a state"),
-    ("grad unrelated", "param W: f32[2]\nparam V: f32[2]\nc = sum(x @ W)\nfn f(x) -> c:\n    update sgd(c, [W, V], lr)\n", "E408", 10, 19, "'V'"),
+    (
+        "grad unrelated",
+        "param W: f32[2]\nparam V: f32[2]\nc = sum(x @ W)\nfn f(x) -> c:\n    update sgd(c, [W, V], lr)\n",
+        "E408",
+        10,
+        19,
+        "'V'",
+    ),
     ("fn missing input", "c = sum(x) + sum(y)\nfn f(x) -> c\n", "E700", 7, 1, "does not list it"),
     ("tensor if", "if x:\n    z = 1\n", "E303", 6, 4, "switch"),
     ("recipe unknown", "fn f(x, y) -> sum(x)\nrun early_stoping(f, f, data = d)\n", "E207", 7, 1, "did you mean 'early_stopping'"),
     ("recipe kwarg", "fn f(x, y) -> sum(x)\nrun epochs(f, data = d, epoch = 3)\n", "E205", 7, 1, "did you mean 'epochs'"),
     ("param in def", "def f(a):\n    param W: f32[2]\n    return a\n", "E700", 7, 5, "not allowed"),
     ("dimension", "input z: f32[lr]\n", "E303", 6, 14, "integer"),
-    ("unknown dataset", "data e = dataset(\"fashion_mnist\")\n", "E206", 6, 1, "did you mean 'fashion-mnist'"),
+    ("unknown dataset", 'data e = dataset("fashion_mnist")\n', "E206", 6, 1, "did you mean 'fashion-mnist'"),
     ("update in if", "param W: f32[2]\nfn f(x) -> x:\n    if true:\n        update W = x\n", "E406", 9, 20, "f32[4, 2]"),
     ("param with ? dim", "param W: f32[?, 2]\n", "E303", 6, 10, "static"),
     ("sgd without lr", "param W: f32[2]\nc = sum(x @ W)\nfn f(x) -> c:\n    update sgd(c, params)\n", "E301", 9, 12, "'lr'"),
@@ -60,15 +67,18 @@ def test_model_errors(cli, write_model, name, body, code, line, column, words):
     assert "Traceback" not in err + out
 
 
-@pytest.mark.parametrize("override,code,words", [
-    ("n_hiden=800", "E204", "did you mean 'n_hidden'"),
-    ("n_hidden=abc", "E501", "must be an integer"),
-    ("n_hidden=1.5", "E501", "must be an integer"),
-    ("lr=fast", "E501", "must be a number"),
-    ("act=12", "E501", "must be a function"),
-    ("act=relux", "E501", "did you mean 'relu'"),
-    ("n_hidden", "E500", "NAME=VALUE"),
-])
+@pytest.mark.parametrize(
+    "override,code,words",
+    [
+        ("n_hiden=800", "E204", "did you mean 'n_hidden'"),
+        ("n_hidden=abc", "E501", "must be an integer"),
+        ("n_hidden=1.5", "E501", "must be an integer"),
+        ("lr=fast", "E501", "must be a number"),
+        ("act=12", "E501", "must be a function"),
+        ("act=relux", "E501", "did you mean 'relu'"),
+        ("n_hidden", "E500", "NAME=VALUE"),
+    ],
+)
 def test_override_errors(cli, override, code, words):
     status, out, err = cli("check", "models/mlp.sdl", "--set", override)
     assert status == 2
@@ -145,7 +155,9 @@ def test_layout_mistakes_are_reported_where_they_are(write_model, cli, text, whe
 
 
 def test_an_error_inside_a_block_names_the_call_that_expanded_it(write_model, cli):
-    path = write_model("model m\ninput x: f32[2, 3]\nblock dense(inp, n):\n    param W: f32[n, 5] = 0\n    return inp @ W\nh = dense(x, 4)\nfn f(x) -> h\n")
+    path = write_model(
+        "model m\ninput x: f32[2, 3]\nblock dense(inp, n):\n    param W: f32[n, 5] = 0\n    return inp @ W\nh = dense(x, 4)\nfn f(x) -> h\n"
+    )
     status, _, err = cli("check", path)
     assert status == 2 and f"{path}:5:12: error[E400]" in err and f"note: in the call of dense at {path}:6:5" in err
 

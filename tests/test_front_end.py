@@ -51,7 +51,9 @@ def _compile(tmp_path, text, *overrides):
 
 
 def test_blocks_name_parameters_by_path_and_share(tmp_path):
-    program = _compile(tmp_path, """
+    program = _compile(
+        tmp_path,
+        """
         model m
         hyper sizes = [5, 4, 3]
         input x: f32[2, 5]
@@ -68,7 +70,8 @@ def test_blocks_name_parameters_by_path_and_share(tmp_path):
         c = sum(tanh(dense(again, 3, 2)))
         fn f(x) -> c:
             update sgd(c, again.params, 0.1)
-        """)
+        """,
+    )
     names = [p.name for p in program.params]
     assert names == ["layer.0.W", "layer.0.b", "layer.1.W", "layer.1.b", "tied.b", "again.b", "dense@15:14.W", "dense@15:14.b"]
     updated = [t.name for t, _ in program.function("f").updates]
@@ -95,12 +98,15 @@ def test_compile_time_if_and_function_hyper(tmp_path):
 
 
 def test_hyper_arithmetic_folds_at_compile_time(tmp_path):
-    program = _compile(tmp_path, """
+    program = _compile(
+        tmp_path,
+        """
         model m
         hyper a = 3, b = a * 2 + 1
         input x: f32[b]
         fn f(x) -> sum(x * (a / 2))
-        """)
+        """,
+    )
     assert program.inputs[0].type.shape == (7,)
     assert 1.5 in [n.attr("value") for n in toposort(program.roots()) if n.op == "const"]
 
@@ -112,13 +118,16 @@ def test_momentum_creates_velocity_state():
 
 
 def test_passes_fold_cse_and_dead_code(tmp_path):
-    program = _compile(tmp_path, """
+    program = _compile(
+        tmp_path,
+        """
         model m
         input x: f32[3]
         unused = exp(x)
         a = sum(tanh(x)) + sum(tanh(x))
         fn f(x) -> a * cast(2, f32)
-        """)
+        """,
+    )
     ops = [n.op for n in toposort(program.roots())]
     assert ops.count("tanh") == 1 and "cast" not in ops
     assert "unused" not in [k for k, _ in program.definitions]
@@ -144,14 +153,17 @@ def test_excluded_rewrite_does_not_fire(tmp_path):
 
 def test_shape_error_names_both_types_and_the_declaration(tmp_path):
     with pytest.raises(UserError) as err:
-        _compile(tmp_path, """
+        _compile(
+            tmp_path,
+            """
             model m
             input x: f32[20, 784]
             block dense(inp, n_in, n_out):
                 param W: f32[n_in, n_out]
                 return inp @ W
             h = dense(x, 783, 500)
-            """)
+            """,
+        )
     text = err.value.render()
     assert "inp is f32[20, 784], W is f32[783, 500]" in text
     assert "h.W declared at" in text and ":6:" in text

@@ -127,8 +127,20 @@ def test_ctrl_c_and_sigterm_leave_a_checkpoint(tmp_path, signame, status):
     import time
 
     out = tmp_path / "run"
-    args = [sys.executable, "-m", "symdl", "run", str(ROOT / "models" / "linear.sdl"), "--backend", "fast", "--quiet",
-            "--out", str(out), "--set", "epochs=100000000"]
+    args = [
+        sys.executable,
+        "-m",
+        "symdl",
+        "run",
+        str(ROOT / "models" / "linear.sdl"),
+        "--backend",
+        "fast",
+        "--quiet",
+        "--out",
+        str(out),
+        "--set",
+        "epochs=100000000",
+    ]
     proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.time() + 120
     while not (out / "metrics.csv").exists() and time.time() < deadline:
@@ -157,8 +169,22 @@ def test_denoising_autoencoder_learns_and_draws_its_filters(cli, tmp_path):
     assert _png_shape(out / "filters.png") == (6 * 29 - 1, 6 * 29 - 1)  # 36 filters of 28x28 on a 6x6 grid
 
 
-RBM_SMALL = ("--train-limit", "400", "--max-epochs", "2", "--set", "n_hidden=25", "--set", "k=2",
-             "--set", "plot_every=5", "--set", "n_samples=3", "--set", "n_chains=4")
+RBM_SMALL = (
+    "--train-limit",
+    "400",
+    "--max-epochs",
+    "2",
+    "--set",
+    "n_hidden=25",
+    "--set",
+    "k=2",
+    "--set",
+    "plot_every=5",
+    "--set",
+    "n_samples=3",
+    "--set",
+    "n_chains=4",
+)
 
 
 def test_rbm_pcd_moves_its_chain_and_probe_bit_and_samples(cli, tmp_path):
@@ -192,8 +218,22 @@ def test_hmc_meets_the_tutorials_test_and_recovers_the_gaussian(cli, tmp_path):
 
 @pytest.mark.parametrize("model, extra", [("dbn", ("--set", "batch=20")), ("sda", ("--set", "batch=20", "--set", "pretrain_lr=0.01"))])
 def test_stacked_models_pretrain_each_layer_then_fine_tune(cli, tmp_path, model, extra):
-    out, summary = _run(cli, tmp_path, model, "--train-limit", "1000", "--max-epochs", "5", "--set", "hidden_sizes=[64, 32]",
-                        "--set", "finetune_lr=0.5", "--set", "patience=100000", *extra)
+    out, summary = _run(
+        cli,
+        tmp_path,
+        model,
+        "--train-limit",
+        "1000",
+        "--max-epochs",
+        "5",
+        "--set",
+        "hidden_sizes=[64, 32]",
+        "--set",
+        "finetune_lr=0.5",
+        "--set",
+        "patience=100000",
+        *extra,
+    )
     assert len(summary["pretrain_final_costs"]) == 2 and all(np.isfinite(summary["pretrain_final_costs"]))
     # chance (and the network with pretrain_lr = finetune_lr = 0) is 0.90; measured 0.285 (dbn) and 0.298 (sda), 2026-12-02
     assert summary["best_valid_error"] < 0.45 and summary["test_error"] < 0.45

@@ -40,18 +40,30 @@ def check_grad(op, x, **attrs):
     shape = OPS[op].type_rule((TensorType("f64", x.shape),), attrs).shape
     weights = np.linspace(-1, 1, int(np.prod(shape))).reshape(shape)
     pytensor.gradient.verify_grad(
-        lambda v: pt.sum(LOWER[op](v, **attrs) * weights), [x.astype("float64")],
-        rng=np.random.default_rng(0), mode=FAST, abs_tol=1e-5, rel_tol=1e-5,
+        lambda v: pt.sum(LOWER[op](v, **attrs) * weights),
+        [x.astype("float64")],
+        rng=np.random.default_rng(0),
+        mode=FAST,
+        abs_tol=1e-5,
+        rel_tol=1e-5,
     )
 
 
 def run_model(write_model, body, **inputs):
-    decls = "\n".join(f"input {k}: {'f64' if v.dtype == np.float64 else 'i32' if v.dtype == np.int32 else 'f32'}[{', '.join(map(str, v.shape))}]" for k, v in inputs.items())
+    decls = "\n".join(
+        f"input {k}: {'f64' if v.dtype == np.float64 else 'i32' if v.dtype == np.int32 else 'f32'}[{', '.join(map(str, v.shape))}]"
+        for k, v in inputs.items()
+    )
     path = write_model(f"model t\n{decls}\n{body}\nfn f({', '.join(inputs)}) -> out\n")
     return symdl.load(path, backend="fast").fn.f(**inputs)
 
 
-REDUCE_CASES = [{"axis": (1,), "keepdims": False}, {"axis": (0,), "keepdims": True}, {"axis": None, "keepdims": False}, {"axis": (0, 1), "keepdims": True}]
+REDUCE_CASES = [
+    {"axis": (1,), "keepdims": False},
+    {"axis": (0,), "keepdims": True},
+    {"axis": None, "keepdims": False},
+    {"axis": (0, 1), "keepdims": True},
+]
 
 
 # ---- logsumexp -----------------------------------------------------------------
@@ -164,7 +176,10 @@ def test_gradient_through_one_hot_cross_entropy():
     z0 = SIGNED[:, :3].astype("float64")
     target = LOWER["one_hot"](pt.constant(y), n=3)
     pytensor.gradient.verify_grad(
-        lambda z: -pt.sum(target * LOWER["log_softmax"](z, axis=-1)), [z0], rng=np.random.default_rng(0), mode=FAST,
+        lambda z: -pt.sum(target * LOWER["log_softmax"](z, axis=-1)),
+        [z0],
+        rng=np.random.default_rng(0),
+        mode=FAST,
     )
     z = pt.dmatrix()
     g = pytensor.function([z], pytensor.grad(-pt.sum(target * LOWER["log_softmax"](z, axis=-1)), z), mode=FAST)(z0)

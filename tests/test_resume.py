@@ -15,8 +15,22 @@ from symdl.runtime.session import Session
 ROOT = Path(__file__).resolve().parents[1]
 RUNS = {
     "mlp": ("--train-limit", "400", "--max-epochs", "3", "--set", "n_hidden=16", "--set", "lr=0.1", "--set", "patience=100000"),
-    "rbm": ("--train-limit", "200", "--max-epochs", "2", "--set", "n_hidden=9", "--set", "k=2", "--set", "plot_every=3",
-            "--set", "n_samples=2", "--set", "n_chains=3"),
+    "rbm": (
+        "--train-limit",
+        "200",
+        "--max-epochs",
+        "2",
+        "--set",
+        "n_hidden=9",
+        "--set",
+        "k=2",
+        "--set",
+        "plot_every=3",
+        "--set",
+        "n_samples=2",
+        "--set",
+        "n_chains=3",
+    ),
     "dbn": ("--train-limit", "200", "--max-epochs", "2", "--set", "hidden_sizes=[12, 8]", "--set", "batch=20", "--set", "patience=100000"),
 }
 

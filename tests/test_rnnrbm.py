@@ -46,15 +46,15 @@ def test_a_music21_stream_becomes_known_rows():
     from music21 import chord, note, stream
 
     s = stream.Stream()
-    s.insert(0.0, note.Note("C4", quarterLength=1.0))             # MIDI 60, frames 0-1 at step 0.5
-    s.insert(1.0, chord.Chord(["E4", "G4"], quarterLength=2.0))   # 64 and 67, frames 2-5
-    s.insert(3.5, note.Note("A0", quarterLength=0.5))              # the lowest key, frame 7
-    s.insert(3.0, note.Note("C8", quarterLength=0.5))              # the highest key, frame 6
-    s.insert(0.0, note.Note("B8", quarterLength=1.0))              # above the piano: dropped
+    s.insert(0.0, note.Note("C4", quarterLength=1.0))  # MIDI 60, frames 0-1 at step 0.5
+    s.insert(1.0, chord.Chord(["E4", "G4"], quarterLength=2.0))  # 64 and 67, frames 2-5
+    s.insert(3.5, note.Note("A0", quarterLength=0.5))  # the lowest key, frame 7
+    s.insert(3.0, note.Note("C8", quarterLength=0.5))  # the highest key, frame 6
+    s.insert(0.0, note.Note("B8", quarterLength=1.0))  # above the piano: dropped
     roll = stream_roll(s, step=0.5)
     expected = _roll(8, {0: [60], 1: [60], 2: [64, 67], 3: [64, 67], 4: [64, 67], 5: [64, 67], 6: [108], 7: [21]})
     np.testing.assert_array_equal(roll, expected)
-    coarse = _roll(4, {0: [60], 1: [64, 67], 2: [64, 67], 3: [108]})   # A0 sounds at no quarter: dropped
+    coarse = _roll(4, {0: [60], 1: [64, 67], 2: [64, 67], 3: [108]})  # A0 sounds at no quarter: dropped
     np.testing.assert_array_equal(stream_roll(s, step=1.0), coarse)
 
 
@@ -85,7 +85,7 @@ def test_written_midi_parses_back_with_its_notes(tmp_path):
     on = [m.note for m in midi if m.type == "note_on" and m.velocity > 0]
     assert sorted(on) == [21, 60, 64, 67, 72, 108]
     assert all(LOW <= n < LOW + KEYS for n in on)
-    assert midi.length == pytest.approx(6 * 0.5 * 0.5)    # 3 beats at 120 beats per minute
+    assert midi.length == pytest.approx(6 * 0.5 * 0.5)  # 3 beats at 120 beats per minute
     np.testing.assert_array_equal(midi_roll(path, step=0.5), roll)
 
 
@@ -102,7 +102,7 @@ def test_frame_accuracy_counts_over_all_frames():
     truth = _roll(3, {0: [60, 64], 1: [60], 2: []})
     predicted = _roll(3, {0: [60, 67], 1: [], 2: [72]})
     tp, fp, fn = frame_accuracy(predicted, truth)
-    assert (tp, fp, fn) == (1, 2, 2)        # 60 hit; 67 and 72 extra; 64 and 60 (frame 1) missed
+    assert (tp, fp, fn) == (1, 2, 2)  # 60 hit; 67 and 72 extra; 64 and 60 (frame 1) missed
     assert accuracy(tp, fp, fn) == pytest.approx(1 / 5)
     assert accuracy(*frame_accuracy(truth, truth)) == 1.0
 
@@ -129,7 +129,7 @@ def test_the_ais_estimate_matches_the_exact_log_likelihood():
     m.params["bv"] = rng.normal(-2, 0.5, 88)
     v = (rng.rand(7, 88) < 0.1).astype(np.float32)
     error = np.abs(m.fn.likelihood(v=v) - _exact_log_likelihood(m, v))
-    assert error.mean() < 0.1 and error.max() < 0.3, error      # nats per frame; log Z_0 alone is 4.2 of n_hidden log 2
+    assert error.mean() < 0.1 and error.max() < 0.3, error  # nats per frame; log Z_0 alone is 4.2 of n_hidden log 2
 
 
 def test_the_monitor_stays_finite_when_the_rbm_saturates():
@@ -152,7 +152,9 @@ def test_a_tiny_run_writes_metrics_midi_and_pictures(cli, tmp_path):
     _midi_pieces(tmp_path / "midi", 5)
     out = tmp_path / "run"
     sets = [arg for s in TINY for arg in ("--set", s)]
-    status, _, stderr = cli("run", MODEL, "--data", tmp_path / "midi", "--backend", "fast", "--quiet", "--max-epochs", "2", "--out", out, *sets)
+    status, _, stderr = cli(
+        "run", MODEL, "--data", tmp_path / "midi", "--backend", "fast", "--quiet", "--max-epochs", "2", "--out", out, *sets
+    )
     assert status == 0, stderr
     rows = list(csv.DictReader(open(out / "metrics.csv")))
     assert [r["epoch"] for r in rows] == ["1", "2"]

@@ -60,7 +60,9 @@ SPECS = {
     "logreg": Spec("models/logreg.sdl", 600, 0.13, 0.0, 0.0, None, 200, "PyTensor-C 0.62 ms against PyTorch 0.56 ms"),
     "rbm": Spec("models/rbm.sdl", 20, 0.1, 0.0, 0.0, 500, 100, "PCD-15: PyTensor-C 24 ms, Numba 30 ms against PyTorch 6.6 ms", "rbm", k=15),
     "da": Spec("models/da.sdl", 20, 0.1, 0.0, 0.0, 500, 300, "PyTensor-Numba 2.7 ms against PyTorch 1.25 ms", "da", corruption=0.3),
-    "lenet": Spec("models/lenet.sdl", 500, 0.1, 0.0, 0.0, 500, 20, "im2col: PyTensor-C 204 ms, Numba 293 ms against PyTorch 85 ms", "lenet"),
+    "lenet": Spec(
+        "models/lenet.sdl", 500, 0.1, 0.0, 0.0, 500, 20, "im2col: PyTensor-C 204 ms, Numba 293 ms against PyTorch 85 ms", "lenet"
+    ),
 }
 
 
@@ -217,7 +219,9 @@ def conv_layers_ms(backend: str, threads: int, steps: int) -> dict[str, float]:
 
 def child_env(threads: int, cache: Path | None) -> dict[str, str]:
     """The environment of a child: thread counts, and with `cache` a fresh compile cache."""
-    env = dict(os.environ) | dict.fromkeys(("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "NUMBA_NUM_THREADS"), str(threads))
+    env = dict(os.environ) | dict.fromkeys(
+        ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "NUMBA_NUM_THREADS"), str(threads)
+    )
     if cache is not None:
         flags = [f for f in env.get("PYTENSOR_FLAGS", "").split(",") if f and "compiledir" not in f]
         env["PYTENSOR_FLAGS"] = ",".join([*flags, f"base_compiledir={cache / 'pytensor'}"])  # Numba's cache lies under it
@@ -264,7 +268,18 @@ def ratio(ms: dict[str, float], other: str) -> float | None:
     return ms["symdl"] / ms[other] if "symdl" in ms and other in ms else None
 
 
-HEADER = ["model", "backend", "symdl ms", "hand ms", "torch ms", "symdl/hand", "symdl/torch", "symdl compile s", "(front end s)", "hand compile s"]
+HEADER = [
+    "model",
+    "backend",
+    "symdl ms",
+    "hand ms",
+    "torch ms",
+    "symdl/hand",
+    "symdl/torch",
+    "symdl compile s",
+    "(front end s)",
+    "hand compile s",
+]
 
 
 def print_table(results: dict[tuple[str, str], dict[str, dict]]) -> None:
@@ -272,8 +287,20 @@ def print_table(results: dict[tuple[str, str], dict[str, dict]]) -> None:
     rows = [HEADER]
     for (model, backend), r in results.items():
         ms, s, h = r["ms"], r["symdl"], r["hand"]
-        rows.append([model, backend, fmt(ms.get("symdl")), fmt(ms.get("hand")), fmt(ms.get("torch")), fmt(ratio(ms, "hand"), ".2f", "x"),
-                     fmt(ratio(ms, "torch"), ".2f", "x"), fmt(s.get("compile_s"), ".1f"), fmt(s.get("front_s"), ".2f"), fmt(h.get("compile_s"), ".1f")])
+        rows.append(
+            [
+                model,
+                backend,
+                fmt(ms.get("symdl")),
+                fmt(ms.get("hand")),
+                fmt(ms.get("torch")),
+                fmt(ratio(ms, "hand"), ".2f", "x"),
+                fmt(ratio(ms, "torch"), ".2f", "x"),
+                fmt(s.get("compile_s"), ".1f"),
+                fmt(s.get("front_s"), ".2f"),
+                fmt(h.get("compile_s"), ".1f"),
+            ]
+        )
     widths = [max(len(c) for c in column) for column in zip(*rows, strict=True)]
     for line in rows:
         print("  ".join(c.rjust(w) if i > 1 else c.ljust(w) for i, (c, w) in enumerate(zip(line, widths, strict=True))))
@@ -283,8 +310,10 @@ def summary(model: str, backend: str, ms: dict[str, float]) -> str:
     """One line per model and backend: the two ratios and whether the 5% target holds."""
     vs_hand = ratio(ms, "hand")
     verdict = "n/a" if vs_hand is None else ("met" if vs_hand <= TARGET else "MISSED")
-    return (f"{model} ({backend}): symdl/hand = {fmt(vs_hand, '.2f', 'x')}, symdl/torch = {fmt(ratio(ms, 'torch'), '.2f', 'x')}; "
-            f"target symdl/hand <= {TARGET:.2f}x: {verdict}  [the issue, by hand: {SPECS[model].reference}]")
+    return (
+        f"{model} ({backend}): symdl/hand = {fmt(vs_hand, '.2f', 'x')}, symdl/torch = {fmt(ratio(ms, 'torch'), '.2f', 'x')}; "
+        f"target symdl/hand <= {TARGET:.2f}x: {verdict}  [the issue, by hand: {SPECS[model].reference}]"
+    )
 
 
 def package_version(name: str) -> str:
@@ -319,16 +348,20 @@ def main(argv: list[str] | None = None) -> None:
     load = os.getloadavg()[0]
     results = measure(args)
     cache = "cold (a fresh, empty cache per function)" if args.cold else "warm (the existing cache; a first run compiles cold)"
-    print(f"{', '.join(map(package_version, ('pytensor', 'numba', 'torch')))}; {args.threads} threads; load average before the run "
-          f"{load:.2f}; median ms per training step; compile = graph building through the first call, {cache}")
+    print(
+        f"{', '.join(map(package_version, ('pytensor', 'numba', 'torch')))}; {args.threads} threads; load average before the run "
+        f"{load:.2f}; median ms per training step; compile = graph building through the first call, {cache}"
+    )
     print_table(results)
     for (model, backend), r in results.items():
         print(summary(model, backend, r["ms"]))
         for layer in ("conv0", "conv1") if "layers" in r else ():
             ms = {impl: r["layers"].get(f"{layer} {impl}") for impl in ("symdl", "hand", "torch")}
             ms = {k: v for k, v in ms.items() if v is not None}
-            print(f"  {layer} forward+backward ({backend}): symdl {fmt(ms.get('symdl'), '.1f')} ms, hand {fmt(ms.get('hand'), '.1f')} ms, "
-                  f"torch {fmt(ms.get('torch'), '.1f')} ms; symdl/hand {fmt(ratio(ms, 'hand'), '.2f', 'x')}, symdl/torch {fmt(ratio(ms, 'torch'), '.2f', 'x')}")
+            print(
+                f"  {layer} forward+backward ({backend}): symdl {fmt(ms.get('symdl'), '.1f')} ms, hand {fmt(ms.get('hand'), '.1f')} ms, "
+                f"torch {fmt(ms.get('torch'), '.1f')} ms; symdl/hand {fmt(ratio(ms, 'hand'), '.2f', 'x')}, symdl/torch {fmt(ratio(ms, 'torch'), '.2f', 'x')}"
+            )
 
 
 if __name__ == "__main__":

@@ -90,7 +90,9 @@ def _parser() -> argparse.ArgumentParser:
     gradcheck.add_argument("--tolerance", type=float, default=1e-4, help="largest relative error accepted (default 1e-4)")
     gradcheck.add_argument("--batch", type=_positive, default=4, help="size of `?` dimensions and of a `batch` hyper (default 4)")
     gradcheck.add_argument("--seed", type=int, default=0, help="seed of the random point (default 0)")
-    gradcheck.add_argument("--backend", choices=[b.name for b in BACKENDS.values() if b.gradcheck], default="fast", help="default fast: its sums round least")
+    gradcheck.add_argument(
+        "--backend", choices=[b.name for b in BACKENDS.values() if b.gradcheck], default="fast", help="default fast: its sums round least"
+    )
     gradcheck.set_defaults(handler=cmd_gradcheck)
     return parser
 
@@ -149,7 +151,10 @@ def cmd_compile(args) -> int:
 
     c = _front(args)
     if args.emit in ("ast", "ir", "ir-opt"):
-        print(dump(c.ast) if args.emit == "ast" else format_program(c.ir if args.emit == "ir" else c.optimized), end="\n" if args.emit == "ast" else "")
+        print(
+            dump(c.ast) if args.emit == "ast" else format_program(c.ir if args.emit == "ir" else c.optimized),
+            end="\n" if args.emit == "ast" else "",
+        )
         if args.explain:  # the sites after the IR they changed
             print(f"# rewrites: {c.report.summary()}\n" + "\n".join(f"#{line}" for line in c.report.explain().splitlines()))
         return 0
@@ -183,8 +188,10 @@ def cmd_compile(args) -> int:
 def _headline(c) -> str:
     p = c.optimized
     count = sum(_size(n.type.shape) for n in p.params)
-    return (f"{c.source.name}: model {p.name}, {len(p.recipes)} stage(s), {len(p.functions)} function(s), "
-            f"{_human(count)} parameters, {len(p.states)} state value(s)")
+    return (
+        f"{c.source.name}: model {p.name}, {len(p.recipes)} stage(s), {len(p.functions)} function(s), "
+        f"{_human(count)} parameters, {len(p.states)} state value(s)"
+    )
 
 
 def _size(shape: tuple) -> int:
@@ -218,13 +225,19 @@ def cmd_run(args) -> int:
         raise UserError(None, "no model file given", hint="symdl run FILE.sdl, or symdl run --resume RUNDIR", code="E700")
     c = _front(args)
     if not c.optimized.recipes:
-        raise UserError(None, f"{args.file} has no run statement", hint="add e.g. `run epochs(train, data = digits, epochs = 10)`", code="E700")
+        raise UserError(
+            None, f"{args.file} has no run statement", hint="add e.g. `run epochs(train, data = digits, epochs = 10)`", code="E700"
+        )
     check_data_kinds(c.optimized)
     for call in c.optimized.recipes:
         check_recipe(call, c.optimized)
     if args.out and not args.resume and (args.out / "config.json").exists():
-        raise UserError(None, f"'{args.out}' already holds a run", code="E700",
-                        hint=f"choose another --out, or continue that run with symdl run --resume {args.out}")
+        raise UserError(
+            None,
+            f"'{args.out}' already holds a run",
+            code="E700",
+            hint=f"choose another --out, or continue that run with symdl run --resume {args.out}",
+        )
     rundir = RunDir(args.resume or args.out) if (args.resume or args.out) else RunDir.fresh(Path("runs"), c.optimized.name)
     if args.nan_guard and args.backend != "c":  # the guard checks values in PyTensor's Python/C VM
         print(f"--nan-guard runs on the C backend (not {args.backend}): it checks each node's values as they are made", file=sys.stderr)
@@ -241,8 +254,13 @@ def cmd_run(args) -> int:
             print(f"nothing to resume: the run in {rundir.path} finished (see its summary.json)", file=sys.stderr)
             return 0
     else:
-        rundir.write_config(c.optimized.name, str(args.file.resolve()), s.model.hypers, args.backend,
-                            {"overrides": args.overrides, "max_epochs": args.max_epochs, "train_limit": args.train_limit, "data": args.data})
+        rundir.write_config(
+            c.optimized.name,
+            str(args.file.resolve()),
+            s.model.hypers,
+            args.backend,
+            {"overrides": args.overrides, "max_epochs": args.max_epochs, "train_limit": args.train_limit, "data": args.data},
+        )
     print(_headline(c), file=sys.stderr)
     _stop_on_ctrl_c(s)
     try:
@@ -272,7 +290,10 @@ def _print_saved(rundir, summary: dict) -> None:
     """The files a finished run wrote and its scalar results."""
     written = sorted(p.name for p in rundir.path.iterdir() if p.is_file() and not p.name.startswith("."))
     print(f"run saved to {rundir.path}/ ({', '.join(written)})")
-    print("  " + "  ".join(f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}" for k, v in summary.items() if not isinstance(v, (list, dict))))
+    print(
+        "  "
+        + "  ".join(f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}" for k, v in summary.items() if not isinstance(v, (list, dict)))
+    )
 
 
 def _resume_settings(args) -> dict:
@@ -281,18 +302,33 @@ def _resume_settings(args) -> dict:
 
     config_path = args.resume / "config.json"
     if not config_path.is_file() or not (args.resume / "params.npz").is_file():
-        raise UserError(None, f"'{args.resume}' is not a run directory with a checkpoint", hint="give the directory a `symdl run` wrote (config.json, params.npz)", code="E700")
+        raise UserError(
+            None,
+            f"'{args.resume}' is not a run directory with a checkpoint",
+            hint="give the directory a `symdl run` wrote (config.json, params.npz)",
+            code="E700",
+        )
     try:
         config = json.loads(config_path.read_text())
         source = Path(config["source"])
     except (ValueError, KeyError, TypeError) as err:
-        raise UserError(None, f"'{config_path}' is damaged: {err}", hint="resume a run directory symdl wrote, unedited", code="E700") from None
+        raise UserError(
+            None, f"'{config_path}' is damaged: {err}", hint="resume a run directory symdl wrote, unedited", code="E700"
+        ) from None
     if args.file is not None and args.file.resolve() != source.resolve():
-        raise UserError(None, f"'{args.file}' is not the model of the run in '{args.resume}' (it ran {source})", code="E700",
-                        hint=f"symdl run --resume {args.resume} (the model file comes from its config.json)")
+        raise UserError(
+            None,
+            f"'{args.file}' is not the model of the run in '{args.resume}' (it ran {source})",
+            code="E700",
+            hint=f"symdl run --resume {args.resume} (the model file comes from its config.json)",
+        )
     if args.overrides or args.out:
-        raise UserError(None, "--resume continues a run with its own settings: --set and --out cannot change them", code="E700",
-                        hint="start a new run to change hyperparameters; --max-epochs may extend the resumed one")
+        raise UserError(
+            None,
+            "--resume continues a run with its own settings: --set and --out cannot change them",
+            code="E700",
+            hint="start a new run to change hyperparameters; --max-epochs may extend the resumed one",
+        )
     args.file = source
     args.overrides = config.get("overrides") or []
     args.backend = args.backend or config.get("backend")
@@ -353,8 +389,12 @@ def cmd_eval(args) -> int:
     c = _front(args)
     calls = [call for call in c.optimized.recipes if evaluator(check_recipe(call, c.optimized), c.optimized) is not None]
     if not calls:
-        raise UserError(None, f"{args.file} has no function to evaluate with", code="E700",
-                        hint="give a recipe a validation function without updates (validate = ... or valid = ...); eval never runs updates")
+        raise UserError(
+            None,
+            f"{args.file} has no function to evaluate with",
+            code="E700",
+            hint="give a recipe a validation function without updates (validate = ... or valid = ...); eval never runs updates",
+        )
     s = _session(args, c)
     s.model.verbose = False
     s.model.load_params(args.params)

@@ -117,9 +117,19 @@ def _is_number(value: object) -> bool:
 # ---- compile-time arithmetic -----------------------------------------------------------
 
 _PY_BINARY = {
-    "add": operator.add, "sub": operator.sub, "mul": operator.mul, "div": operator.truediv,
-    "floordiv": operator.floordiv, "mod": operator.mod, "pow": operator.pow, "eq": operator.eq,
-    "ne": operator.ne, "lt": operator.lt, "le": operator.le, "gt": operator.gt, "ge": operator.ge,
+    "add": operator.add,
+    "sub": operator.sub,
+    "mul": operator.mul,
+    "div": operator.truediv,
+    "floordiv": operator.floordiv,
+    "mod": operator.mod,
+    "pow": operator.pow,
+    "eq": operator.eq,
+    "ne": operator.ne,
+    "lt": operator.lt,
+    "le": operator.le,
+    "gt": operator.gt,
+    "ge": operator.ge,
 }
 
 
@@ -401,7 +411,9 @@ def _momentum(c: Call, cost, params, lr, mu=0.9):
     pairs = []
     for p, g in _grads_of(c, cost, params):
         velocity = c.elab.declare_leaf("state", f"{p.name}.velocity", p.type, c.span(), init=Init("constant", (0,)))
-        step = c.make("sub", [c.make("mul", [c.tensor(mu, "mu", p.type.dtype), velocity]), c.make("mul", [c.tensor(lr, "lr", p.type.dtype), g])])
+        step = c.make(
+            "sub", [c.make("mul", [c.tensor(mu, "mu", p.type.dtype), velocity]), c.make("mul", [c.tensor(lr, "lr", p.type.dtype), g])]
+        )
         pairs += [(velocity, step), (p, c.make("add", [p, step]))]
     return UpdateRule(tuple(pairs))
 
@@ -431,11 +443,19 @@ def initializer(elab: Elaborator, decl: A.VarDecl, type_: TensorType, scope) -> 
     if not decl.init.random:
         value = elab.eval(decl.init.value, scope)
         if not _is_number(value):
-            fail("E303", decl.init.value.span, what="an initial value", expected="a number (use ~ for random initialisers)", got=kind_of(value))
+            fail(
+                "E303",
+                decl.init.value.span,
+                what="an initial value",
+                expected="a number (use ~ for random initialisers)",
+                got=kind_of(value),
+            )
         return Init("constant", (value,))
     call = decl.init.value
     if not (isinstance(call, A.Call) and isinstance(call.func, A.Name) and call.func.id in INITIALIZERS):
-        fail("E203", call.span, name=getattr(getattr(call, "func", None), "id", "?"), hint=f"random initialisers: {', '.join(INITIALIZERS)}")
+        fail(
+            "E203", call.span, name=getattr(getattr(call, "func", None), "id", "?"), hint=f"random initialisers: {', '.join(INITIALIZERS)}"
+        )
     args = [elab.eval(a, scope) for a in call.args]
     kwargs = {k.name: elab.eval(k.value, scope) for k in call.kwargs}
     return _init_of(elab, call, type_, args, kwargs)
@@ -454,13 +474,25 @@ def _init_of(elab: Elaborator, call: A.Call, type_: TensorType, args: list, kwar
         act = act.result if isinstance(act, Instance) else act
         key = "none" if act is None else str(act)
         if len(values) > 1 or key not in GLOROT_GAIN:
-            fail("E303", call.span, what="glorot's activation", expected=f"one of {', '.join(GLOROT_GAIN)}", got=", ".join(str(v) for v in values))
+            fail(
+                "E303",
+                call.span,
+                what="glorot's activation",
+                expected=f"one of {', '.join(GLOROT_GAIN)}",
+                got=", ".join(str(v) for v in values),
+            )
         fan_out /= _pool_area(call, pool)
         bound = math.sqrt(6.0 / (fan_in + fan_out)) * GLOROT_GAIN[key]
         return Init("uniform", (-bound, bound))
     if name in ("he", "lecun"):
         if values:
-            fail("E303", call.span, what=name, expected="no arguments (it reads fan_in from the parameter's shape)", got=", ".join(kind_of(v) for v in values))
+            fail(
+                "E303",
+                call.span,
+                what=name,
+                expected="no arguments (it reads fan_in from the parameter's shape)",
+                got=", ".join(kind_of(v) for v in values),
+            )
         # He et al. 2015 for relu layers: normal, std sqrt(2 / fan_in); LeCun 1998: std sqrt(1 / fan_in)
         return Init("normal", (0.0, math.sqrt((2.0 if name == "he" else 1.0) / fan_in)))
     if not all(_is_number(v) for v in values) or not 1 <= len(values) <= 2:

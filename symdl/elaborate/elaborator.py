@@ -83,15 +83,29 @@ class Elaborator:
         self._check_overrides_used()
         m = self.model
         return Program(
-            m.name, tuple(m.hypers.items()), tuple(m.inputs), tuple(m.params), tuple(m.states),
-            tuple(m.definitions), tuple(m.functions), tuple(m.data), tuple(m.recipes), self.source.name,
+            m.name,
+            tuple(m.hypers.items()),
+            tuple(m.inputs),
+            tuple(m.params),
+            tuple(m.states),
+            tuple(m.definitions),
+            tuple(m.functions),
+            tuple(m.data),
+            tuple(m.recipes),
+            self.source.name,
             tuple(self.warnings),
         )
 
     def _check_overrides_used(self) -> None:
         for name, (_, span) in self.overrides.items():
             known = list(self.model.hypers)
-            fail("E204", span, hint=imports.override_hint(self, name) or did_you_mean(name, known), notes=(f"known: {', '.join(known)}",), name=name)
+            fail(
+                "E204",
+                span,
+                hint=imports.override_hint(self, name) or did_you_mean(name, known),
+                notes=(f"known: {', '.join(known)}",),
+                name=name,
+            )
 
     # ---- hypers -----------------------------------------------------------------------
     def define_hyper(self, item: A.HyperItem, scope: Scope) -> None:
@@ -123,7 +137,11 @@ class Elaborator:
         if name in B.BUILTINS:
             return Builtin(name)
         known = scope.visible() | set(B.BUILTINS)
-        hint = imports.hidden_hint(self, scope, name) or did_you_mean(name, known) or "declare it first (hyper, input, param, state, or an assignment)"
+        hint = (
+            imports.hidden_hint(self, scope, name)
+            or did_you_mean(name, known)
+            or "declare it first (hyper, input, param, state, or an assignment)"
+        )
         fail("E200", span, hint=hint, name=name)
 
     def qualified(self, scope: Scope, name: str) -> str:
@@ -131,7 +149,9 @@ class Elaborator:
 
     def declare_leaf(self, kind: str, name: str, type_: TensorType, span: Span, **attrs: object) -> Node:
         if name in self.leaf_names:
-            hint = f"first declared at {self.leaf_names[name]}" + ("; in a loop, assign each instance to an indexed name such as layer[i]" if "." in name else "")
+            hint = f"first declared at {self.leaf_names[name]}" + (
+                "; in a loop, assign each instance to an indexed name such as layer[i]" if "." in name else ""
+            )
             fail("E201", span, hint=hint, name=name)
         self.leaf_names[name] = span
         node = build.leaf(kind, name, type_, span, **attrs)
@@ -198,12 +218,25 @@ class Elaborator:
             return build.make("transpose", [value], span=e.span)
         if isinstance(value, Node) and e.name == "shape":  # a compile-time list: every dimension is static
             if None in value.type.shape:
-                fail("E303", e.span, what=f"{_text(e.value)}.shape", expected="static dimensions", got=str(value.type), hint="name the dimension with a hyper")
+                fail(
+                    "E303",
+                    e.span,
+                    what=f"{_text(e.value)}.shape",
+                    expected="static dimensions",
+                    got=str(value.type),
+                    hint="name the dimension with a hyper",
+                )
             return tuple(value.type.shape)
         if isinstance(value, DataValue):
             return DataField(value.spec.name, e.name)
         members = sorted(value.members) + ["params"] if isinstance(value, Instance) else []
-        fail("E202", e.span, hint=did_you_mean(e.name, members) or f"{_text(e.value)} is {kind_of(value)}", name=_text(e.value), member=e.name)
+        fail(
+            "E202",
+            e.span,
+            hint=did_you_mean(e.name, members) or f"{_text(e.value)} is {kind_of(value)}",
+            name=_text(e.value),
+            member=e.name,
+        )
 
     def _eval_Call(self, e: A.Call, scope: Scope, path: str | None = None) -> object:
         callee = self.eval(e.func, scope)
@@ -227,7 +260,12 @@ class Elaborator:
         self.depth += 1
         try:
             if self.depth > 64:
-                fail("E700", e.span, detail=f"def {fn.decl.name} calls itself without end", hint="defs are expanded at compile time: recursion must stop on a compile-time if")
+                fail(
+                    "E700",
+                    e.span,
+                    detail=f"def {fn.decl.name} calls itself without end",
+                    hint="defs are expanded at compile time: recursion must stop on a compile-time if",
+                )
             return self._expand_def(fn, args, kwargs, e)
         finally:
             self.depth -= 1
@@ -252,7 +290,9 @@ class Elaborator:
             fail("E700", fn.decl.span, detail=f"def {fn.decl.name} ends without a return")
         return self.eval(fn.decl.body, inner)
 
-    def bind_params(self, params: tuple[A.Param, ...], args: list, kwargs: dict, e: A.Call, callee: str, scope: Scope, extra: tuple[str, ...] = ()) -> dict[str, object]:
+    def bind_params(
+        self, params: tuple[A.Param, ...], args: list, kwargs: dict, e: A.Call, callee: str, scope: Scope, extra: tuple[str, ...] = ()
+    ) -> dict[str, object]:
         """Match positional and keyword arguments to declared parameters, with defaults."""
         names = [p.name for p in params]
         if len(args) > len(names):

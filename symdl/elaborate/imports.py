@@ -70,8 +70,19 @@ def import_names(elab: Elaborator, s: A.Import, scope: Scope) -> None:
     for name in s.names:
         if name.id not in lib.exports:
             what = lib.hidden.get(name.id)
-            hint = f"'{name.id}' is {what} of {lib.source.name}: an import brings only blocks and defs" if what else did_you_mean(name.id, lib.exports)
-            fail("E211", name.span, hint=hint, notes=(f"{lib.source.name} offers: {', '.join(lib.exports) or 'nothing'}",), name=name.id, file=lib.source.name)
+            hint = (
+                f"'{name.id}' is {what} of {lib.source.name}: an import brings only blocks and defs"
+                if what
+                else did_you_mean(name.id, lib.exports)
+            )
+            fail(
+                "E211",
+                name.span,
+                hint=hint,
+                notes=(f"{lib.source.name} offers: {', '.join(lib.exports) or 'nothing'}",),
+                name=name.id,
+                file=lib.source.name,
+            )
         elab.bind(scope, name.id, lib.scope.names[name.id], name.span, rebind=False)
 
 
@@ -97,7 +108,12 @@ def _load(elab: Elaborator, s: A.Import) -> Library:
     key = path.resolve()
     chain = [name for k, name in loader.loading]
     if key in [k for k, _ in loader.loading]:
-        fail("E212", s.path.span, chain=" -> ".join(chain + [str(path)]), hint="move what both files need into a third file that imports neither")
+        fail(
+            "E212",
+            s.path.span,
+            chain=" -> ".join(chain + [str(path)]),
+            hint="move what both files need into a third file that imports neither",
+        )
     if key in loader.cache:
         return loader.cache[key]
     source = _read(path, s)
@@ -130,7 +146,9 @@ def _library(elab: Elaborator, module: A.Module) -> Library:
     for stmt in module.body:
         if isinstance(stmt, LIBRARY_STATEMENTS):
             statements.HANDLERS[type(stmt)](elab, stmt, elab.top, "top")
-            exports += [n.id for n in stmt.names] if isinstance(stmt, A.Import) else [stmt.name] if isinstance(stmt, (A.Def, A.BlockDecl)) else []
+            exports += (
+                [n.id for n in stmt.names] if isinstance(stmt, A.Import) else [stmt.name] if isinstance(stmt, (A.Def, A.BlockDecl)) else []
+            )
         else:
             hidden.update(_declared(stmt))
     return Library(elab.source, elab.top, tuple(exports), hidden, tuple(elab.model.hypers))

@@ -73,20 +73,35 @@ def _scan(c: Call, step, init=(), over=(), steps=None):
             fail("E303", c.span("over"), what="a sequence scanned over", expected="a tensor with a leading time axis", got=str(seq.type))
     names = [p.name for p in step.decl.params]
     if len(names) != len(seqs) + len(inits):
-        fail("E700", step.decl.span, detail=f"scan's step takes {len(names)} argument(s), but scan gives {len(seqs)} sequence element(s) and {len(inits)} carried value(s)",
-             hint="step(one element per sequence in over..., one value per init...)")
+        fail(
+            "E700",
+            step.decl.span,
+            detail=f"scan's step takes {len(names)} argument(s), but scan gives {len(seqs)} sequence element(s) and {len(inits)} carried value(s)",
+            hint="step(one element per sequence in over..., one value per init...)",
+        )
     types = [TensorType(s.type.dtype, s.type.shape[1:]) for s in seqs] + [v.type for v in inits]
     args = [build.leaf("arg", name, t, step.decl.span) for name, t in zip(names, types)]
     result = c.elab.call_def(step, list(args), {}, c.expr)
     outputs = [c.tensor(v, "step") for v in (result if isinstance(result, tuple) else (result,))]
     if len(outputs) < len(inits):
-        fail("E700", step.decl.span, detail=f"scan's step returns {len(outputs)} value(s) but init gives {len(inits)} carried value(s)",
-             hint="the step returns its outputs not fed back, then the next value of each carried value, in init order")
-    carried = outputs[len(outputs) - len(inits):]
+        fail(
+            "E700",
+            step.decl.span,
+            detail=f"scan's step returns {len(outputs)} value(s) but init gives {len(inits)} carried value(s)",
+            hint="the step returns its outputs not fed back, then the next value of each carried value, in init order",
+        )
+    carried = outputs[len(outputs) - len(inits) :]
     for init_node, out in zip(inits, carried):
         if out.type != init_node.type:
-            fail("E406", out.span or step.decl.span, name=f"the carried value {_label(init_node)}", old=str(init_node.type), new=str(out.type),
-                 hint="a carried value keeps its dtype and shape from step to step", notes=(f"its initial value is at {init_node.span}",))
+            fail(
+                "E406",
+                out.span or step.decl.span,
+                name=f"the carried value {_label(init_node)}",
+                old=str(init_node.type),
+                new=str(out.type),
+                hint="a carried value keeps its dtype and shape from step to step",
+                notes=(f"its initial value is at {init_node.span}",),
+            )
     body = ScanBody(tuple(args), tuple(outputs), len(seqs), len(inits))
     closure = _closure(body)
     inputs = [*seqs, *inits, *closure] + ([count_node] if count_node is not None else [])

@@ -19,9 +19,18 @@ if TYPE_CHECKING:
     from symdl.elaborate.elaborator import Elaborator
 
 ALLOWED = {
-    A.ModelDecl: ("top",), A.Import: ("top",), A.Hyper: ("top",), A.DataDecl: ("top",), A.InputDecl: ("top",),
-    A.VarDecl: ("top", "block"), A.FnDecl: ("top",), A.Run: ("top",), A.Update: ("fn",),
-    A.Return: ("def", "block"), A.BlockDecl: ("top",), A.Def: ("top", "block", "def"),
+    A.ModelDecl: ("top",),
+    A.Import: ("top",),
+    A.Hyper: ("top",),
+    A.DataDecl: ("top",),
+    A.InputDecl: ("top",),
+    A.VarDecl: ("top", "block"),
+    A.FnDecl: ("top",),
+    A.Run: ("top",),
+    A.Update: ("fn",),
+    A.Return: ("def", "block"),
+    A.BlockDecl: ("top",),
+    A.Def: ("top", "block", "def"),
 }
 
 
@@ -38,7 +47,12 @@ def check_context(body: tuple[A.Node, ...], context: str) -> None:
         if allowed is not None and context not in allowed:
             word = stmt.kind if isinstance(stmt, A.VarDecl) else type(stmt).__name__.replace("Decl", "").lower()
             where = "at the top level" if context == "top" else f"inside a {context}"
-            fail("E700", stmt.span, detail=f"'{word}' is not allowed {where}", hint=f"allowed in: {', '.join(a if a != 'top' else 'the model' for a in allowed)}")
+            fail(
+                "E700",
+                stmt.span,
+                detail=f"'{word}' is not allowed {where}",
+                hint=f"allowed in: {', '.join(a if a != 'top' else 'the model' for a in allowed)}",
+            )
         for inner in _nested(stmt):
             check_context(inner, context)
 
@@ -83,14 +97,25 @@ def _input(elab, s: A.InputDecl, scope, context) -> None:
 def _var(elab, s: A.VarDecl, scope, context) -> None:
     type_ = elab.type_of(s.type, scope)
     if None in type_.shape:
-        fail("E303", s.type.span, what=f"the shape of {s.kind} '{s.name}'", expected="static dimensions (a param or state is allocated once)", got=str(type_))
+        fail(
+            "E303",
+            s.type.span,
+            what=f"the shape of {s.kind} '{s.name}'",
+            expected="static dimensions (a param or state is allocated once)",
+            got=str(type_),
+        )
     given = scope.names.get("__given__", {}).get(s.name)
     if given is not None:
         value, span = given
         node = elab.tensor(value, span)
         if node.type != type_:
-            fail("E400", span, what=f"the {s.kind} '{s.name}' handed to this block", label=f"given {node.type}, declared {type_}",
-                 notes=(f"{s.name} declared at {s.span}",))
+            fail(
+                "E400",
+                span,
+                what=f"the {s.kind} '{s.name}' handed to this block",
+                label=f"given {node.type}, declared {type_}",
+                notes=(f"{s.name} declared at {s.span}",),
+            )
         elab.bind(scope, s.name, node, s.span)
         return
     init = B.initializer(elab, s, type_, scope)
@@ -163,8 +188,14 @@ def _if(elab, s: A.If, scope, context) -> None:
     for test, body in s.branches:
         value = elab.eval(test, scope)
         if not isinstance(value, (bool, int, float, str, tuple)) and value is not None:
-            fail("E303", test.span, what="the condition of a compile-time if", expected="a value known at compile time",
-                 got=kind_of(value), hint="for a tensor condition use switch(cond, a, b) or `a if cond else b`")
+            fail(
+                "E303",
+                test.span,
+                what="the condition of a compile-time if",
+                expected="a value known at compile time",
+                got=kind_of(value),
+                hint="for a tensor condition use switch(cond, a, b) or `a if cond else b`",
+            )
         if value:
             execute_all(elab, body, scope, context)
             return
@@ -249,14 +280,24 @@ def _check_inputs_listed(fn: Function, s: A.FnDecl) -> None:
     listed = {id(i) for i in fn.inputs}
     for node in toposort(fn.roots()):
         if node.op == "input" and id(node) not in listed:
-            fail("E700", s.span, detail=f"fn {fn.name} uses input '{node.name}' but does not list it",
-                 hint=f"write fn {fn.name}({', '.join([i.name for i in fn.inputs] + [node.name])}) -> ...")
+            fail(
+                "E700",
+                s.span,
+                detail=f"fn {fn.name} uses input '{node.name}' but does not list it",
+                hint=f"write fn {fn.name}({', '.join([i.name for i in fn.inputs] + [node.name])}) -> ...",
+            )
 
 
 def _run(elab, s: A.Run, scope, context) -> None:
     call = s.recipe
     if not isinstance(call, A.Call) or not isinstance(call.func, A.Name):
-        fail("E303", s.recipe.span, what="run", expected="a recipe call such as early_stopping(train, validate, data = digits)", got="another expression")
+        fail(
+            "E303",
+            s.recipe.span,
+            what="run",
+            expected="a recipe call such as early_stopping(train, validate, data = digits)",
+            got="another expression",
+        )
     args = tuple(_recipe_arg(elab.eval(a, scope)) for a in call.args)
     kwargs = tuple((k.name, _recipe_arg(elab.eval(k.value, scope))) for k in call.kwargs)
     elab.model.recipes.append(RecipeCall(call.func.id, args, kwargs, s.span))
@@ -274,9 +315,21 @@ def _name(expr: A.Node) -> str:
 
 
 HANDLERS = {
-    A.ModelDecl: _model, A.Import: _import, A.Hyper: _hyper, A.DataDecl: _data, A.InputDecl: _input,
-    A.VarDecl: _var, A.Assign: _assign, A.ExprStmt: _expr, A.Def: _def, A.BlockDecl: _block,
-    A.Return: _return, A.If: _if, A.For: _for, A.FnDecl: _fn, A.Run: _run,
+    A.ModelDecl: _model,
+    A.Import: _import,
+    A.Hyper: _hyper,
+    A.DataDecl: _data,
+    A.InputDecl: _input,
+    A.VarDecl: _var,
+    A.Assign: _assign,
+    A.ExprStmt: _expr,
+    A.Def: _def,
+    A.BlockDecl: _block,
+    A.Return: _return,
+    A.If: _if,
+    A.For: _for,
+    A.FnDecl: _fn,
+    A.Run: _run,
     A.Update: _update_stmt,
 }
 

@@ -151,7 +151,15 @@ def kind_of(value: object) -> str:
     if isinstance(value, tuple):
         return "a list"
     return {
-        Builtin: "a function", DefValue: "a function", BlockValue: "a block", Instance: "a block instance",
-        ParamSet: "a set of parameters", Grads: "gradients", UpdateRule: "an update rule", DataValue: "a dataset",
-        FnRef: "a compiled function", Dtype: "a dtype", Collection: "an indexed collection",
+        Builtin: "a function",
+        DefValue: "a function",
+        BlockValue: "a block",
+        Instance: "a block instance",
+        ParamSet: "a set of parameters",
+        Grads: "gradients",
+        UpdateRule: "an update rule",
+        DataValue: "a dataset",
+        FnRef: "a compiled function",
+        Dtype: "a dtype",
+        Collection: "an indexed collection",
     }.get(type(value), type(value).__name__)

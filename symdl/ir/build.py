@@ -12,7 +12,9 @@ from symdl.ir.ops import OPS
 from symdl.ir.types import TensorType, TypeRuleError
 
 
-def make(op: str, inputs: tuple[Node, ...] | list[Node], attrs: dict | None = None, span: Span | None = None, operands: tuple[str, ...] = ()) -> Node:
+def make(
+    op: str, inputs: tuple[Node, ...] | list[Node], attrs: dict | None = None, span: Span | None = None, operands: tuple[str, ...] = ()
+) -> Node:
     """A new node of operator `op`; `operands` names the inputs for error messages."""
     opdef = OPS.get(op)
     if opdef is None:
@@ -41,9 +43,7 @@ def const(value: float | int | bool, dtype: str, span: Span | None = None) -> No
 def _report(err: TypeRuleError, op: str, inputs: tuple[Node, ...], span: Span | None, operands: tuple[str, ...]) -> None:
     names = operands or tuple(describe(i) for i in inputs)
     label = ", ".join(f"{n} is {i.type}" for n, i in zip(names, inputs))
-    notes = tuple(
-        f"{i.name} declared at {i.span}" for i in inputs if i.op in ("param", "state", "input") and i.span is not None
-    )
+    notes = tuple(f"{i.name} declared at {i.span}" for i in inputs if i.op in ("param", "state", "input") and i.span is not None)
     what = err.what if err.what not in ("broadcast", "axis") else f"'{op}'"
     fail(err.code, span, hint=err.detail, label=label, notes=notes, what=what)
 

@@ -72,14 +72,26 @@ def _softplus(x):
 
 
 UNARY_FLOAT = {
-    "tanh": np.tanh, "sigmoid": _stable_sigmoid, "softplus": _softplus, "exp": np.exp, "log": np.log,
-    "log1p": np.log1p, "expm1": np.expm1, "sqrt": np.sqrt,
+    "tanh": np.tanh,
+    "sigmoid": _stable_sigmoid,
+    "softplus": _softplus,
+    "exp": np.exp,
+    "log": np.log,
+    "log1p": np.log1p,
+    "expm1": np.expm1,
+    "sqrt": np.sqrt,
 }
 UNARY_SAME = {"neg": np.negative, "abs": np.abs, "relu": lambda x: np.maximum(x, 0), "sign": np.sign, "sqr": np.square}
 UNARY_ROUND = {"round": np.round, "floor": np.floor, "ceil": np.ceil}
 BINARY_SAME = {
-    "add": np.add, "sub": np.subtract, "mul": np.multiply, "floordiv": np.floor_divide, "mod": np.mod,
-    "maximum": np.maximum, "minimum": np.minimum, "pow": np.power,
+    "add": np.add,
+    "sub": np.subtract,
+    "mul": np.multiply,
+    "floordiv": np.floor_divide,
+    "mod": np.mod,
+    "maximum": np.maximum,
+    "minimum": np.minimum,
+    "pow": np.power,
 }
 BINARY_FLOAT = {"div": np.true_divide}
 COMPARE = {"eq": np.equal, "ne": np.not_equal, "lt": np.less, "le": np.less_equal, "gt": np.greater, "ge": np.greater_equal}
@@ -406,7 +418,9 @@ def _grad_rule(types, attrs):
 
 
 register("grad", 2, _grad_rule, None, "grad", "d cost / d wrt")
-register("stop_gradient", 1, lambda types, attrs: types[0], lambda x: x, "tensor", "the identity, whose gradient is zero (grad's constant=)")
+register(
+    "stop_gradient", 1, lambda types, attrs: types[0], lambda x: x, "tensor", "the identity, whose gradient is zero (grad's constant=)"
+)
 
 
 # ---- random draws ---------------------------------------------------------------------
@@ -446,7 +460,14 @@ def _categorical_rule(types, attrs):
     return TensorType("i64", _draw_shape(p.shape[:-1], attrs, "probabilities of batch shape"))
 
 
-register("categorical", 1, _categorical_rule, None, "random", "categorical(p) {shape, stream}: a class index drawn with the probabilities of p's last axis")
+register(
+    "categorical",
+    1,
+    _categorical_rule,
+    None,
+    "random",
+    "categorical(p) {shape, stream}: a class index drawn with the probabilities of p's last axis",
+)
 
 
 # ---- scan ---------------------------------------------------------------------------------

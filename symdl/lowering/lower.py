@@ -159,8 +159,15 @@ class Lowered:
             return outs + ([self._rng_now] if draws else [])
 
         outputs_info = [None] * n_extra + inits + ([self._rng_now] if draws else [])
-        result = pytensor.scan(step, sequences=seqs + noise, outputs_info=outputs_info, non_sequences=closure, n_steps=steps,
-                               return_updates=False, strict=False)
+        result = pytensor.scan(
+            step,
+            sequences=seqs + noise,
+            outputs_info=outputs_info,
+            non_sequences=closure,
+            n_steps=steps,
+            return_updates=False,
+            strict=False,
+        )
         result = list(result) if isinstance(result, (list, tuple)) else [result]
         if draws:
             self._rng_now = result.pop()

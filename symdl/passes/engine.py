@@ -128,8 +128,9 @@ def apply_rules(term: Term, rules: list[Rule], algebra: Algebra, fired: Callable
     return term
 
 
-def rewrite_bottom_up(root: Term, rules: list[Rule], algebra: Algebra, rebuild: Callable[[Term, tuple], Term],
-                      fired: Callable[[Rule, Term, Term], None]) -> Term:
+def rewrite_bottom_up(
+    root: Term, rules: list[Rule], algebra: Algebra, rebuild: Callable[[Term, tuple], Term], fired: Callable[[Rule, Term, Term], None]
+) -> Term:
     """One sweep over a DAG of terms, inputs first, shared terms rewritten once."""
     memo: dict[int, Term] = {}
 

@@ -108,7 +108,9 @@ def check_excludes(exclude: tuple[str, ...]) -> None:
             fail("E503", None, hint=did_you_mean(name, known) or "symdl compile --explain lists the rewrites that fire", name=name)
 
 
-def run_passes(program: Program, exclude: tuple[str, ...] = (), after_each: Callable[[Program], None] | None = None) -> tuple[Program, PassReport]:
+def run_passes(
+    program: Program, exclude: tuple[str, ...] = (), after_each: Callable[[Program], None] | None = None
+) -> tuple[Program, PassReport]:
     """Every phase in order; `after_each` (the verifier, in the tests) sees the program after every step."""
     check_excludes(exclude)
     from symdl.passes.ir_algebra import IR_ALGEBRA

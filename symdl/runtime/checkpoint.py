@@ -45,7 +45,9 @@ def load_arrays(path: Path, with_resume: bool = False) -> dict[str, np.ndarray]:
         with np.load(path, allow_pickle=False) as data:
             return {k: data[k] for k in data.files if with_resume or k != RESUME_KEY}
     except (OSError, ValueError, zipfile.BadZipFile) as err:
-        raise UserError(None, f"cannot read parameters from '{path}': {err}", hint="point --params at a run directory holding params.npz", code="E600") from None
+        raise UserError(
+            None, f"cannot read parameters from '{path}': {err}", hint="point --params at a run directory holding params.npz", code="E600"
+        ) from None
 
 
 def _plain(value: object) -> object:

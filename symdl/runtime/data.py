@@ -74,8 +74,10 @@ def _check_split(split: str, fields: dict[str, np.ndarray], source: str) -> dict
     lengths = {k: (v.shape[0] if v.ndim else None) for k, v in fields.items()}
     if len(set(lengths.values())) > 1 or None in lengths.values():
         found = ", ".join(f"{k}: {n}" for k, n in lengths.items())
-        raise DataError(f"the fields of split '{split}' in {source} have different numbers of examples ({found})",
-                        "every field of a split needs one entry per example along its first axis")
+        raise DataError(
+            f"the fields of split '{split}' in {source} have different numbers of examples ({found})",
+            "every field of a split needs one entry per example along its first axis",
+        )
     return {k: _frozen(v) for k, v in fields.items()}
 
 
@@ -125,11 +127,13 @@ def _idx_pair(images: Path, labels: Path) -> dict[str, np.ndarray]:
     """Images scaled to float32 [N, H*W] in [0, 1] and int32 labels [N]."""
     x, y = _read_idx(images), _read_idx(labels)
     if x.ndim < 2 or y.ndim != 1 or x.dtype != np.uint8:
-        raise DataError(f"'{images}' and '{labels}' are not an IDX image/label pair",
-                        "images need a ubyte IDX file of rank 3, labels one of rank 1")
+        raise DataError(
+            f"'{images}' and '{labels}' are not an IDX image/label pair", "images need a ubyte IDX file of rank 3, labels one of rank 1"
+        )
     if x.shape[0] != y.shape[0]:
-        raise DataError(f"'{images}' has {x.shape[0]} images but '{labels}' has {y.shape[0]} labels",
-                        "the two files must come from the same data set")
+        raise DataError(
+            f"'{images}' has {x.shape[0]} images but '{labels}' has {y.shape[0]} labels", "the two files must come from the same data set"
+        )
     pixels = np.divide(x.reshape(x.shape[0], -1), np.float32(255), dtype=np.float32)
     return {"x": pixels, "y": y.astype(np.int32)}
 
@@ -140,8 +144,9 @@ def _idx_file(directory: Path, split: str, what: str) -> Path:
     for name in (stem + ".gz", stem):
         if (directory / name).is_file():
             return directory / name
-    raise DataError(f"'{directory}' has no file {stem}[.gz]",
-                    "an IDX directory needs train-images, train-labels, t10k-images and t10k-labels files")
+    raise DataError(
+        f"'{directory}' has no file {stem}[.gz]", "an IDX directory needs train-images, train-labels, t10k-images and t10k-labels files"
+    )
 
 
 def _hold_out(train: dict[str, np.ndarray]) -> Splits:
@@ -156,8 +161,10 @@ def _load_idx_dir(directory: Path, stamp: tuple[tuple[str, int, int], ...]) -> S
     del stamp
     train = _idx_pair(_idx_file(directory, "train", "images"), _idx_file(directory, "train", "labels"))
     if train["x"].shape[0] <= VALID_SIZE:
-        raise DataError(f"'{directory}' has only {train['x'].shape[0]} training images",
-                        f"an IDX directory needs more than {VALID_SIZE}, the last {VALID_SIZE} become the validation set")
+        raise DataError(
+            f"'{directory}' has only {train['x'].shape[0]} training images",
+            f"an IDX directory needs more than {VALID_SIZE}, the last {VALID_SIZE} become the validation set",
+        )
     test = _idx_pair(_idx_file(directory, "test", "images"), _idx_file(directory, "test", "labels"))
     splits = {**_hold_out(train), "test": test}
     return {s: _check_split(s, f, str(directory)) for s, f in splits.items()}
@@ -194,8 +201,10 @@ class _ArrayUnpickler(pickle.Unpickler):
 
     def find_class(self, module: str, name: str) -> Any:
         if (module, name) not in _SAFE_GLOBALS:
-            raise DataError(f"the pickle refers to '{module}.{name}', which a data file may not use",
-                            "only pickles of numpy arrays are read; save the data as .npz instead")
+            raise DataError(
+                f"the pickle refers to '{module}.{name}', which a data file may not use",
+                "only pickles of numpy arrays are read; save the data as .npz instead",
+            )
         # Pickles name numpy.core (numpy 1) or numpy._core (numpy 2); import whichever this numpy has.
         if hasattr(np, "_core"):
             module = module.replace("numpy.core.", "numpy._core.")
@@ -227,8 +236,10 @@ def _load_pickle(path: Path) -> Splits:
             raise DataError(f"split '{split}' of '{path}' is not a pair of arrays (x, y)", hint)
         x, y = pair
         if x.ndim != 2 or y.ndim != 1:
-            raise DataError(f"split '{split}' of '{path}' has x of shape {x.shape} and y of shape {y.shape}",
-                            "x must be [examples, features] and y [examples]")
+            raise DataError(
+                f"split '{split}' of '{path}' has x of shape {x.shape} and y of shape {y.shape}",
+                "x must be [examples, features] and y [examples]",
+            )
         splits[split] = {"x": x, "y": y}
     return splits
 
@@ -304,6 +315,7 @@ def _bach_chorales(step: float) -> Splits:
 def _needs_path(kind: str) -> Callable[[], Splits]:
     def fail() -> Splits:
         raise DataError(f"data set '{kind}' is read from a file and no file was given", "pass --data PATH")
+
     return fail
 
 
@@ -320,8 +332,12 @@ _GENERATORS: dict[str, tuple[dict[str, float], Callable[..., Splits]]] = {
 KNOWN_DATASETS: tuple[str, ...] = tuple(_GENERATORS)
 # The fields each built-in kind gives (a file's are known only once it is read).
 FIELDS: dict[str, tuple[str, ...]] = {
-    "fashion-mnist": ("x", "y"), "mnist": ("x", "y"), "gaussian_clouds": ("x", "y"), "line": ("x", "y"),
-    "gaussian": ("mu", "cov"), "bach-chorales": ("x", "piece"),
+    "fashion-mnist": ("x", "y"),
+    "mnist": ("x", "y"),
+    "gaussian_clouds": ("x", "y"),
+    "line": ("x", "y"),
+    "gaussian": ("mu", "cov"),
+    "bach-chorales": ("x", "piece"),
 }
 
 
@@ -334,11 +350,15 @@ def _options(kind: str, options: dict[str, object], defaults: dict[str, float]) 
             raise DataError(f"unknown option '{name}' for data set '{kind}'", hint)
         if isinstance(defaults[name], float):
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < float("inf"):
-                raise DataError(f"option '{name}' of data set '{kind}' must be a positive number, got {value!r}", f"write e.g. {name}={defaults[name]}")
+                raise DataError(
+                    f"option '{name}' of data set '{kind}' must be a positive number, got {value!r}", f"write e.g. {name}={defaults[name]}"
+                )
             continue
         if isinstance(value, bool) or not isinstance(value, int) or value < (0 if name == "seed" else 1):
-            raise DataError(f"option '{name}' of data set '{kind}' must be a {'non-negative' if name == 'seed' else 'positive'} integer, got {value!r}",
-                            f"write e.g. {name}={defaults[name]}")
+            raise DataError(
+                f"option '{name}' of data set '{kind}' must be a {'non-negative' if name == 'seed' else 'positive'} integer, got {value!r}",
+                f"write e.g. {name}={defaults[name]}",
+            )
     return {**defaults, **options}  # type: ignore[dict-item]
 
 
@@ -359,8 +379,10 @@ def _load_path(path: Path, step: float = 1.0) -> Splits:
         return _load_idx_single(path)
     if not path.exists():
         raise DataError(f"data file '{path}' does not exist", "check the path passed with --data")
-    raise DataError(f"cannot tell the format of '{path}' from its name",
-                    "use .pkl/.pkl.gz (mnist.pkl.gz layout), .npz, an IDX file or a directory of IDX files")
+    raise DataError(
+        f"cannot tell the format of '{path}' from its name",
+        "use .pkl/.pkl.gz (mnist.pkl.gz layout), .npz, an IDX file or a directory of IDX files",
+    )
 
 
 def load_dataset(kind: str, options: dict[str, object] | None = None, path: str | None = None) -> Dataset:

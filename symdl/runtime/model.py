@@ -1,8 +1,8 @@
 """The Python API: `symdl.load(path, **overrides)` and the model it returns.
 
-    m = symdl.load("models/mlp.sdl", n_hidden=800)
-    m.fn.train(x=xb, y=yb)          # compiled on first use
-    m.params["hidden.W"]            # numpy arrays in and out, by name
+m = symdl.load("models/mlp.sdl", n_hidden=800)
+m.fn.train(x=xb, y=yb)          # compiled on first use
+m.params["hidden.W"]            # numpy arrays in and out, by name
 """
 
 from __future__ import annotations
@@ -36,7 +36,9 @@ def sdl_literal(value: object) -> str:
     return repr(value)
 
 
-def load(path: str | Path, params: str | Path | None = None, backend: str | None = None, exclude: tuple[str, ...] = (), **overrides: object) -> Model:
+def load(
+    path: str | Path, params: str | Path | None = None, backend: str | None = None, exclude: tuple[str, ...] = (), **overrides: object
+) -> Model:
     """Parse, check, rewrite and lower a model file; `params` names a run directory to load.
 
     The backend is chosen as `symdl run` chooses it: `backend`, else the model's `backend` hyper, else the default.
@@ -84,7 +86,12 @@ class Model:
         started = time.perf_counter()
         if self.verbose:
             what = f"{name} over the {over}" if over else name
-            print(f"compiling {what} with pytensor/{self.backend} (first time is slow; cached afterwards) ...", end=" ", file=sys.stderr, flush=True)
+            print(
+                f"compiling {what} with pytensor/{self.backend} (first time is slow; cached afterwards) ...",
+                end=" ",
+                file=sys.stderr,
+                flush=True,
+            )
         self.compiling = True
         try:
             compiled = self.lowered.function(fn, binding, self.mode)
@@ -97,7 +104,9 @@ class Model:
     def function(self, name: str) -> Function:
         names = [f.name for f in self.program.functions]
         if name not in names:
-            raise UserError(None, f"no function named '{name}'", hint=did_you_mean(name, names) or f"functions: {', '.join(names)}", code="E203")
+            raise UserError(
+                None, f"no function named '{name}'", hint=did_you_mean(name, names) or f"functions: {', '.join(names)}", code="E203"
+            )
         return self.program.function(name)
 
     def values(self) -> dict[str, np.ndarray]:
@@ -129,8 +138,12 @@ class Model:
         for name in self.lowered.shared:
             expected = self.lowered.shared[name].type.shape
             if tuple(arrays[name].shape) != tuple(expected):
-                raise UserError(None, f"{path}: '{name}' has shape {arrays[name].shape}, the model declares {expected}",
-                                hint="load it with the same hyperparameters it was trained with", code="E600")
+                raise UserError(
+                    None,
+                    f"{path}: '{name}' has shape {arrays[name].shape}, the model declares {expected}",
+                    hint="load it with the same hyperparameters it was trained with",
+                    code="E600",
+                )
         self.set_values(arrays)
 
 

@@ -90,7 +90,9 @@ def write_midi(roll: np.ndarray, path: Path, step: float, velocity: int = 80) ->
         events.append((t * per_step, 0, k + LOW))
     track, now = mido.MidiTrack(), 0
     for tick, is_on, note in sorted(events):
-        track.append(mido.Message("note_on" if is_on else "note_off", note=int(note), velocity=velocity if is_on else 0, time=int(tick - now)))
+        track.append(
+            mido.Message("note_on" if is_on else "note_off", note=int(note), velocity=velocity if is_on else 0, time=int(tick - now))
+        )
         now = tick
     midi = mido.MidiFile(ticks_per_beat=TICKS_PER_BEAT, tracks=[track])
     _atomic(Path(path), lambda handle: midi.save(file=handle))
@@ -180,7 +182,9 @@ def bach_chorales(step: float = 1.0) -> Splits:
     cached = _read_cache(path)
     if cached is None:
         rolls, names = _parse_chorales(step)
-        save_arrays(path, {"x": np.concatenate(rolls).astype(np.uint8), "lengths": np.array([len(r) for r in rolls]), "names": np.array(names)})
+        save_arrays(
+            path, {"x": np.concatenate(rolls).astype(np.uint8), "lengths": np.array([len(r) for r in rolls]), "names": np.array(names)}
+        )
     else:
         rolls, names = cached
     return split_rolls([r.astype(np.float32) for r in rolls], names)
@@ -224,8 +228,9 @@ def save_roll_picture(roll: np.ndarray, path: Path, step: float, title: str = "g
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(10, 4))
-    ax.imshow(np.asarray(roll).T, origin="lower", aspect="auto", interpolation="nearest", cmap="gray_r",
-              extent=(0, step * len(roll), LOW, HIGH))
+    ax.imshow(
+        np.asarray(roll).T, origin="lower", aspect="auto", interpolation="nearest", cmap="gray_r", extent=(0, step * len(roll), LOW, HIGH)
+    )
     ax.set_xlabel("time (quarter notes)")
     ax.set_ylabel("MIDI note number")
     ax.set_title(title)

@@ -74,7 +74,13 @@ def _check_kinds(call: RecipeCall, values: dict[str, object], program: Program) 
     for name, value in values.items():
         if name in FUNCTION_LIST_ARGS:
             if not (isinstance(value, Collection) and all(isinstance(v, FnRef) for v in value.items.values())):
-                fail("E303", call.span, what=f"'{name}' of {call.name}", expected="functions declared in a loop, fn NAME[i](...)", got=kind_of(value))
+                fail(
+                    "E303",
+                    call.span,
+                    what=f"'{name}' of {call.name}",
+                    expected="functions declared in a loop, fn NAME[i](...)",
+                    got=kind_of(value),
+                )
             continue
         if name == "epochs" and isinstance(value, tuple):
             layers = values.get("pretrain")
@@ -115,8 +121,14 @@ def check_fields(call: RecipeCall, bound: Bound, program: Program) -> None:
         for node in program.function(name).inputs:
             field = bound.binds.get(node.name, node.name)
             if field not in fields:
-                fail("E208", call.span, name=field, notes=(f"input {node.name} of fn {name} is fed from it",),
-                     hint=did_you_mean(field, list(fields)) or f"'{spec.kind}' has fields {', '.join(fields)}; bind one: {node.name} = {spec.name or 'DATA'}.FIELD")
+                fail(
+                    "E208",
+                    call.span,
+                    name=field,
+                    notes=(f"input {node.name} of fn {name} is fed from it",),
+                    hint=did_you_mean(field, list(fields))
+                    or f"'{spec.kind}' has fields {', '.join(fields)}; bind one: {node.name} = {spec.name or 'DATA'}.FIELD",
+                )
 
 
 def recipe_functions(call: RecipeCall) -> list[str]:
@@ -171,9 +183,18 @@ def epochs(
 
 @recipe
 def early_stopping(
-    s: Session, train: str, validate: str, data: DataSpec, epochs: int = 1000, patience: int = 5000,
-    patience_increase: float = 2, improvement_threshold: float = 0.995, validation_frequency: int | None = None,
-    test: str | None = None, filters: str | None = None, binds: dict | None = None,
+    s: Session,
+    train: str,
+    validate: str,
+    data: DataSpec,
+    epochs: int = 1000,
+    patience: int = 5000,
+    patience_increase: float = 2,
+    improvement_threshold: float = 0.995,
+    validation_frequency: int | None = None,
+    test: str | None = None,
+    filters: str | None = None,
+    binds: dict | None = None,
 ) -> dict[str, object]:
     """The tutorial's early stopping: validate every `validation_frequency` steps, extend patience
     on a significant improvement, keep the best parameters and report their test error;
@@ -185,8 +206,17 @@ def early_stopping(
     tester = s.bind(test or validate, data, "test", binds) if "test" in s.dataset(data).splits else None
     frequency = validation_frequency or min(step.n_batches, patience // 2)
     total = _capped(s, epochs)
-    state = {"epoch": 1, "batch": 0, "cost_sum": 0.0, "valid": None, "patience": patience, "best": math.inf, "best_epoch": 0,
-             "test_score": None, "done": False} | s.resume
+    state = {
+        "epoch": 1,
+        "batch": 0,
+        "cost_sum": 0.0,
+        "valid": None,
+        "patience": patience,
+        "best": math.inf,
+        "best_epoch": 0,
+        "test_score": None,
+        "done": False,
+    } | s.resume
     s.position = state
     while state["epoch"] <= total and not state["done"]:
         epoch, started = state["epoch"], time.perf_counter()
@@ -226,7 +256,9 @@ def early_stopping(
 
 
 @recipe
-def layerwise(s: Session, pretrain: list, data: DataSpec, epochs: int | tuple = 15, filters: str | None = None, binds: dict | None = None) -> dict[str, object]:
+def layerwise(
+    s: Session, pretrain: list, data: DataSpec, epochs: int | tuple = 15, filters: str | None = None, binds: dict | None = None
+) -> dict[str, object]:
     """Greedy layer-wise pretraining: each function of `pretrain` (one per layer, in index order)
     trains for `epochs` epochs (a number, or one per layer) over the train split, as a stage of its own."""
     binds = binds or {}
@@ -240,7 +272,12 @@ def layerwise(s: Session, pretrain: list, data: DataSpec, epochs: int | tuple = 
         for epoch in range(first, total + 1):
             started = time.perf_counter()
             costs = _train_epoch(s, step, epoch, total, {"layer": k, "finals": finals}, s.resume if k == s.resume.get("layer") else None)
-            row = {"epoch": epoch, "stage": name, **{f"train_{o}": v for o, v in costs.items()}, "seconds": round(time.perf_counter() - started, 3)}
+            row = {
+                "epoch": epoch,
+                "stage": name,
+                **{f"train_{o}": v for o, v in costs.items()},
+                "seconds": round(time.perf_counter() - started, 3),
+            }
             _log(s, row, total)
             s.position = {"layer": k, "epoch": epoch + 1, "costs": costs, "finals": finals}
             s.checkpoint()
@@ -261,7 +298,14 @@ def _draw_filters(s: Session, name: str | None) -> None:
 
 @recipe
 def sample_chains(
-    s: Session, sample: str, data: DataSpec, chain: str, start: DataField | None = None, samples: int = 10, seed: int = 123, binds: dict | None = None
+    s: Session,
+    sample: str,
+    data: DataSpec,
+    chain: str,
+    start: DataField | None = None,
+    samples: int = 10,
+    seed: int = 123,
+    binds: dict | None = None,
 ) -> dict[str, object]:
     """The tutorial's sampling: persistent chains started from test examples (`start`, e.g. digits.x),
     `sample` called `samples` times; the starts and each call's first output are the rows of samples.png."""
@@ -269,11 +313,21 @@ def sample_chains(
     split = "test" if "test" in s.dataset(data).splits else "train"
     fields, name = s.dataset(data).splits[split], start.field if start else "x"
     if name not in fields:
-        fail("E208", data.span, name=name, hint=did_you_mean(name, list(fields)) or f"fields: {', '.join(fields)}; pass start = {data.name}.FIELD")
+        fail(
+            "E208",
+            data.span,
+            name=name,
+            hint=did_you_mean(name, list(fields)) or f"fields: {', '.join(fields)}; pass start = {data.name}.FIELD",
+        )
     field = fields[name]
     if len(field) < len(state) or field[0].size != state[0].size:
-        fail("E601", data.span, name=chain, detail=f"the chains are {state.shape}, the {split} field '{name}' is {field.shape}",
-             hint="one example per chain, with as many values as a chain's row")
+        fail(
+            "E601",
+            data.span,
+            name=chain,
+            detail=f"the chains are {state.shape}, the {split} field '{name}' is {field.shape}",
+            hint="one example per chain, with as many values as a chain's row",
+        )
     fn = s.model.compile(sample)
     first = np.random.RandomState(seed).randint(len(field) - len(state) + 1)
     begin = field[first : first + len(state)].reshape(state.shape).astype(state.dtype)
@@ -320,8 +374,19 @@ def mcmc(s: Session, draw: str, data: DataSpec, burn_in: int = 1000, samples: in
 
 @recipe
 def sequences(
-    s: Session, train: str, data: DataSpec, epochs: int = 1, batch: int = 100, valid: str | None = None, predict: str | None = None,
-    likelihood: str | None = None, generate: str | None = None, samples: int = 2, step: float = 1.0, seed: int = 0, binds: dict | None = None,
+    s: Session,
+    train: str,
+    data: DataSpec,
+    epochs: int = 1,
+    batch: int = 100,
+    valid: str | None = None,
+    predict: str | None = None,
+    likelihood: str | None = None,
+    generate: str | None = None,
+    samples: int = 2,
+    step: float = 1.0,
+    seed: int = 0,
+    binds: dict | None = None,
 ) -> dict[str, object]:
     """The RNN-RBM chapter's training over pieces of music: each epoch visits the training pieces in a seeded
     random order and calls `train` on consecutive subsequences of at most `batch` frames. Per epoch: `valid`'s
@@ -369,7 +434,12 @@ def _piece_feeder(s: Session, data: DataSpec, binds: dict) -> Callable[[str, str
         fields = s.dataset(data).splits[split]
         name = binds.get(node.name, node.name)
         if name not in fields:
-            fail("E208", data.span, name=name, hint=did_you_mean(name, list(fields)) or f"fields: {', '.join(fields)}; bind one: {node.name} = {data.name}.x")
+            fail(
+                "E208",
+                data.span,
+                name=name,
+                hint=did_you_mean(name, list(fields)) or f"fields: {', '.join(fields)}; bind one: {node.name} = {data.name}.x",
+            )
         x = check_field(s.model, node, fields[name], split)
         return pieces({"x": x, "piece": fields["piece"]})
 
@@ -410,7 +480,9 @@ def _whole_field(fn, node: Node, fields: dict, name: str) -> np.ndarray:
     return array
 
 
-def _train_epoch(s: Session, step: BoundFunction, epoch: int, total: int, base: dict | None = None, resume: dict | None = None) -> dict[str, float]:
+def _train_epoch(
+    s: Session, step: BoundFunction, epoch: int, total: int, base: dict | None = None, resume: dict | None = None
+) -> dict[str, float]:
     """One epoch; the position (`base` plus the epoch, the next batch and the sums so far) is kept
     current, so a checkpoint written on Ctrl-C continues mid-epoch; `resume` is such a position."""
     mid = resume if resume and resume.get("epoch") == epoch and "batch" in resume else {}

@@ -37,11 +37,23 @@ class RunDir:
         import numpy
         import pytensor
 
-        save_json(self.path / "config.json", {
-            "model": model, "source": source, "hypers": {k: _plain(v) for k, v in hypers.items()},
-            "seed": hypers.get("seed"), "backend": backend, **extra,
-            "versions": {"python": platform.python_version(), "numpy": numpy.__version__, "pytensor": pytensor.__version__, "symdl": _version()},
-        })
+        save_json(
+            self.path / "config.json",
+            {
+                "model": model,
+                "source": source,
+                "hypers": {k: _plain(v) for k, v in hypers.items()},
+                "seed": hypers.get("seed"),
+                "backend": backend,
+                **extra,
+                "versions": {
+                    "python": platform.python_version(),
+                    "numpy": numpy.__version__,
+                    "pytensor": pytensor.__version__,
+                    "symdl": _version(),
+                },
+            },
+        )
 
     def log(self, row: dict[str, object]) -> None:
         """Append one row (one epoch) to metrics.csv, rewriting the header if a column is new."""

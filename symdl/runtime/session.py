@@ -124,16 +124,31 @@ class Session:
         for node in fn.inputs:
             name = binds.get(node.name, node.name)
             if name not in fields:
-                fail("E208", spec.span, name=name, hint=did_you_mean(name, list(fields)) or f"fields: {', '.join(fields)}; bind one: {node.name} = {spec.name}.FIELD")
+                fail(
+                    "E208",
+                    spec.span,
+                    name=name,
+                    hint=did_you_mean(name, list(fields)) or f"fields: {', '.join(fields)}; bind one: {node.name} = {spec.name}.FIELD",
+                )
             array = check_field(self.model, node, fields[name], split)
             arrays[node.name] = self._shared_array(spec.name, split, name, array)
             sizes.append(len(array))
         batch = _batch_size(fn.inputs, min(sizes) if sizes else 1)
         if batch <= 0:
-            fail("E700", fn.inputs[0].span if fn.inputs else fn.span, detail=f"the minibatch size of fn {fn_name} is {batch}", hint="the first dimension of its inputs must be at least 1")
+            fail(
+                "E700",
+                fn.inputs[0].span if fn.inputs else fn.span,
+                detail=f"the minibatch size of fn {fn_name} is {batch}",
+                hint="the first dimension of its inputs must be at least 1",
+            )
         n_batches = (min(sizes) if sizes else 1) // batch
         if n_batches == 0:
-            fail("E700", fn.span, detail=f"the {split} split has {min(sizes)} examples, fewer than one batch of {batch}", hint="lower the batch hyper or use more data")
+            fail(
+                "E700",
+                fn.span,
+                detail=f"the {split} split has {min(sizes)} examples, fewer than one batch of {batch}",
+                hint="lower the batch hyper or use more data",
+            )
         compiled = self.model.compile(fn_name, Binding(arrays, batch), f"{split} split")
         return BoundFunction(fn_name, compiled, n_batches, [n for n, _ in fn.outputs])
 
@@ -152,7 +167,12 @@ def check_data_kinds(program) -> None:
 
     for spec in program.data:
         if not spec.kind.startswith("path:") and spec.kind not in KNOWN_DATASETS:
-            fail("E206", spec.span, name=spec.kind, hint=did_you_mean(spec.kind, KNOWN_DATASETS) or f"known: {', '.join(KNOWN_DATASETS)}, or dataset(path = ...)")
+            fail(
+                "E206",
+                spec.span,
+                name=spec.kind,
+                hint=did_you_mean(spec.kind, KNOWN_DATASETS) or f"known: {', '.join(KNOWN_DATASETS)}, or dataset(path = ...)",
+            )
 
 
 def _batch_size(inputs: tuple[Node, ...], n: int) -> int:
@@ -166,16 +186,31 @@ def check_field(model: Model, node: Node, array: np.ndarray, split: str) -> np.n
     declared = node.type
     if array.ndim != declared.ndim or any(d is not None and d != a for d, a in zip(declared.shape[1:], array.shape[1:])):
         shape = "[N, " + ", ".join(str(d) for d in array.shape[1:]) + "]" if array.ndim > 1 else "[N]"
-        fail("E601", node.span, name=node.name, detail=f"the {split} data is {array.dtype}{shape}, the input is {declared}",
-             hint="the feature count of the data must match the input's shape")
+        fail(
+            "E601",
+            node.span,
+            name=node.name,
+            detail=f"the {split} data is {array.dtype}{shape}, the input is {declared}",
+            hint="the feature count of the data must match the input's shape",
+        )
     if declared.is_float != np.issubdtype(array.dtype, np.floating) and not np.issubdtype(array.dtype, np.bool_):
         if not declared.is_float and np.issubdtype(array.dtype, np.floating) and not np.all(np.mod(array, 1) == 0):
-            fail("E601", node.span, name=node.name, detail=f"the {split} data holds fractional values, the input is {declared}",
-                 hint="declare the input as a float tensor")
+            fail(
+                "E601",
+                node.span,
+                name=node.name,
+                detail=f"the {split} data holds fractional values, the input is {declared}",
+                hint="declare the input as a float tensor",
+            )
     limit = label_limit(model, node)
     if limit is not None and array.size and (array.min() < 0 or array.max() >= limit):
-        fail("E602", node.span, name=node.name, detail=f"the {split} labels span {array.min()}..{array.max()}, but {node.name} indexes a dimension of size {limit}",
-             hint=f"labels must lie in 0..{limit - 1}: check the output size against the number of classes")
+        fail(
+            "E602",
+            node.span,
+            name=node.name,
+            detail=f"the {split} labels span {array.min()}..{array.max()}, but {node.name} indexes a dimension of size {limit}",
+            hint=f"labels must lie in 0..{limit - 1}: check the output size against the number of classes",
+        )
     return array.astype(NUMPY_DTYPE[declared.dtype], copy=False)
 
 

@@ -191,6 +191,7 @@ class FnDecl(Node):
     body: tuple[Node, ...]
     index: Node | None = None  # `fn pretrain[i](x) -> ...` in a loop: one function per layer
 
+
 @dataclass(frozen=True, slots=True)
 class Update(Node):
     """`update target = value`, or `update rule(...)` when target is None."""

@@ -53,7 +53,10 @@ SYNTAX_EXAMPLES: dict[str, list[str]] = {
     ],
     "an expression is missing its right-hand side": ["x = a +\n", "x = \n", "x = a *\n"],
     "two expressions in a row: an operator or ',' is missing": ["x = a b\n", "x = f(a b)\n"],
-    "a fn lists its outputs after '->' (write `fn train(x, y) -> cost`)": ["fn train(x, y) cost\n", "fn train(x, y):\n    update sgd(c, params, 1)\n"],
+    "a fn lists its outputs after '->' (write `fn train(x, y) -> cost`)": [
+        "fn train(x, y) cost\n",
+        "fn train(x, y):\n    update sgd(c, params, 1)\n",
+    ],
     "a hyperparameter needs a value (write `hyper lr = 0.1`)": ["hyper lr\n", "hyper lr, n = 3\n"],
 }
 
@@ -111,8 +114,12 @@ def _unclosed_bracket(source: Source, err: UnexpectedInput) -> None:
     if stack and stack[-1][0] < err.line:
         number, col, ch = stack[-1]
         closer = _CLOSERS[_OPENERS.index(ch)]
-        fail("E100", Span(source, number, col, number, col + 1), detail=f"'{ch}' is never closed",
-             hint=f"close it with '{closer}' (the lines after it were read as part of the same expression)")
+        fail(
+            "E100",
+            Span(source, number, col, number, col + 1),
+            detail=f"'{ch}' is never closed",
+            hint=f"close it with '{closer}' (the lines after it were read as part of the same expression)",
+        )
 
 
 def _unexpected_indent(source: Source, err: UnexpectedInput) -> None:
@@ -164,11 +171,32 @@ def _hint(err: UnexpectedInput) -> str:
 
 
 _TOKEN_NAMES = {
-    "NAME": "a name", "INT": "a number", "FLOAT": "a number", "STRING": "a string", "DTYPE": "a dtype",
-    "COLON": "':'", "LPAR": "'('", "RPAR": "')'", "LSQB": "'['", "RSQB": "']'", "COMMA": "','",
-    "EQUAL": "'='", "_NL": "end of line", "_INDENT": "an indented block", "_DEDENT": "end of block",
-    "MINUS": "'-'", "PLUS": "'+'", "STAR": "'*'", "SLASH": "'/'", "AT": "'@'", "DOT": "'.'", "TILDE": "'~'",
-    "LESSTHAN": "'<'", "MORETHAN": "'>'", "PERCENT": "'%'", "$END": "end of file",
+    "NAME": "a name",
+    "INT": "a number",
+    "FLOAT": "a number",
+    "STRING": "a string",
+    "DTYPE": "a dtype",
+    "COLON": "':'",
+    "LPAR": "'('",
+    "RPAR": "')'",
+    "LSQB": "'['",
+    "RSQB": "']'",
+    "COMMA": "','",
+    "EQUAL": "'='",
+    "_NL": "end of line",
+    "_INDENT": "an indented block",
+    "_DEDENT": "end of block",
+    "MINUS": "'-'",
+    "PLUS": "'+'",
+    "STAR": "'*'",
+    "SLASH": "'/'",
+    "AT": "'@'",
+    "DOT": "'.'",
+    "TILDE": "'~'",
+    "LESSTHAN": "'<'",
+    "MORETHAN": "'>'",
+    "PERCENT": "'%'",
+    "$END": "end of file",
 }
 
 
