@@ -43,7 +43,7 @@ CASES = [
     ("fn missing input", "c = sum(x) + sum(y)\nfn f(x) -> c\n", "E700", 7, 1, "does not list it"),
     ("tensor if", "if x:\n    z = 1\n", "E303", 6, 4, "switch"),
     ("recipe unknown", "fn f(x, y) -> sum(x)\nrun early_stoping(f, f, data = d)\n", "E207", 7, 1, "did you mean 'early_stopping'"),
-    ("recipe kwarg", "fn f(x, y) -> sum(x)\nrun epochs(f, data = d, epoch = 3)\n", "E205", 7, 1, "did you mean 'epochs'"),
+    ("recipe kwarg", "fn f(x, y) -> sum(x)\nrun epochs(f, data = d, epoch = 3)\n", "E205", 7, 25, "did you mean 'epochs'"),
     ("param in def", "def f(a):\n    param W: f32[2]\n    return a\n", "E700", 7, 5, "not allowed"),
     ("dimension", "input z: f32[lr]\n", "E303", 6, 14, "integer"),
     ("unknown dataset", 'data e = dataset("fashion_mnist")\n', "E206", 6, 1, "did you mean 'fashion-mnist'"),

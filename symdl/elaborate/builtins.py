@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from symdl.diagnostics.catalog import fail
-from symdl.diagnostics.errors import Span, did_you_mean
+from symdl.diagnostics.errors import Span
+from symdl.elaborate.binding import REQUIRED, bind, compile_time_int, fill_defaults
 from symdl.elaborate.values import DataValue, Dtype, Grads, InitSpec, Instance, ParamSet, UpdateRule, kind_of
 from symdl.ir import build
 from symdl.ir.nodes import DataSpec, Init, Node, substitute, toposort
@@ -26,8 +27,6 @@ from symdl.syntax import ast as A
 
 if TYPE_CHECKING:
     from symdl.elaborate.elaborator import Elaborator
-
-REQUIRED = object()
 
 
 @dataclass(frozen=True)
@@ -54,20 +53,10 @@ def call_builtin(elab: Elaborator, name: str, args: list, kwargs: dict, e: A.Cal
     names = [p for p, _ in sig.params]
     if sig.variadic and len(args) > 1 and not isinstance(args[0], tuple):
         args = [tuple(args)]
-    if len(args) > len(names):
-        fail("E300", e.span, callee=name, expected=len(names), got=len(args), hint=_usage(name, sig))
-    bound = dict(zip(names, args))
-    spans = {n: a.span for n, a in zip(names, e.args)}
-    for key, (value, span) in kwargs.items():
-        if key not in names:
-            fail("E205", span, name=key, callee=name, hint=did_you_mean(key, names) or _usage(name, sig))
-        bound[key] = value
-        spans[key] = span
-    for p, default in sig.params:
-        if p not in bound:
-            if default is REQUIRED:
-                fail("E301", e.span, name=p, callee=name, hint=_usage(name, sig))
-            bound[p] = default
+    usage = _usage(name, sig)
+    bound = bind(name, names, args, kwargs, e.span, usage)
+    spans = {n: a.span for n, a in zip(names, e.args)} | {k: s for k, (_, s) in kwargs.items()}
+    fill_defaults(name, bound, dict(sig.params), e.span, usage)
     return sig.impl(Call(elab, e, spans), **bound)
 
 
@@ -94,9 +83,7 @@ class Call:
         return build.make(op, inputs, attrs, span=self.expr.span)
 
     def integer(self, value: object, arg: str) -> int:
-        if isinstance(value, bool) or not isinstance(value, int):
-            fail("E303", self.span(arg), what=f"'{arg}'", expected="an integer known at compile time", got=kind_of(value))
-        return value
+        return compile_time_int(value, self.span(arg), f"'{arg}'")
 
     def ints(self, value: object, arg: str) -> tuple[int, ...]:
         items = value if isinstance(value, tuple) else (value,)

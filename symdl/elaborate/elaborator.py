@@ -13,6 +13,7 @@ from symdl.diagnostics.catalog import fail, warning
 from symdl.diagnostics.errors import Source, Span, UserError, did_you_mean
 from symdl.elaborate import builtins as B
 from symdl.elaborate import imports, statements
+from symdl.elaborate.binding import REQUIRED, bind, fill_defaults
 from symdl.elaborate.overrides import apply_override
 from symdl.elaborate.values import (
     BlockValue,
@@ -295,23 +296,10 @@ class Elaborator:
     ) -> dict[str, object]:
         """Match positional and keyword arguments to declared parameters, with defaults."""
         names = [p.name for p in params]
-        if len(args) > len(names):
-            fail("E300", e.span, callee=callee, expected=len(names), got=len(args), hint=f"{callee}({', '.join(names)})")
-        bound = dict(zip(names, args))
-        for key, (value, span) in kwargs.items():
-            if key in extra:
-                continue
-            if key not in names:
-                fail("E205", span, hint=did_you_mean(key, names + list(extra)) or f"{callee}({', '.join(names)})", name=key, callee=callee)
-            if key in bound:
-                fail("E302", span, name=key)
-            bound[key] = value
-        for p in params:
-            if p.name not in bound:
-                if p.default is None:
-                    fail("E301", e.span, name=p.name, callee=callee, hint=f"{callee}({', '.join(names)})")
-                bound[p.name] = self.eval(p.default, scope)
-        return bound
+        usage = f"{callee}({', '.join(names)})"
+        bound = bind(callee, names, args, kwargs, e.span, usage, extra)
+        defaults = {p.name: REQUIRED if p.default is None else p.default for p in params}
+        return fill_defaults(callee, bound, defaults, e.span, usage, lambda d: self.eval(d, scope))
 
     def instantiate(self, block: BlockValue, e: A.Call, scope: Scope, path: str) -> Instance:
         """Expand a block call: its parameters are named under `path`."""

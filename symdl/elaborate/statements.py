@@ -300,7 +300,7 @@ def _run(elab, s: A.Run, scope, context) -> None:
         )
     args = tuple(_recipe_arg(elab.eval(a, scope)) for a in call.args)
     kwargs = tuple((k.name, _recipe_arg(elab.eval(k.value, scope))) for k in call.kwargs)
-    elab.model.recipes.append(RecipeCall(call.func.id, args, kwargs, s.span))
+    elab.model.recipes.append(RecipeCall(call.func.id, args, kwargs, s.span, tuple(k.span for k in call.kwargs)))
 
 
 def _recipe_arg(value: object) -> object:

@@ -102,6 +102,7 @@ class RecipeCall:
     args: tuple[object, ...]
     kwargs: tuple[tuple[str, object], ...]
     span: Span | None = field(default=None, repr=False)
+    kwarg_spans: tuple[Span, ...] = field(default=(), repr=False, compare=False)
 
 
 @dataclass(frozen=True, slots=True)

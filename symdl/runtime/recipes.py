@@ -17,6 +17,7 @@ import numpy as np
 
 from symdl.diagnostics.catalog import fail
 from symdl.diagnostics.errors import did_you_mean
+from symdl.elaborate.binding import REQUIRED, bind, fill_defaults
 from symdl.elaborate.values import Collection, DataField, FnRef, kind_of
 from symdl.ir.nodes import DataSpec, Node, Program, RecipeCall
 from symdl.runtime.pictures import filters_picture, save_picture, square_side, tile
@@ -48,23 +49,15 @@ def check_recipe(call: RecipeCall, program: Program) -> Bound:
         fail("E207", call.span, name=call.name, hint=did_you_mean(call.name, list(RECIPES)) or f"recipes: {', '.join(RECIPES)}")
     params = [p for p in inspect.signature(RECIPES[call.name]).parameters.values() if p.name not in ("s", "binds")]
     names = [p.name for p in params]
-    if len(call.args) > len(names):
-        fail("E300", call.span, callee=call.name, expected=len(names), got=len(call.args))
-    values = dict(zip(names, call.args))
-    binds: dict[str, str] = {}
     inputs = {i.name for i in program.inputs}
-    for key, value in call.kwargs:
-        if isinstance(value, DataField) and key in inputs:
-            binds[key] = value.field
-        elif key in names:
-            values[key] = value
-        else:
-            fail("E205", call.span, name=key, callee=call.name, hint=did_you_mean(key, names) or f"parameters: {', '.join(names)}")
-    for p in params:
-        if p.name not in values:
-            if p.default is inspect.Parameter.empty:
-                fail("E301", call.span, name=p.name, callee=call.name)
-            values[p.name] = p.default
+    spans = call.kwarg_spans or (call.span,) * len(call.kwargs)
+    kwargs = {k: (v, sp) for (k, v), sp in zip(call.kwargs, spans)}
+    binds = {k: v.field for k, (v, _) in kwargs.items() if isinstance(v, DataField) and k in inputs and k not in names}
+    usage = f"parameters: {', '.join(names)}"
+    values = bind(call.name, names, call.args, kwargs, call.span, usage, extra=tuple(binds))
+    fill_defaults(
+        call.name, values, {p.name: REQUIRED if p.default is inspect.Parameter.empty else p.default for p in params}, call.span, usage
+    )
     _check_kinds(call, values, program)
     return Bound(values, binds)
 
