@@ -12,6 +12,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 
+def split_lines(text: str) -> list[str]:
+    """Lines as the parser counts them: split on '\\n' only (a '\\r' before it dropped), no empty last line."""
+    lines = [line.removesuffix("\r") for line in text.split("\n")]
+    return lines[:-1] if lines and lines[-1] == "" else lines
+
+
 @dataclass(frozen=True, slots=True)
 class Source:
     """One source text and the name it is reported under."""
@@ -19,8 +25,13 @@ class Source:
     name: str
     text: str
 
+    @property
+    def lines(self) -> list[str]:
+        """The text's lines, split on '\\n' only: the line Lark counts (form feed, U+2028 and kin end no line)."""
+        return split_lines(self.text)
+
     def line(self, number: int) -> str:
-        lines = self.text.splitlines()
+        lines = self.lines
         return lines[number - 1] if 0 < number <= len(lines) else ""
 
     @staticmethod

@@ -15,7 +15,7 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
 from lark.indenter import DedentError, Indenter
 
 from symdl.diagnostics.catalog import fail
-from symdl.diagnostics.errors import Source, Span
+from symdl.diagnostics.errors import Source, Span, split_lines
 from symdl.syntax import ast as A
 
 
@@ -81,8 +81,8 @@ def _syntax_error(source: Source, err: UnexpectedInput) -> None:
     _unexpected_indent(source, err)
     line, column = max(err.line, 1), max(err.column, 1)
     text = source.line(line)
-    if isinstance(err, UnexpectedEOF) or line > len(source.text.splitlines()):
-        line, column = max(len(source.text.splitlines()), 1), len(source.line(max(len(source.text.splitlines()), 1))) + 1
+    if isinstance(err, UnexpectedEOF) or line > len(source.lines):
+        line, column = max(len(source.lines), 1), len(source.line(max(len(source.lines), 1))) + 1
     span = Span(source, line, column, line, column + max(1, _token_width(err, text, column)))
     label = "" if isinstance(err, UnexpectedCharacters) else _classify(err) or _classify_line(text.strip())
     detail = label or _expected(err)
@@ -96,7 +96,7 @@ _HEADERS = ("fn ", "def ", "block ", "if ", "elif ", "for ", "else")
 def _unclosed_bracket(source: Source, err: UnexpectedInput) -> None:
     """A bracket left open swallows the lines after it: report the bracket, not where the parser gave up."""
     stack: list[tuple[int, int, str]] = []
-    for number, text in enumerate(source.text.splitlines()[: max(err.line, 1)], 1):
+    for number, text in enumerate(source.lines[: max(err.line, 1)], 1):
         quote = None
         for col, ch in enumerate(text, 1):
             if number == err.line and col >= err.column:
@@ -127,7 +127,7 @@ def _unexpected_indent(source: Source, err: UnexpectedInput) -> None:
     token = getattr(err, "token", None)
     if not (isinstance(token, Token) and token.type == "_INDENT"):
         return
-    lines = source.text.splitlines()
+    lines = source.lines
     number = next((n for n in range(err.line + 1, len(lines) + 1) if lines[n - 1].strip()), err.line)
     before = source.line(err.line).split("#")[0].rstrip()
     if before.lstrip().startswith(_HEADERS) and not before.endswith(":"):
@@ -203,14 +203,14 @@ _TOKEN_NAMES = {
 def _token_width(err: UnexpectedInput, text: str, column: int) -> int:
     token = getattr(err, "token", None)
     if isinstance(token, Token) and token.type != "_NL" and token.value:
-        return len(str(token.value).splitlines()[0] or " ")
+        return len(split_lines(str(token.value))[0] or " ")
     return 1
 
 
 def _dedent_line(text: str) -> int:
     """The first line whose indentation matches no enclosing block."""
     stack = [0]
-    for number, line in enumerate(text.splitlines(), 1):
+    for number, line in enumerate(split_lines(text), 1):
         if not line.strip() or line.lstrip().startswith("#"):
             continue
         width = len(line) - len(line.lstrip())
