@@ -15,6 +15,7 @@ from symdl.elaborate import builtins as B
 from symdl.elaborate import imports, statements
 from symdl.elaborate.binding import REQUIRED, bind, fill_defaults
 from symdl.elaborate.overrides import apply_override
+from symdl.elaborate.recorder import Recorder
 from symdl.elaborate.values import (
     BlockValue,
     Builtin,
@@ -70,6 +71,7 @@ class Elaborator:
         self.depth = 0  # of def expansion, to stop endless recursion
         self.warnings: list = []
         self.streams = 0  # random draws made so far: each draw's stream number
+        self.recorder: Recorder | None = None  # an editor's index of what each span stood for
 
     def next_stream(self) -> int:
         self.streams += 1
@@ -124,6 +126,8 @@ class Elaborator:
             fail("E201", span, hint=f"first defined at {scope.spans[name]}", name=name)
         scope.names[name] = value
         scope.spans[name] = span
+        if self.recorder is not None:
+            self.recorder.binding(name, span, value)
         result = value.result if isinstance(value, Instance) else value
         if isinstance(result, Node) and scope is self.top and not result.is_leaf:
             self.model.definitions.append((name, result))
@@ -161,8 +165,10 @@ class Elaborator:
 
     # ---- expressions ---------------------------------------------------------------------
     def eval(self, expr: A.Node, scope: Scope) -> object:
-        method = getattr(self, f"_eval_{type(expr).__name__}")
-        return method(expr, scope)
+        value = getattr(self, f"_eval_{type(expr).__name__}")(expr, scope)
+        if self.recorder is not None:
+            self.recorder.expression(expr.span, value, expr.id if isinstance(expr, A.Name) else None, scope)
+        return value
 
     def _eval_Literal(self, e: A.Literal, scope: Scope) -> object:
         return e.value
