@@ -72,6 +72,9 @@ def test_a_session_from_a_broken_file_to_shutdown(client: LspClient, workspace: 
     labels = {item["label"]: item for item in completion["items"]}
     assert labels["sum"]["detail"].startswith("sum(x")
     assert labels["n_hidden"]["detail"] == "n_hidden = 500"
+    line, char = _line_of(text, "sum(abs(hidden.W))")
+    members = client.at("textDocument/completion", uri, line, char + len("sum(abs(hidden."))["items"]
+    assert {m["label"]: m.get("detail") for m in members}["W"] == "param hidden.W: f32[784, 500]"
     assert client.close() == 0
 
 
@@ -86,6 +89,14 @@ def test_definition_goes_into_the_imported_file(client: LspClient, workspace: Pa
     assert target_line.startswith("block dense(")
     line, char = _line_of(text, '"layers.sdl"')
     assert client.at("textDocument/definition", uri, line, char + 2)["uri"] == location["uri"]
+
+    # the imported file's block bodies have types where lenet.sdl expands them
+    layers = (workspace / "layers.sdl").read_text()
+    library = client.open(workspace / "layers.sdl", layers)
+    client.wait_for("textDocument/publishDiagnostics", library)
+    line, char = _line_of(layers, "inp @ W + b")
+    shown = client.at("textDocument/hover", library, line, char + 4)["contents"]["value"]
+    assert shown == "```sdl\ninp @ W: f32[500, 500]\n```"  # lenet's hidden layer: batch 500, 500 units
     assert client.close() == 0
 
 
@@ -111,6 +122,15 @@ def test_text_that_breaks_the_parser_never_stops_the_server(client: LspClient, w
     client.at("textDocument/hover", uri, 0, 0)  # answered, not a crash
     client.change(uri, 99, (workspace / "mlp.sdl").read_text())
     assert client.wait_for("textDocument/publishDiagnostics", uri)["diagnostics"] == []
+    assert client.close() == 0
+
+
+def test_positions_count_utf16_units(client: LspClient, workspace: Path):
+    """A character outside the BMP is two UTF-16 units in the editor's columns, one code point in symdl's."""
+    uri = client.open(workspace / "clef.sdl", 'hyper a = 1\nc = ["\U0001d11e", a]\nb = "\U0001d11e" + zz\n')
+    [diagnostic] = client.wait_for("textDocument/publishDiagnostics", uri)["diagnostics"]
+    assert diagnostic["range"] == {"start": {"line": 2, "character": 11}, "end": {"line": 2, "character": 13}}
+    assert "a = 1" in client.at("textDocument/hover", uri, 1, 11)["contents"]["value"]
     assert client.close() == 0
 
 

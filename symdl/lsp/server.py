@@ -15,10 +15,12 @@ from pygls.lsp.server import LanguageServer
 from pygls.uris import from_fs_path, to_fs_path
 
 from symdl import __version__
-from symdl.diagnostics.errors import Span, UserError
+from symdl.diagnostics.errors import Source, Span, UserError
+from symdl.elaborate.recorder import Entry
 from symdl.lsp.analysis import Analysis, analyse
-from symdl.lsp.describe import describe, hover_text, signature
-from symdl.lsp.symbols import KEYWORDS, Symbol, import_target, local_names, outline
+from symdl.lsp.complete import candidates
+from symdl.lsp.describe import hover_text
+from symdl.lsp.symbols import Symbol, import_target, outline
 
 DEBOUNCE_S = 0.15  # typing pauses shorter than this do not start a check
 SYMBOL_KINDS = {
@@ -31,6 +33,12 @@ SYMBOL_KINDS = {
     "block": T.SymbolKind.Class,
     "def": T.SymbolKind.Function,
     "fn": T.SymbolKind.Method,
+}
+
+COMPLETION_KINDS = {
+    "value": T.CompletionItemKind.Variable,
+    "function": T.CompletionItemKind.Function,
+    "keyword": T.CompletionItemKind.Keyword,
 }
 
 
@@ -76,7 +84,23 @@ def uri_of(name: str) -> str:
 def range_of(span: Span | None) -> T.Range:
     if span is None:
         return T.Range(T.Position(0, 0), T.Position(0, 0))
-    return T.Range(T.Position(span.line - 1, span.column - 1), T.Position(span.end_line - 1, span.end_column - 1))
+    return T.Range(_position(span.source, span.line, span.column), _position(span.source, span.end_line, span.end_column))
+
+
+def _position(source: Source, line: int, column: int) -> T.Position:
+    """A 1-based line and column in code points as LSP's 0-based line and offset in UTF-16 units."""
+    text = source.line(line)[: column - 1]
+    return T.Position(line - 1, len(text.encode("utf-16-le")) // 2 + max(0, column - 1 - len(text)))
+
+
+def line_column(source: Source, position: T.Position) -> tuple[int, int]:
+    """An LSP position (UTF-16 units) as a 1-based line and column in code points."""
+    units = 0
+    for k, char in enumerate(source.line(position.line + 1)):
+        if units >= position.character:
+            return position.line + 1, k + 1
+        units += 2 if ord(char) > 0xFFFF else 1
+    return position.line + 1, len(source.line(position.line + 1)) + 1 + max(0, position.character - units)
 
 
 def diagnostics(analysis: Analysis) -> list[T.Diagnostic]:
@@ -142,17 +166,25 @@ def did_close(ls: SymdlServer, params: T.DidCloseTextDocumentParams) -> None:
     ls.text_document_publish_diagnostics(T.PublishDiagnosticsParams(uri=uri, diagnostics=[]))
 
 
+def entries_at(ls: SymdlServer, uri: str, position: T.Position) -> list[Entry]:
+    """What the text at `position` stood for: in this document's analysis, else in another open document's
+    that expanded it (a block of an imported file is typed where it is called)."""
+    own = ls.parsed.get(uri)
+    if own is None:
+        return []
+    line, column = line_column(own.source, position)
+    for analysis in [own, *(a for u, a in ls.parsed.items() if u != uri)]:
+        entries = analysis.recorder.at(own.source.name, line, column)
+        if entries:
+            return entries
+    return []
+
+
 @server.feature(T.TEXT_DOCUMENT_HOVER)
 def hover(ls: SymdlServer, params: T.HoverParams) -> T.Hover | None:
-    analysis = ls.parsed.get(params.text_document.uri)
-    if analysis is None:
-        return None
-    pos = params.position
-    entries = analysis.recorder.at(analysis.source.name, pos.line + 1, pos.character + 1)
+    entries = entries_at(ls, params.text_document.uri, params.position)
     text = hover_text(entries)
-    if not text:
-        return None
-    return T.Hover(T.MarkupContent(T.MarkupKind.Markdown, text), range_of(entries[0].span))
+    return T.Hover(T.MarkupContent(T.MarkupKind.Markdown, text), range_of(entries[0].span)) if text else None
 
 
 @server.feature(T.TEXT_DOCUMENT_DEFINITION)
@@ -160,11 +192,11 @@ def definition(ls: SymdlServer, params: T.DefinitionParams) -> T.Location | None
     analysis = ls.parsed.get(params.text_document.uri)
     if analysis is None or analysis.module is None:
         return None
-    line, column = params.position.line + 1, params.position.character + 1
+    line, column = line_column(analysis.source, params.position)
     target = import_target(analysis.module, analysis.source.name, line, column)
     if target is not None:
         return T.Location(uri_of(str(target)), range_of(None)) if target.is_file() else None
-    for entry in analysis.recorder.at(analysis.source.name, line, column):
+    for entry in entries_at(ls, params.text_document.uri, params.position):
         if entry.definition is not None:
             return T.Location(uri_of(entry.definition.source.name), range_of(entry.definition))
     return None
@@ -172,23 +204,12 @@ def definition(ls: SymdlServer, params: T.DefinitionParams) -> T.Location | None
 
 @server.feature(T.TEXT_DOCUMENT_COMPLETION, T.CompletionOptions(trigger_characters=["."]))
 def completion(ls: SymdlServer, params: T.CompletionParams) -> T.CompletionList:
-    from symdl.elaborate.builtins import BUILTINS
-
-    analysis = ls.parsed.get(params.text_document.uri)
-    items: dict[str, T.CompletionItem] = {}
-    if analysis is not None and analysis.module is not None:
-        for name in local_names(analysis.module, params.position.line + 1):
-            items[name] = T.CompletionItem(name, kind=T.CompletionItemKind.Variable)
-    if analysis is not None and analysis.top is not None:
-        for name, value in analysis.top.names.items():
-            if not name.startswith("__"):
-                detail = describe(name, value).splitlines()[0]
-                items.setdefault(name, T.CompletionItem(name, kind=T.CompletionItemKind.Variable, detail=detail))
-    for name in BUILTINS:
-        items.setdefault(name, T.CompletionItem(name, kind=T.CompletionItemKind.Function, detail=signature(name)))
-    for word in KEYWORDS:
-        items.setdefault(word, T.CompletionItem(word, kind=T.CompletionItemKind.Keyword))
-    return T.CompletionList(is_incomplete=False, items=list(items.values()))
+    doc = ls.workspace.get_text_document(params.text_document.uri)
+    line, column = line_column(Source(doc.path, doc.source), params.position)
+    line_text = doc.lines[line - 1] if line <= len(doc.lines) else ""
+    found = candidates(ls.parsed.get(params.text_document.uri), line_text, line, column)
+    items = [T.CompletionItem(c.label, kind=COMPLETION_KINDS[c.kind], detail=c.detail or None) for c in found]
+    return T.CompletionList(is_incomplete=False, items=items)
 
 
 @server.feature(T.TEXT_DOCUMENT_DOCUMENT_SYMBOL)
