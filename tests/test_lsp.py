@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from lsp_client import LspClient
+from test_errors import CASES, HEAD
 
 from symdl.lsp.analysis import analyse
 
@@ -142,3 +143,18 @@ def test_hover_still_works_after_an_error():
     line, char = _line_of(text, "inp @ W + b")
     [entry] = analysis.recorder.at(str(MODELS / "mlp.sdl"), line + 1, char + 5)
     assert str(entry.value.type) == "f32[20, 500]"
+
+
+@pytest.mark.parametrize("name,body,code,line,column,words", CASES, ids=[c[0] for c in CASES])
+def test_the_editor_sees_what_check_reports(tmp_path, name, body, code, line, column, words):
+    """Each of `symdl check`'s error cases is the analysis's first diagnostic, at the same place."""
+    analysis = analyse(HEAD + body, str(tmp_path / "model.sdl"))
+    first = analysis.diagnostics[0]
+    assert (first.code, first.span.line, first.span.column) == (code, line, column)
+    assert words in first.render()
+
+
+@pytest.mark.parametrize("model", sorted(p.name for p in MODELS.glob("*.sdl")))
+def test_every_model_file_is_clean_in_the_editor(model):
+    analysis = analyse((MODELS / model).read_text(), str(MODELS / model))
+    assert analysis.diagnostics == [] and analysis.internal == ""

@@ -84,6 +84,10 @@ class Elaborator:
     def run(self, module: A.Module) -> Program:
         statements.execute_all(self, module.body, self.top, context="top")
         self._check_overrides_used()
+        return self.program()
+
+    def program(self) -> Program:
+        """The program of what has been declared so far."""
         m = self.model
         return Program(
             m.name,

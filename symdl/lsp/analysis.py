@@ -15,6 +15,7 @@ from symdl.elaborate import statements
 from symdl.elaborate.elaborator import Elaborator, ReturnSignal
 from symdl.elaborate.recorder import Recorder
 from symdl.elaborate.values import Scope
+from symdl.ir.nodes import Program
 from symdl.syntax import ast as A
 from symdl.syntax.parser import parse
 
@@ -67,8 +68,22 @@ def _elaborate(analysis: Analysis, module: A.Module) -> None:
             failed |= bound_names(stmt) - set(elab.top.names)
         except ReturnSignal:
             analysis.diagnostics.append(UserError(stmt.span, "return outside a def or block", code="E700"))
+    if not analysis.diagnostics:  # what `symdl check` checks after elaboration: the run statements against their recipes
+        try:
+            _check_runs(elab.program())
+        except UserError as err:
+            analysis.diagnostics.append(err)
     analysis.diagnostics += elab.warnings
     analysis.imported_at = dict(elab.loader.imported_at)
+
+
+def _check_runs(program: Program) -> None:
+    from symdl.runtime.recipes import check_fields, check_recipe
+    from symdl.runtime.session import check_data_kinds
+
+    check_data_kinds(program)
+    for call in program.recipes:
+        check_fields(call, check_recipe(call, program), program)
 
 
 def bound_names(stmt: A.Node) -> set[str]:
