@@ -315,7 +315,7 @@ class Elaborator:
         """Expand a block call: its parameters are named under `path`."""
         args = [self.eval(a, scope) for a in e.args]
         kwargs = {k.name: (self.eval(k.value, scope), k.span) for k in e.kwargs}
-        declared = tuple(s.name for s in _declared_vars(block.decl.body))
+        declared = tuple(s.name for s in declared_vars(block.decl.body))
         bound = self.bind_params(block.decl.params, args, kwargs, e, block.decl.name, block.scope, extra=declared)
         full_path = f"{scope.prefix}.{path}" if scope.prefix else path
         inner = block.scope.child(prefix=full_path)
@@ -413,7 +413,7 @@ class Elaborator:
         return value.name
 
 
-def _declared_vars(body: tuple[A.Node, ...]) -> list[A.VarDecl]:
+def declared_vars(body: tuple[A.Node, ...]) -> list[A.VarDecl]:
     """The param and state declarations of a block body, also inside its ifs."""
     out: list[A.VarDecl] = []
     for stmt in body:
@@ -421,10 +421,10 @@ def _declared_vars(body: tuple[A.Node, ...]) -> list[A.VarDecl]:
             out.append(stmt)
         elif isinstance(stmt, A.If):
             for _, branch in stmt.branches:
-                out += _declared_vars(branch)
-            out += _declared_vars(stmt.orelse)
+                out += declared_vars(branch)
+            out += declared_vars(stmt.orelse)
         elif isinstance(stmt, A.For):
-            out += _declared_vars(stmt.body)
+            out += declared_vars(stmt.body)
     return out
 
 

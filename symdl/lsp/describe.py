@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from symdl.elaborate import builtins as B
 from symdl.elaborate.binding import REQUIRED
-from symdl.elaborate.elaborator import _declared_vars
+from symdl.elaborate.elaborator import declared_vars
 from symdl.elaborate.recorder import Entry
 from symdl.elaborate.values import (
     BlockValue,
@@ -89,7 +89,7 @@ def _instance(label: str, value: Instance) -> str:
 
 def _block(decl: A.BlockDecl) -> str:
     lines = [f"block {decl.name}({_params(decl.params)})"]
-    for var in _declared_vars(decl.body):
+    for var in declared_vars(decl.body):
         lines.append(f"  {var.kind} {var.name}: {var.type.span.text}")
     return "\n".join(lines)
 

@@ -155,7 +155,8 @@ def did_change(ls: SymdlServer, params: T.DidChangeTextDocumentParams) -> None:
 
 @server.feature(T.TEXT_DOCUMENT_DID_SAVE)
 def did_save(ls: SymdlServer, params: T.DidSaveTextDocumentParams) -> None:
-    ls.check(params.text_document.uri)  # a file it imports may have changed on disk
+    for uri in [params.text_document.uri, *(u for u in ls.latest if u != params.text_document.uri)]:
+        ls.check(uri)  # the open files that import the saved one read it from disk again
 
 
 @server.feature(T.TEXT_DOCUMENT_DID_CLOSE)
