@@ -50,12 +50,27 @@ def main() -> None:
         started = time.perf_counter()
         analyse(edited, str(path))
         checks.append(time.perf_counter() - started)
+    published = _burst(client, uri, text, args.rounds + 2)
     client.close()
     print(f"{path.name}: {len(text.splitlines())} lines, {args.rounds} rounds (median, max)")
     print(f"  didChange -> publishDiagnostics  {_ms(diagnostics)}  (debounce {DEBOUNCE_S * 1000:.0f} ms included)")
     print(f"  the check alone (in-process)     {_ms(checks)}")
     what = shown["contents"]["value"].splitlines()[1] if shown else "nothing"
+    print(f"  10 changes 20 ms apart -> {published} publishDiagnostics (the debounce merges a burst of typing)")
     print(f"  hover on a matrix product        {_ms(hovers)}  (line {line + 1}: {what})")
+
+
+def _burst(client: LspClient, uri: str, text: str, version: int) -> int:
+    """How many diagnostics a burst of 10 quick changes brings."""
+    for k in range(10):
+        client.change(uri, version + k, text + " " * (k % 2))
+        time.sleep(0.02)
+    published = 0
+    while True:
+        params = client.wait_for("textDocument/publishDiagnostics", uri, timeout=5)
+        published += 1
+        if params["version"] == version + 9:
+            return published
 
 
 def _product(text: str) -> tuple[int, int]:
