@@ -10,6 +10,7 @@ import pytest
 from lsp_client import LspClient
 from test_errors import CASES, HEAD
 
+from symdl.fmt import format_source
 from symdl.lsp.analysis import analyse
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -76,6 +77,13 @@ def test_a_session_from_a_broken_file_to_shutdown(client: LspClient, workspace: 
     line, char = _line_of(text, "sum(abs(hidden.W))")
     members = client.at("textDocument/completion", uri, line, char + len("sum(abs(hidden."))["items"]
     assert {m["label"]: m.get("detail") for m in members}["W"] == "param hidden.W: f32[784, 500]"
+
+    messy = text.replace("hyper n_in = 784, n_hidden = 500", "hyper   n_in=784 ,n_hidden= 500")
+    client.change(uri, 3, messy)
+    assert client.wait_for("textDocument/publishDiagnostics", uri)["diagnostics"] == []
+    [edit] = client.request("textDocument/formatting", {"textDocument": {"uri": uri}, "options": {"tabSize": 4, "insertSpaces": True}})
+    assert edit["range"]["start"] == {"line": 0, "character": 0} and edit["newText"] == format_source(messy, "mlp.sdl")
+    assert "hyper n_in = 784, n_hidden = 500" in edit["newText"]
     assert client.close() == 0
 
 
@@ -121,6 +129,8 @@ def test_text_that_breaks_the_parser_never_stops_the_server(client: LspClient, w
         client.change(uri, version, junk)
         client.wait_for("textDocument/publishDiagnostics", uri)
     client.at("textDocument/hover", uri, 0, 0)  # answered, not a crash
+    options = {"tabSize": 4, "insertSpaces": True}
+    assert client.request("textDocument/formatting", {"textDocument": {"uri": uri}, "options": options}) is None  # left as it is
     client.change(uri, 99, (workspace / "mlp.sdl").read_text())
     assert client.wait_for("textDocument/publishDiagnostics", uri)["diagnostics"] == []
     assert client.close() == 0

@@ -15,8 +15,9 @@ from pygls.lsp.server import LanguageServer
 from pygls.uris import from_fs_path, to_fs_path
 
 from symdl import __version__
-from symdl.diagnostics.errors import Source, Span, UserError
+from symdl.diagnostics.errors import InternalError, Source, Span, UserError
 from symdl.elaborate.recorder import Entry
+from symdl.fmt import format_source
 from symdl.lsp.analysis import Analysis, analyse
 from symdl.lsp.complete import candidates
 from symdl.lsp.describe import hover_text
@@ -221,14 +222,13 @@ def document_symbol(ls: SymdlServer, params: T.DocumentSymbolParams) -> list[T.D
 
 @server.feature(T.TEXT_DOCUMENT_FORMATTING)
 def formatting(ls: SymdlServer, params: T.DocumentFormattingParams) -> list[T.TextEdit] | None:
-    try:
-        from symdl.fmt import format_source
-    except ImportError:
-        return None
     doc = ls.workspace.get_text_document(params.text_document.uri)
     try:
         formatted = format_source(doc.source, path_of(params.text_document.uri))
     except UserError:  # a file that does not parse is left as it is: its diagnostic says why
+        return None
+    except InternalError as err:  # the formatter refused its own output: leave the text, say so
+        ls.window_show_message(T.ShowMessageParams(T.MessageType.Error, err.render()))
         return None
     if formatted == doc.source:
         return []
