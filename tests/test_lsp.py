@@ -125,12 +125,12 @@ def test_text_that_breaks_the_parser_never_stops_the_server(client: LspClient, w
     uri = client.open(workspace / "mlp.sdl", "hyper n = (\n")
     [diagnostic] = client.wait_for("textDocument/publishDiagnostics", uri)["diagnostics"]
     assert diagnostic["code"].startswith("E1")
+    options = {"tabSize": 4, "insertSpaces": True}
+    assert client.request("textDocument/formatting", {"textDocument": {"uri": uri}, "options": options}) is None  # left as it is
     for version, junk in enumerate(["\x00\x01", "block b(:\n  param", "def f(x) = f(x)\ny = f(1)\n", "@@@", ""], start=2):
         client.change(uri, version, junk)
         client.wait_for("textDocument/publishDiagnostics", uri)
     client.at("textDocument/hover", uri, 0, 0)  # answered, not a crash
-    options = {"tabSize": 4, "insertSpaces": True}
-    assert client.request("textDocument/formatting", {"textDocument": {"uri": uri}, "options": options}) is None  # left as it is
     client.change(uri, 99, (workspace / "mlp.sdl").read_text())
     assert client.wait_for("textDocument/publishDiagnostics", uri)["diagnostics"] == []
     assert client.close() == 0
