@@ -3,23 +3,10 @@
 from __future__ import annotations
 
 from symdl.elaborate import builtins as B
+from symdl.elaborate import values as V
 from symdl.elaborate.binding import REQUIRED
 from symdl.elaborate.elaborator import declared_vars
 from symdl.elaborate.recorder import Entry
-from symdl.elaborate.values import (
-    BlockValue,
-    Builtin,
-    Collection,
-    DataValue,
-    DefValue,
-    Dtype,
-    FnRef,
-    Grads,
-    Instance,
-    ParamSet,
-    UpdateRule,
-    kind_of,
-)
 from symdl.ir.nodes import Node
 from symdl.syntax import ast as A
 
@@ -49,27 +36,27 @@ def describe(text: str, value: object) -> str:
         return f"{label}: {value.type}"
     if isinstance(value, (bool, int, float, str, tuple)):
         return f"{label} = {_literal(value)}"
-    if isinstance(value, Instance):
+    if isinstance(value, V.Instance):
         return _instance(label, value)
-    if isinstance(value, BlockValue):
+    if isinstance(value, V.BlockValue):
         return _block(value.decl)
-    if isinstance(value, DefValue):
+    if isinstance(value, V.DefValue):
         return f"def {value.decl.name}({_params(value.decl.params)})"
-    if isinstance(value, Builtin):
+    if isinstance(value, V.Builtin):
         return signature(value.name)
-    if isinstance(value, ParamSet):
+    if isinstance(value, V.ParamSet):
         return "\n".join([f"{label}: {len(value.nodes)} parameter(s)"] + [f"  {n.name}: {n.type}" for n in value.nodes])
-    if isinstance(value, (Grads, UpdateRule)):
-        return "\n".join([f"{label}: {kind_of(value)}"] + [f"  {p.name}: {g.type}" for p, g in value.pairs])
-    if isinstance(value, DataValue):
+    if isinstance(value, (V.Grads, V.UpdateRule)):
+        return "\n".join([f"{label}: {V.kind_of(value)}"] + [f"  {p.name}: {g.type}" for p, g in value.pairs])
+    if isinstance(value, V.DataValue):
         return f"data {value.spec.name} = dataset({value.spec.kind!r})"
-    if isinstance(value, FnRef):
+    if isinstance(value, V.FnRef):
         return f"fn {value.name}"
-    if isinstance(value, Dtype):
+    if isinstance(value, V.Dtype):
         return f"dtype {value.name}"
-    if isinstance(value, Collection):
+    if isinstance(value, V.Collection):
         return "\n".join([f"{label}: {len(value.items)} item(s)"] + [describe(f"{value.name}[{k}]", v) for k, v in value.items.items()])
-    return f"{label}: {kind_of(value)}"
+    return f"{label}: {V.kind_of(value)}"
 
 
 def signature(name: str) -> str:
@@ -79,7 +66,7 @@ def signature(name: str) -> str:
     return f"{name}({', '.join(parts)})"
 
 
-def _instance(label: str, value: Instance) -> str:
+def _instance(label: str, value: V.Instance) -> str:
     head = f"{label}: instance {value.path}"
     result = value.result
     if isinstance(result, Node):
