@@ -53,7 +53,9 @@ class SymdlServer(LanguageServer):
         self.pending: dict[str, asyncio.Task] = {}
 
     def check(self, uri: str) -> None:
-        """Analyse the document now and publish its diagnostics."""
+        """Analyse the open document now and publish its diagnostics."""
+        if uri not in self.workspace.text_documents:  # closed while its check waited
+            return
         doc = self.workspace.get_text_document(uri)
         analysis = analyse(doc.source, path_of(uri))
         self.latest[uri] = analysis
@@ -165,6 +167,8 @@ def did_close(ls: SymdlServer, params: T.DidCloseTextDocumentParams) -> None:
     uri = params.text_document.uri
     for table in (ls.latest, ls.parsed):
         table.pop(uri, None)
+    if uri in ls.pending:
+        ls.pending.pop(uri).cancel()
     ls.text_document_publish_diagnostics(T.PublishDiagnosticsParams(uri=uri, diagnostics=[]))
 
 
