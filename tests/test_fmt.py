@@ -42,7 +42,7 @@ def test_fmt_rewrites_in_place(cli, write_model):
     path = write_model(MESSY)
     status, _, err = cli("fmt", path)
     assert (status, path.read_text()) == (0, CLEAN)
-    assert "reformatted 1 file(s)" in err
+    assert "1 file(s) reformatted, 0 left as they were" in err
     assert cli("fmt", "--check", path)[0] == 0
 
 

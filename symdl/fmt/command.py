@@ -21,8 +21,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def cmd_fmt(args: argparse.Namespace) -> int:
     """Exit 0 when done (or nothing would change), 1 when --check or --diff finds a change, 2 on an error."""
-    status, changed = 0, []
-    for path in model_files(args.files):
+    status, changed, files = 0, [], model_files(args.files)
+    for path in files:
         try:
             source = read_source(path)
             formatted = format_source(source.text, str(path))
@@ -39,8 +39,8 @@ def cmd_fmt(args: argparse.Namespace) -> int:
             print(f"would reformat {path}")
         else:
             path.write_text(formatted, encoding="utf-8")
-    verb = "would reformat" if args.check or args.diff else "reformatted"
-    print(f"{verb} {len(changed)} file(s)", file=sys.stderr)
+    verb = "would be reformatted" if args.check or args.diff else "reformatted"
+    print(f"{len(changed)} file(s) {verb}, {len(files) - len(changed)} left as they were", file=sys.stderr)
     return status or int(bool(changed) and (args.check or args.diff))
 
 
