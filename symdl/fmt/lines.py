@@ -1,7 +1,7 @@
 """One run of tokens as output lines: on one line when it fits, else split inside a bracket pair.
 
 A run too long for a line (or holding a comment) is split at the depth-0 bracket pair with the most
-inside it: the head up to the opening bracket, the inside one level deeper, filled with as many
+inside it (when that is at least a third of the line; else the line stays long): the head up to the opening bracket, the inside one level deeper, filled with as many
 comma-separated items per line as fit, the closing bracket and what follows on a line of their own.
 A comment inside a run forces a break: a trailing one ends its token's line, an own-line one starts
 its token's line. Breaks only ever fall inside brackets, where the grammar ignores newlines.
@@ -96,7 +96,11 @@ class _Layout:
         if not pairs:
             return None
         forced = [p for p in pairs if self._has_comment(p)]
-        return forced[0] if forced else max(reversed(pairs), key=lambda p: len(join(self.toks[p[0] + 1 : p[1]])))
+        if forced:
+            return forced[0]
+        inside = {p: len(join(self.toks[p[0] + 1 : p[1]])) for p in pairs}
+        best = max(reversed(pairs), key=inside.__getitem__)
+        return best if inside[best] * 3 >= len(join(self.toks[lo:hi])) else None  # else a long line beats `x[\n-1\n]`
 
     def _has_comment(self, pair: tuple[int, int]) -> bool:
         """A comment between the pair's brackets (or right after the opening one) forces it open."""
