@@ -90,3 +90,7 @@ def test_a_comment_after_a_block_stays_in_it_when_indented_deeper():
 def test_blank_line_groups_are_kept_as_at_most_two_at_top_level_and_one_in_a_block():
     text = "a = 1\n\n\n\n\nb = 2\ndef f(x):\n\n    y = 1\n\n\n    return y\n"
     assert format_source(text) == "a = 1\n\n\nb = 2\ndef f(x):\n    y = 1\n\n    return y\n"
+
+
+def test_an_own_line_comment_before_a_closing_bracket_stays_inside_it():
+    assert format_source("x = f(a,\n  b\n  # end\n  )\n") == "x = f(\n    a, b\n    # end\n)\n"
