@@ -27,7 +27,7 @@ OPERATORS = r"\*\*|//|->|==|!=|<=|>=|[-+*/%@<>=~?]"
 def words() -> dict[str, frozenset[str]]:
     """Each highlighted kind of word and its members: keywords, constants, word operators, dtypes, builtins."""
     from symdl.elaborate.builtins import BUILTINS, INITIALIZERS
-    from symdl.syntax.parser import grammar_dtypes, grammar_keywords
+    from symdl.syntax.concrete import grammar_dtypes, grammar_keywords
 
     reserved = grammar_keywords()
     return {

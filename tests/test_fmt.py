@@ -8,7 +8,8 @@ import pytest
 
 from symdl.diagnostics.errors import Source, UserError
 from symdl.fmt import format_source, spanless
-from symdl.syntax.parser import comments, parse
+from symdl.syntax.concrete import comments
+from symdl.syntax.parser import parse
 
 ROOT = Path(__file__).resolve().parents[1]
 SOURCES = sorted((ROOT / "models").glob("*.sdl")) + sorted((ROOT / "tests" / "imports").glob("*.sdl"))

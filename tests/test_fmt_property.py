@@ -12,7 +12,8 @@ from hypothesis import strategies as st
 
 from symdl.diagnostics.errors import Source
 from symdl.fmt import format_source, spanless
-from symdl.syntax.parser import comments, parse
+from symdl.syntax.concrete import comments
+from symdl.syntax.parser import parse
 
 NAMES = st.sampled_from(["a", "x_1", "W", "batch", "layer_with_a_rather_long_name", "another_long_argument_name"])
 SPACE = st.sampled_from(["", " ", "  "])

@@ -12,7 +12,7 @@ import pytest
 from pygments.token import Comment, Error, Keyword, Name, Number, Operator, Punctuation, String
 
 from symdl.highlight import SymdlLexer, textmate_grammar, words
-from symdl.syntax.parser import grammar_dtypes, grammar_keywords
+from symdl.syntax.concrete import grammar_dtypes, grammar_keywords
 
 ROOT = Path(__file__).resolve().parents[1]
 VSCODE = ROOT / "editors" / "vscode"
