@@ -83,7 +83,10 @@ class SymdlLexer(RegexLexer):
 
 
 def textmate_grammar() -> dict:
-    """The TextMate grammar of `editors/vscode/syntaxes/symdl.tmLanguage.json` (tools/textmate.py writes it)."""
+    """The TextMate grammar of `editors/vscode/syntaxes/symdl.tmLanguage.json` (tools/textmate.py writes it).
+
+    Only the grammar's words are listed (a change to the grammar means running tools/textmate.py again).
+    """
     w = words()
 
     def alternatives(names: frozenset[str]) -> str:
@@ -105,7 +108,10 @@ def textmate_grammar() -> dict:
             {"name": "constant.language.symdl", "match": alternatives(w["constant"])},
             {"name": "keyword.operator.logical.symdl", "match": alternatives(w["operator"])},
             {"name": "storage.type.symdl", "match": alternatives(w["dtype"])},
-            {"name": "support.function.builtin.symdl", "match": alternatives(w["builtin"])},
+            {  # any call: a list of builtins here would go stale with each new operator
+                "match": rf"\b({WORD})\s*(?=\()",
+                "captures": {"1": {"name": "entity.name.function.call.symdl"}},
+            },
             {"name": "constant.numeric.float.symdl", "match": rf"\b({FLOAT})"},
             {"name": "constant.numeric.integer.symdl", "match": r"\b[0-9]+\b"},
             {"name": "keyword.operator.symdl", "match": OPERATORS},

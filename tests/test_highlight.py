@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from pygments.token import Comment, Error, Keyword, Name, Number, Operator, Punctuation, String
 
-from symdl.highlight import SymdlLexer, textmate_grammar, words
+from symdl.highlight import SymdlLexer, textmate_grammar
 from symdl.syntax.concrete import grammar_dtypes, grammar_keywords
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -79,7 +79,6 @@ def test_the_textmate_grammar_is_written_from_the_grammars_words():
         grammar_keywords()
     )
     assert listed["storage.type.symdl"] == set(grammar_dtypes())
-    assert listed["support.function.builtin.symdl"] == set(words()["builtin"])
 
 
 def test_the_vscode_extension_declares_the_language_grammar_and_server():
