@@ -21,14 +21,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def cmd_fmt(args: argparse.Namespace) -> int:
     """Exit 0 when done (or nothing would change), 1 when --check or --diff finds a change, 2 on an error."""
-    status, changed, files = 0, [], model_files(args.files)
+    changed, failed, files = [], 0, model_files(args.files)
     for path in files:
         try:
             source = read_source(path)
             formatted = format_source(source.text, str(path))
         except UserError as err:
             print(err.render(), file=sys.stderr)
-            status = 2
+            failed += 1
             continue
         if formatted == source.text:
             continue
@@ -40,8 +40,9 @@ def cmd_fmt(args: argparse.Namespace) -> int:
         else:
             path.write_text(formatted, encoding="utf-8")
     verb = "would be reformatted" if args.check or args.diff else "reformatted"
-    print(f"{len(changed)} file(s) {verb}, {len(files) - len(changed)} left as they were", file=sys.stderr)
-    return status or int(bool(changed) and (args.check or args.diff))
+    errors = f", {failed} with errors" if failed else ""
+    print(f"{len(changed)} file(s) {verb}, {len(files) - len(changed) - failed} left as they were{errors}", file=sys.stderr)
+    return 2 if failed else int(bool(changed) and (args.check or args.diff))
 
 
 def model_files(paths: list[Path]) -> list[Path]:
