@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import importlib
 import json
+import os
 import re
+import subprocess
+import sys
 import tomllib
 from pathlib import Path
 
@@ -92,3 +95,16 @@ def test_the_vscode_extension_declares_the_language_grammar_and_server():
     config = json.loads((VSCODE / "language-configuration.json").read_text(encoding="utf-8"))
     assert config["comments"]["lineComment"] == "#" and ["(", ")"] in config["brackets"]
     assert re.match(config["indentationRules"]["increaseIndentPattern"], "    def f(x):  # a comment")
+
+
+def test_pygmentize_finds_the_lexer_through_the_entry_point(tmp_path):
+    """What `pip install` writes for the pyproject table, on the path of a real `pygmentize` run."""
+    table = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["entry-points"]["pygments.lexers"]
+    info = tmp_path / "symdl_entry_points-0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: symdl-entry-points\nVersion: 0\n")
+    (info / "entry_points.txt").write_text("[pygments.lexers]\n" + "".join(f"{k} = {v}\n" for k, v in table.items()))
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), str(ROOT)])}
+    command = [sys.executable, "-m", "pygments", "-l", "sdl", "-f", "html", str(ROOT / "models" / "rbm.sdl")]
+    html = subprocess.run(command, env=env, capture_output=True, text=True, check=True).stdout
+    assert '<span class="k">model</span>' in html and '<span class="nb">sigmoid</span>' in html and 'class="err"' not in html
