@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import bisect
 from collections import deque
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from symdl.fmt.lines import INDENT, Line, run_lines
@@ -56,7 +57,7 @@ def _attach(comments: list[Comment], stmts: list[Stmt]) -> list[Comment]:
     return loose
 
 
-def _runs(stmts: list[Stmt]):
+def _runs(stmts: list[Stmt]) -> Iterator[Run]:
     for stmt in stmts:
         for part in stmt.parts:
             yield from [part] if isinstance(part, Run) else _runs(part)
