@@ -84,6 +84,12 @@ def _parser() -> argparse.ArgumentParser:
     graph.add_arguments(graph_, BACKENDS)
     graph_.set_defaults(handler=graph.cmd_graph)
 
+    from symdl.fmt import command as fmt
+
+    fmt_ = sub.add_parser("fmt", help="lay out model files in the one canonical style (in place, or --check, --diff)")
+    fmt.add_arguments(fmt_)
+    fmt_.set_defaults(handler=fmt.cmd_fmt)
+
     gradcheck = sub.add_parser("gradcheck", help="check every gradient against finite differences in float64")
     _model_args(gradcheck)
     gradcheck.add_argument("--fn", help="check only the gradients this function uses")

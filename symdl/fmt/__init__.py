@@ -12,7 +12,8 @@ from symdl.diagnostics.errors import InternalError, Source, split_lines
 from symdl.fmt.layout import lay_out
 from symdl.fmt.tokens import statements
 from symdl.syntax import ast as A
-from symdl.syntax.parser import comments, concrete_tree, parse
+from symdl.syntax.concrete import comments, concrete_tree
+from symdl.syntax.parser import parse
 
 __all__ = ["format_source"]
 

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import bisect
 from collections import deque
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from symdl.fmt.lines import INDENT, Line, run_lines
-from symdl.fmt.tokens import Run, Stmt, Tok
+from symdl.fmt.tokens import CLOSERS, Run, Stmt, Tok
 
 BLANK_LINES = {0: 2, 1: 1}  # the most blank lines kept in a row: top level, inside a block
 ALIGN_SPREAD = 24  # aligned comments of adjacent lines push none more than this past its code
@@ -47,6 +48,8 @@ def _attach(comments: list[Comment], stmts: list[Stmt]) -> list[Comment]:
         trailing = prev is not None and prev.end_line == c.line
         if trailing:
             prev.trailing = c.text
+        elif prev_run == next_run and toks[after][0].text in CLOSERS:  # stays inside the brackets
+            prev.after.append(c.text)
         elif prev_run == next_run:
             toks[after][0].leading.append(c.text)
         else:
@@ -54,7 +57,7 @@ def _attach(comments: list[Comment], stmts: list[Stmt]) -> list[Comment]:
     return loose
 
 
-def _runs(stmts: list[Stmt]):
+def _runs(stmts: list[Stmt]) -> Iterator[Run]:
     for stmt in stmts:
         for part in stmt.parts:
             yield from [part] if isinstance(part, Run) else _runs(part)

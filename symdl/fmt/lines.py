@@ -1,10 +1,10 @@
 """One run of tokens as output lines: on one line when it fits, else split inside a bracket pair.
 
 A run too long for a line (or holding a comment) is split at the depth-0 bracket pair with the most
-inside it: the head up to the opening bracket, the inside one level deeper, filled with as many
+inside it (when that is at least a third of the line; else the line stays long): the head up to the opening bracket, the inside one level deeper, filled with as many
 comma-separated items per line as fit, the closing bracket and what follows on a line of their own.
 A comment inside a run forces a break: a trailing one ends its token's line, an own-line one starts
-its token's line. Breaks only ever fall inside brackets, where the grammar ignores newlines.
+its token's line (or, before a closing bracket, follows the line before it). Breaks only ever fall inside brackets, where the grammar ignores newlines.
 """
 
 from __future__ import annotations
@@ -61,7 +61,7 @@ class _Layout:
                 out += self._line(start, a, depth)
                 start = None
             start = a if start is None else start
-            if self.toks[b - 1].trailing:
+            if self.toks[b - 1].breaks_after:
                 out += self._line(start, b, depth)
                 start = None
         return out + (self._line(start, hi, depth) if start is not None else [])
@@ -80,7 +80,7 @@ class _Layout:
 
     def _fits(self, lo: int, hi: int, depth: int) -> bool:
         """No comment inside [lo, hi) forces a break, and it fits the width on one line."""
-        if any(t.trailing for t in self.toks[lo : hi - 1]) or any(t.leading for t in self.toks[lo + 1 : hi]):
+        if any(t.breaks_after for t in self.toks[lo : hi - 1]) or any(t.leading for t in self.toks[lo + 1 : hi]):
             return False
         return len(INDENT) * depth + len(join(self.toks[lo:hi])) <= WIDTH
 
@@ -96,12 +96,16 @@ class _Layout:
         if not pairs:
             return None
         forced = [p for p in pairs if self._has_comment(p)]
-        return forced[0] if forced else max(reversed(pairs), key=lambda p: len(join(self.toks[p[0] + 1 : p[1]])))
+        if forced:
+            return forced[0]
+        inside = {p: len(join(self.toks[p[0] + 1 : p[1]])) for p in pairs}
+        best = max(reversed(pairs), key=inside.__getitem__)
+        return best if inside[best] * 3 >= len(join(self.toks[lo:hi])) else None  # else a long line beats `x[\n-1\n]`
 
     def _has_comment(self, pair: tuple[int, int]) -> bool:
         """A comment between the pair's brackets (or right after the opening one) forces it open."""
         opener, closer = pair
-        return any(t.trailing for t in self.toks[opener:closer]) or any(t.leading for t in self.toks[opener + 1 : closer + 1])
+        return any(t.breaks_after for t in self.toks[opener:closer]) or any(t.leading for t in self.toks[opener + 1 : closer + 1])
 
     def _forced(self, lo: int, hi: int, depth: int) -> list[Line]:
         """No pair to split at: break only where comments force it (always inside brackets), the rest long."""
@@ -111,15 +115,16 @@ class _Layout:
             if i > start and self.toks[i].leading:
                 out += self._line(start, i, depth if not out else depth + 1)
                 start = i
-            if self.toks[i].trailing and i + 1 < hi:
+            if self.toks[i].breaks_after and i + 1 < hi:
                 out += self._line(start, i + 1, depth if not out else depth + 1)
                 start = i + 1
         return out + self._line(start, hi, depth if not out else depth + 1)
 
     def _line(self, lo: int, hi: int, depth: int) -> list[Line]:
         """Own-line comments before the first token, then the tokens with the last one's trailing comment."""
+        last = self.toks[hi - 1]
         before = [Line(depth, "", c) for c in self.toks[lo].leading]
-        return before + [Line(depth, join(self.toks[lo:hi]), self.toks[hi - 1].trailing)]
+        return before + [Line(depth, join(self.toks[lo:hi]), last.trailing)] + [Line(depth, "", c) for c in last.after]
 
 
 def _partners(toks: list[Tok]) -> dict[int, int]:

@@ -29,6 +29,12 @@ class Tok:
     opens_rule: bool
     trailing: str = ""  # a comment after it on its line
     leading: list[str] = field(default_factory=list)  # comments on their own lines just before it
+    after: list[str] = field(default_factory=list)  # comments on their own lines after it, before a closing bracket
+
+    @property
+    def breaks_after(self) -> bool:
+        """A comment follows it: its line ends here."""
+        return bool(self.trailing or self.after)
 
 
 @dataclass(eq=False)
