@@ -101,8 +101,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     gradcheck.set_defaults(handler=cmd_gradcheck)
 
-    lsp = sub.add_parser("lsp", help="run the language server over stdin/stdout (for an editor)")
-    lsp.set_defaults(handler=cmd_lsp)
+    sub.add_parser("lsp", help="run the language server over stdin/stdout (for an editor)").set_defaults(handler=cmd_lsp)
     return parser
 
 
