@@ -20,6 +20,7 @@ from symdl.ir.nodes import Function, Node, Program, toposort
 from symdl.ir.ops import OPS
 from symdl.ir.types import NUMPY_DTYPE, TensorType, promote
 from symdl.lowering.backends import DEFAULT_BACKEND, mode_of
+from symdl.lowering.device import GeneratorCell
 from symdl.lowering.spans import stamp
 from symdl.lowering.table import LOWER
 
@@ -50,6 +51,7 @@ class Lowered:
         # (scan bodies included) and updates it, so no model file mentions random state.
         self.rng = pt.random.shared_rng(seed=seed)
         self._rng_now = self.rng
+        self.generator_cell = GeneratorCell()  # JAX: the key every function shares (the linker copies `rng`)
         self._noise: dict[int, object] = {}  # a scan body's draws, pre-drawn for all steps: this step's slice
 
     # ---- graph ---------------------------------------------------------------------------
@@ -133,7 +135,9 @@ class Lowered:
         closure_nodes = node.inputs[n_s + n_c : n_s + n_c + n_k]
         order = body.nodes(node.inputs)
         count = steps if steps is not None else seqs[0].shape[0]
-        hoisted = [n for n in order if n.op in NOISE and None not in n.type.shape]
+        # JAX draws only static shapes: a loop whose length is known only at run time draws step by step
+        hoist = self.backend != "jax" or isinstance(count, int)
+        hoisted = [n for n in order if n.op in NOISE and None not in n.type.shape and hoist]
         noise = [self._pre_draw(n, count) for n in hoisted]
         draws = any((OPS[n.op].kind == "random" and n not in hoisted) or n.op == "scan" for n in order)
         n_extra = len(body.outputs) - n_c
@@ -191,11 +195,28 @@ class Lowered:
             updates.append((self.rng, self._rng_now))
         mode = mode or mode_of(self.backend)
         if binding is None:
-            inputs = [self.inputs[i.name] for i in fn.inputs]
-            return pytensor.function(inputs, outputs, updates=updates, mode=mode, on_unused_input="ignore", name=fn.name)
-        index = pt.scalar("index", dtype="int64")
-        givens = {self.inputs[i.name]: self._minibatch(i, binding, index) for i in fn.inputs}
-        return pytensor.function([index], outputs, updates=updates, givens=givens, mode=mode, on_unused_input="ignore", name=fn.name)
+            inputs, givens = [self.inputs[i.name] for i in fn.inputs], {}
+        else:
+            index = pt.scalar("index", dtype="int64")
+            inputs, givens = [index], {self.inputs[i.name]: self._minibatch(i, binding, index) for i in fn.inputs}
+        compiled = pytensor.function(inputs, outputs, updates=updates, givens=givens, mode=mode, on_unused_input="ignore", name=fn.name)
+        if _is_jax(compiled):
+            self.generator_cell.adopt(compiled, self.rng)
+        return compiled
+
+    def random_state(self) -> dict:
+        """The draws' generator state, JSON-able: under JAX the key the compiled functions share."""
+        if self.backend == "jax" and self.generator_cell.state() is not None:
+            return self.generator_cell.state()
+        return self.rng.get_value(borrow=True).bit_generator.state
+
+    def set_random_state(self, state: dict) -> None:
+        if "jax_state" in state:
+            self.generator_cell.set_state(state)
+            return
+        generator = self.rng.get_value(borrow=True)
+        generator.bit_generator.state = state
+        self.rng.set_value(generator, borrow=True)
 
     def _minibatch(self, node: Node, binding: Binding, index):
         data = binding.arrays[node.name]
@@ -218,6 +239,12 @@ def _from_noise(op: str, noise, args: list, dtype: str):
     if op == "uniform":
         return pt.cast(low_or_mean + (high_or_std - low_or_mean) * noise, dtype)
     return pt.cast(low_or_mean + high_or_std * noise, dtype)
+
+
+def _is_jax(compiled) -> bool:
+    from pytensor.link.jax.linker import JAXLinker
+
+    return isinstance(compiled.maker.linker, JAXLinker)
 
 
 def _fit(var, type_: TensorType):

@@ -7,7 +7,6 @@ m.params["hidden.W"]            # numpy arrays in and out, by name
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Iterator, MutableMapping
 from pathlib import Path
 
@@ -95,7 +94,7 @@ class Model:
         return compiled
 
     def _first_call(self, compiled, fn: Function, binding) -> None:
-        saved, generator = self.values(), copy.deepcopy(self.lowered.rng.get_value(borrow=True))
+        saved, generator = self.values(), self.random_state()
         try:
             if binding is not None:
                 compiled(0)
@@ -105,7 +104,7 @@ class Model:
             pass
         finally:
             self.set_values(saved)
-            self.lowered.rng.set_value(generator, borrow=True)
+            self.set_random_state(generator)
 
     def function(self, name: str) -> Function:
         names = [f.name for f in self.program.functions]
@@ -121,12 +120,10 @@ class Model:
 
     def random_state(self) -> dict:
         """The draws' generator state (JSON-able), so a resumed run draws what the run would have."""
-        return self.lowered.rng.get_value(borrow=True).bit_generator.state
+        return self.lowered.random_state()
 
     def set_random_state(self, state: dict) -> None:
-        generator = self.lowered.rng.get_value(borrow=True)
-        generator.bit_generator.state = state
-        self.lowered.rng.set_value(generator, borrow=True)
+        self.lowered.set_random_state(state)
 
     def set_values(self, arrays: dict[str, np.ndarray]) -> None:
         for name, value in arrays.items():

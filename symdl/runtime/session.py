@@ -16,6 +16,7 @@ from symdl.diagnostics.catalog import fail
 from symdl.diagnostics.errors import did_you_mean
 from symdl.ir.nodes import DataSpec, Node, toposort
 from symdl.ir.types import NUMPY_DTYPE
+from symdl.lowering.device import device_array, hold
 from symdl.runtime.data import DataError, Dataset, load_dataset
 from symdl.runtime.model import Model
 from symdl.runtime.rundir import RunDir
@@ -56,7 +57,7 @@ class Rebound:
     def __call__(self, index: int):
         if self.slots["__active__"] is not self:
             for name, array in self.arrays.items():
-                self.slots[name].set_value(array, borrow=True)
+                hold(self.slots[name], array)
             self.slots["__active__"] = self
         return self.compiled(index)
 
@@ -169,7 +170,8 @@ class Session:
             slots = {n: pytensor.shared(a, name=f"{fn_name}.{n}", borrow=True) for n, a in arrays.items()}
             self._compiled[fn_name, batch] = self.model.compile(fn_name, Binding(slots, batch)), slots | {"__active__": None}
         compiled, slots = self._compiled[fn_name, batch]
-        return BoundFunction(fn_name, Rebound(compiled, slots, arrays), n_batches, [n for n, _ in fn.outputs])
+        resident = {n: device_array(a, self.model.backend) for n, a in arrays.items()}  # JAX: sent once, not per step
+        return BoundFunction(fn_name, Rebound(compiled, slots, resident), n_batches, [n for n, _ in fn.outputs])
 
 
 def check_data_kinds(program) -> None:
