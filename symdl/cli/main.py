@@ -137,6 +137,7 @@ def cmd_check(args) -> int:
     from symdl.runtime.session import check_data_kinds
 
     c = _front(args)
+    resolve_backend(c.optimized, None)  # the model's `backend` hyper names a backend
     check_data_kinds(c.optimized)
     for call in c.optimized.recipes:
         check_fields(call, check_recipe(call, c.optimized), c.optimized)

@@ -23,6 +23,7 @@ from symdl.ir import build
 from symdl.ir.nodes import DataSpec, Init, Node, substitute, toposort
 from symdl.ir.ops import OPS
 from symdl.ir.types import TensorType
+from symdl.syntax.limits import MAX_INT, bounded
 from symdl.syntax import ast as A
 
 if TYPE_CHECKING:
@@ -124,10 +125,24 @@ def python_binary(op: str, a: object, b: object, span: Span) -> object:
     """Hyperparameter arithmetic, folded at compile time."""
     if op == "matmul":
         fail("E303", span, what="'@'", expected="tensors", got="numbers")
+    if op == "pow" and _huge_power(a, b):  # computing it first could take all memory
+        fail("E420", span, what="'**'", limit=MAX_INT, hint="compute large values as floats (e.g. 10.0 ** 20)")
     try:
-        return _PY_BINARY[op](a, b)
+        return bounded(_PY_BINARY[op](a, b), span, f"'{_SYMBOLS.get(op, op)}'")
     except ZeroDivisionError:
         fail("E700", span, detail="division by zero in a compile-time expression")
+    except OverflowError:
+        fail("E420", span, what=f"'{_SYMBOLS.get(op, op)}'", limit="a float's range", hint="keep compile-time values within 1e308")
+
+
+_SYMBOLS = {"add": "+", "sub": "-", "mul": "*", "div": "/", "floordiv": "//", "mod": "%", "pow": "**"}
+
+
+def _huge_power(a: object, b: object) -> bool:
+    """An integer power whose result has more bits than an i64."""
+    if isinstance(a, float) or isinstance(b, float) or not isinstance(b, int) or b <= 0 or abs(a) <= 1:
+        return False
+    return b * math.log2(abs(a)) > 64
 
 
 def python_logic(op: str, a: object, b: Callable[[], object]) -> object:
@@ -298,7 +313,13 @@ def _max_pool2d(c: Call, x, size=(2, 2), ignore_border=True):
 
 @builtin("range", "n")
 def _range(c: Call, n):
-    return tuple(range(c.integer(n, "n")))
+    count = c.integer(n, "n")
+    if count > MAX_RANGE:  # a compile-time loop unrolls every step into the graph
+        fail("E303", c.span("n"), what="range's 'n'", expected=f"at most {MAX_RANGE}", got=str(count))
+    return tuple(range(count))
+
+
+MAX_RANGE = 100_000
 
 
 @builtin("len", "items")
@@ -315,6 +336,9 @@ def _enumerate(c: Call, items):
 
 @builtin("zip", "a", "b")
 def _zip(c: Call, a, b):
+    for arg, value in (("a", a), ("b", b)):
+        if not isinstance(value, tuple):
+            fail("E303", c.span(arg), what=f"zip's '{arg}'", expected="a list", got=kind_of(value))
     return tuple(zip(a, b))
 
 

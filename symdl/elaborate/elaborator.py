@@ -82,6 +82,7 @@ class Elaborator:
     def run(self, module: A.Module) -> Program:
         statements.execute_all(self, module.body, self.top, context="top")
         self._check_overrides_used()
+        self._check_seed()
         m = self.model
         return Program(
             m.name,
@@ -107,6 +108,12 @@ class Elaborator:
                 notes=(f"known: {', '.join(known)}",),
                 name=name,
             )
+
+    def _check_seed(self) -> None:
+        """The `seed` hyper seeds every random draw: a whole number a generator accepts."""
+        seed = self.model.hypers.get("seed")
+        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**32):
+            fail("E303", self.hyper_spans["seed"], what="hyper seed", expected="a whole number from 0 to 2**32 - 1", got=repr(seed))
 
     # ---- hypers -----------------------------------------------------------------------
     def define_hyper(self, item: A.HyperItem, scope: Scope) -> None:
@@ -393,8 +400,8 @@ class Elaborator:
     def type_of(self, t: A.TypeExpr, scope: Scope) -> TensorType:
         dims = tuple(None if d is None else self.int_value(d, scope, "a dimension") for d in t.dims)
         for d, expr in zip(dims, t.dims):
-            if d is not None and d < 0:
-                fail("E303", expr.span, what="a dimension", expected="zero or more", got=str(d))
+            if d is not None and d < 1:  # an empty tensor holds nothing to learn and would divide by zero in its initialiser
+                fail("E303", expr.span, what="a dimension", expected="at least 1", got=str(d))
         return TensorType(t.dtype, dims)
 
     def function_ref(self, value: object, span: Span) -> str:
