@@ -23,8 +23,8 @@ from symdl.ir import build
 from symdl.ir.nodes import DataSpec, Init, Node, substitute, toposort
 from symdl.ir.ops import OPS
 from symdl.ir.types import TensorType
-from symdl.syntax.limits import MAX_INT, bounded
 from symdl.syntax import ast as A
+from symdl.syntax.limits import MAX_INT, bounded
 
 if TYPE_CHECKING:
     from symdl.elaborate.elaborator import Elaborator

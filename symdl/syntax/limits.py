@@ -49,7 +49,7 @@ def check_size(source: Source) -> None:
         "E110",
         Span(source, line, column, line, column + 1),
         limit=MAX_SOURCE_CHARS,
-        hint="split the model into files joined by `from \"FILE.sdl\" import ...`",
+        hint='split the model into files joined by `from "FILE.sdl" import ...`',
     )
 
 
