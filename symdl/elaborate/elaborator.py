@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 
 from symdl.diagnostics.catalog import fail, warning
 from symdl.diagnostics.errors import Source, Span, UserError, did_you_mean
+from symdl.elaborate import arith, imports, statements
 from symdl.elaborate import builtins as B
-from symdl.elaborate import imports, statements
 from symdl.elaborate.binding import REQUIRED, bind, fill_defaults
 from symdl.elaborate.overrides import apply_override
 from symdl.elaborate.values import (
@@ -192,10 +192,10 @@ class Elaborator:
     def _eval_Binary(self, e: A.Binary, scope: Scope) -> object:
         left = self.eval(e.left, scope)
         if e.op in ("and_", "or_") and _is_number(left):
-            return B.python_logic(e.op, left, lambda: self.eval(e.right, scope))
+            return arith.python_logic(e.op, left, lambda: self.eval(e.right, scope))
         right = self.eval(e.right, scope)
         if _is_number(left) and _is_number(right):
-            return B.python_binary(e.op, left, right, e.span)
+            return arith.python_binary(e.op, left, right, e.span)
         if isinstance(left, tuple) and isinstance(right, tuple) and e.op == "add":
             return left + right
         if isinstance(left, ParamSet) and isinstance(right, ParamSet) and e.op == "add":  # layer.params + out.params
