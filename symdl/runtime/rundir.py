@@ -36,7 +36,9 @@ def read_config(path: Path) -> dict:
         fail("E710", None, hint=DAMAGED_HINT, path=path, detail=f"it holds a {type(config).__name__}, not an object")
     for key, kinds in CONFIG_KINDS.items():
         value = config.get(key)
-        fits = (value is None and None in kinds) or any(k is not None and isinstance(value, k) and not isinstance(value, bool) for k in kinds)
+        fits = (value is None and None in kinds) or any(
+            k is not None and isinstance(value, k) and not isinstance(value, bool) for k in kinds
+        )
         if not fits or (key == "overrides" and not all(isinstance(v, str) for v in value or [])):
             fail("E710", None, hint=DAMAGED_HINT, path=path, detail=f"'{key}' is {value!r}")
         if key == "backend" and value is not None and value not in BACKENDS:
