@@ -123,12 +123,15 @@ def _data_args(p: argparse.ArgumentParser) -> None:
 
 def _front(args) -> Compiled:  # noqa: F821 - imported lazily
     from symdl.pipeline import front_end
+    from symdl.syntax.ast import Hyper
 
     compiled = front_end(args.file, args.overrides, tuple(args.exclude))
     for warning in compiled.ir.warnings:
         print(warning.render(), file=sys.stderr)
+    hyper = next((i for s in compiled.ast.body if isinstance(s, Hyper) for i in s.items if i.name == "backend"), None)
+    backend = resolve_backend(compiled.optimized, getattr(args, "backend", None), hyper and hyper.span)
     if "backend" in args:  # a model may name the backend it runs fastest on
-        args.backend = resolve_backend(compiled.optimized, args.backend)
+        args.backend = backend
     return compiled
 
 
@@ -137,7 +140,6 @@ def cmd_check(args) -> int:
     from symdl.runtime.session import check_data_kinds
 
     c = _front(args)
-    resolve_backend(c.optimized, None)  # the model's `backend` hyper names a backend
     check_data_kinds(c.optimized)
     for call in c.optimized.recipes:
         check_fields(call, check_recipe(call, c.optimized), c.optimized)
