@@ -14,6 +14,7 @@ from symdl.diagnostics.errors import Source, Span, UserError, did_you_mean
 from symdl.elaborate import arith, imports, statements
 from symdl.elaborate import builtins as B
 from symdl.elaborate.binding import REQUIRED, bind, fill_defaults
+from symdl.elaborate.bodies import check_bodies
 from symdl.elaborate.overrides import apply_override
 from symdl.elaborate.values import (
     BlockValue,
@@ -81,6 +82,7 @@ class Elaborator:
     # ---- entry ----------------------------------------------------------------------
     def run(self, module: A.Module) -> Program:
         statements.execute_all(self, module.body, self.top, context="top")
+        check_bodies(module)  # the defs and blocks no statement called
         self._check_overrides_used()
         self._check_seed()
         m = self.model

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 from symdl.diagnostics.catalog import fail
 from symdl.diagnostics.errors import Source, Span, UserError, did_you_mean
 from symdl.elaborate import statements
+from symdl.elaborate.bodies import check_bodies
 from symdl.elaborate.values import Scope
 from symdl.syntax import ast as A
 from symdl.syntax.limits import read_source
@@ -152,6 +153,7 @@ def _library(elab: Elaborator, module: A.Module) -> Library:
             )
         else:
             hidden.update(_declared(stmt))
+    check_bodies(module)  # its defs and blocks, also those no importer uses
     return Library(elab.source, elab.top, tuple(exports), hidden, tuple(elab.model.hypers))
 
 
