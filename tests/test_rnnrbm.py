@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 import symdl
+import symdl.runtime.model
 from symdl.runtime.data import DataError, load_dataset
 from symdl.runtime.music import (
     KEYS,
@@ -166,6 +167,32 @@ def test_a_tiny_run_writes_metrics_midi_and_pictures(cli, tmp_path):
         notes = [m.note for m in mido.MidiFile(str(out / f"sample{k}.mid")) if m.type == "note_on"]
         assert notes and all(21 <= n <= 108 for n in notes)
         assert (out / f"sample{k}.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_eval_scores_each_test_piece_on_its_own_as_the_run_does(cli, tmp_path, monkeypatch):
+    _midi_pieces(tmp_path / "midi", 10)  # a 6/2/2 split: two test pieces of 10 frames
+    out = tmp_path / "run"
+    sets = [arg for s in TINY for arg in ("--set", s)]
+    status, _, stderr = cli(
+        "run", MODEL, "--data", tmp_path / "midi", "--backend", "fast", "--quiet", "--max-epochs", "1", "--out", out, *sets
+    )
+    assert status == 0, stderr
+    lengths: list[int] = []
+    compile_ = symdl.runtime.model.Model.compile
+
+    def spy(self, name, *args, **kwargs):
+        fn = compile_(self, name, *args, **kwargs)
+        if name != "evaluate":
+            return fn
+        return lambda *inputs: lengths.append(len(inputs[0])) or fn(*inputs)
+
+    monkeypatch.setattr(symdl.runtime.model.Model, "compile", spy)
+    status, stdout, stderr = cli("eval", MODEL, "--params", out, "--data", tmp_path / "midi", "--backend", "fast")
+    assert status == 0, stderr
+    assert lengths == [10, 10]  # one call per piece, never the split run together across a piece boundary
+    scores = dict(line.split(": ") for line in stdout.splitlines())
+    assert {"test_cost", "test_frame_accuracy", "test_log_likelihood"} <= set(scores)
+    assert all(math.isfinite(float(v)) for v in scores.values())
 
 
 def test_a_bad_step_is_reported_at_the_data_line(cli, tmp_path):
