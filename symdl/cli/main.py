@@ -100,6 +100,8 @@ def _parser() -> argparse.ArgumentParser:
         "--backend", choices=[b.name for b in BACKENDS.values() if b.gradcheck], default="fast", help="default fast: its sums round least"
     )
     gradcheck.set_defaults(handler=cmd_gradcheck)
+
+    sub.add_parser("lsp", help="run the language server over stdin/stdout (for an editor)").set_defaults(handler=cmd_lsp)
     return parser
 
 
@@ -407,6 +409,12 @@ def cmd_eval(args) -> int:
     for key, value in evaluate(s, calls[-1]).items():
         print(f"{key}: {value:.6g}")
     return 0
+
+
+def cmd_lsp(args) -> int:
+    from symdl.lsp.server import main as serve  # pygls loads only here
+
+    return serve()
 
 
 def cmd_gradcheck(args) -> int:
