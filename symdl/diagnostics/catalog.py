@@ -65,6 +65,7 @@ MESSAGES: dict[str, str] = {
     "E701": "function '{name}' has no input named '{input}'",
     "E705": "training stopped: the first {kind} came from {what}",
     "E710": "'{path}' is damaged: {detail}",
+    "E720": "fn {name} cannot run on the JAX backend: a shape in it depends on a `?` dimension",
     # drawings: symdl graph (E70x)
     "E702": "cannot draw to '{path}': unknown format",
     "E703": "the graphviz program `dot` is not installed",

@@ -14,6 +14,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from symdl.diagnostics.catalog import fail
+from symdl.ir.nodes import Function
+
 
 def device_array(array: np.ndarray, backend: str):
     """`array` where the backend's compiled functions read it without a copy: a JAX device array
@@ -36,6 +39,18 @@ def hold(shared, value) -> None:
 def on_device(shared) -> bool:
     """Whether a shared variable's value is a JAX array (what `hold` leaves there under JAX)."""
     return not isinstance(shared.container.storage[0], np.ndarray)
+
+
+def check_traceable(error: Exception, fn: Function) -> None:
+    """Raise a located error when JAX refused to trace `fn` because a shape is known only at run time
+    (an allocation or draw sized by a `?` dimension, e.g. a loop's gradient): jit compiles static shapes."""
+    if isinstance(error, TypeError) and "concrete values" in str(error):
+        fail(
+            "E720",
+            fn.span,
+            name=fn.name,
+            hint="give the input a fixed size, or run it with --backend c or numba (docs/LANGUAGE.md, Backends)",
+        )
 
 
 class GeneratorCell:

@@ -17,6 +17,7 @@ from symdl.diagnostics.errors import UserError, did_you_mean
 from symdl.ir.nodes import Function, Program
 from symdl.ir.types import NUMPY_DTYPE
 from symdl.lowering.backends import BACKENDS, resolve_backend
+from symdl.lowering.device import check_traceable
 from symdl.pipeline import Compiled, front_end
 from symdl.runtime.checkpoint import load_arrays
 from symdl.runtime.progress import compile_notice
@@ -100,8 +101,9 @@ class Model:
                 compiled(0)
             else:  # zeros of the declared shapes, a `?` dimension as 1
                 compiled(*(np.zeros([d or 1 for d in i.type.shape], NUMPY_DTYPE[i.type.dtype]) for i in fn.inputs))
-        except Exception:  # zeros need not be valid input everywhere: the real first call compiles then
-            pass
+        except Exception as error:  # zeros need not be valid input everywhere: the real first call compiles then
+            if self.backend == "jax":
+                check_traceable(error, fn)
         finally:
             self.set_values(saved)
             self.set_random_state(generator)
