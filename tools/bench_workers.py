@@ -87,8 +87,12 @@ def build_symdl(spec: Spec, backend: str, x: np.ndarray, y: np.ndarray) -> Step:
     import symdl
     from symdl.lowering.lower import Binding
 
+    from symdl.lowering.device import device_array, hold
+
     m = symdl.load(ROOT / spec.file, backend=backend)
     shared = {"x": pytensor.shared(x, name="x", borrow=True), "y": pytensor.shared(y, name="y", borrow=True)}
+    for name, array in (("x", x), ("y", y)):  # JAX: held on the device, as `symdl run` holds it
+        hold(shared[name], device_array(array, m.backend))
     return m.compile("train", Binding({i.name: shared[i.name] for i in m.function("train").inputs}, spec.batch))
 
 
