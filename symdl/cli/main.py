@@ -84,6 +84,14 @@ def _parser() -> argparse.ArgumentParser:
     graph.add_arguments(graph_, BACKENDS)
     graph_.set_defaults(handler=graph.cmd_graph)
 
+    from symdl.sweep import command as sweep  # no heavy imports: Ray loads when a sweep runs
+
+    sweep_ = sub.add_parser("sweep", help="train a model over a search space of its hypers (Ray Tune)")
+    _model_args(sweep_, optional=True)
+    _data_args(sweep_)
+    sweep.add_arguments(sweep_, _positive)
+    sweep_.set_defaults(handler=sweep.cmd_sweep)
+
     gradcheck = sub.add_parser("gradcheck", help="check every gradient against finite differences in float64")
     _model_args(gradcheck)
     gradcheck.add_argument("--fn", help="check only the gradients this function uses")
