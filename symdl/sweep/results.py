@@ -87,8 +87,8 @@ def _cell(value: float | None) -> str:
 
 
 def best_trial(plan: Plan, trials: list[Trial]) -> Trial | None:
-    """The trial with the best measure at any validation (ties: the first by name)."""
-    ranked = [t for t in trials if t.best(plan.mode) is not None]
+    """The trial with the best measure at any validation (ties: the first by name); never one that diverged or failed."""
+    ranked = [t for t in trials if t.status in ("finished", "stopped", "unfinished") and t.best(plan.mode) is not None]
     if not ranked:
         return None
     sign = 1 if plan.mode == "min" else -1

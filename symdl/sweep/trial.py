@@ -12,6 +12,7 @@ import io
 import json
 import math
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -43,13 +44,13 @@ def run_trial(config: dict, plan: Plan, out: str, symdl_root: str) -> None:
     from ray import tune
 
     rundir = Path(out) / run_dir_name(tune.get_context().get_trial_id())
-    status = _summary_status(rundir)
-    if status == "finished":  # it finished before the sweep was interrupted: report, do not rerun
+    if _summary_status(rundir) == "finished":  # it finished before the sweep was interrupted: report, do not rerun
         _report_rows(read_rows(rundir / "metrics.csv"), 0, plan.measure, tune.report)
         return
-    if status is not None or (rundir / "params.npz").is_file():
+    if (rundir / "params.npz").is_file():
         command = [sys.executable, "-m", "symdl", "run", "--resume", str(rundir), "--quiet"]
-    else:
+    else:  # never started, or stopped before its first checkpoint: nothing to keep
+        shutil.rmtree(rundir, ignore_errors=True)
         command = [sys.executable, "-m", "symdl", "run", plan.source, *plan.run_args(config), "--out", str(rundir), "--quiet"]
     rundir.mkdir(parents=True, exist_ok=True)
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [symdl_root, os.environ.get("PYTHONPATH")])), "MPLBACKEND": "Agg"}

@@ -18,7 +18,7 @@ from ray import tune
 import symdl
 from symdl.sweep.plan import Plan
 from symdl.sweep.space import set_text
-from symdl.sweep.trial import run_dir_name, run_trial, trial_dirname
+from symdl.sweep.trial import error_line, run_dir_name, run_trial, trial_dirname
 
 EXPERIMENT = "tune"  # DIR/tune: Tune's experiment state
 
@@ -27,8 +27,10 @@ def start_ray(workers: int | None, address: str | None) -> float:
     """A local Ray with `workers` CPUs (default: all), or the cluster at `address`; seconds it took (0 if one was running)."""
     if ray.is_initialized():
         return 0.0
+    # a stopped trial's run answers SIGTERM with a checkpoint and its summary: give its worker time to see it out
+    os.environ.setdefault("TUNE_FUNCTION_THREAD_TIMEOUT_S", "30")
     started = time.perf_counter()
-    quiet = {"log_to_driver": False, "logging_level": logging.WARNING}
+    quiet = {"log_to_driver": False, "logging_level": logging.ERROR}  # each trial's output is in its run directory's log.txt
     if address:
         ray.init(address=address, **quiet)
     else:
@@ -58,24 +60,24 @@ def diverged(trial_id: str, result: dict) -> bool:
 
 
 class Progress(tune.Callback):
-    """One line per trial as it ends, instead of Tune's tables."""
+    """One line per trial as it ends, instead of Tune's tables and tracebacks."""
 
-    def __init__(self, plan: Plan) -> None:
-        self.plan = plan
+    def __init__(self, plan: Plan, out: Path) -> None:
+        self.plan, self.out = plan, out
 
     def on_trial_complete(self, iteration: int, trials: list, trial, **info) -> None:
         result = trial.last_result or {}
         measure = result.get("measure")
         shown = f"{self.plan.measure} {measure:.4g}" if isinstance(measure, float) else "no measure"
-        epochs = result.get("training_iteration", 0)
-        print(f"  {run_dir_name(trial.trial_id)}  {_values(trial.config)}: {shown} after {epochs} report(s)", file=sys.stderr, flush=True)
+        diverged = " (diverged: stopped)" if result.get("diverged") else ""
+        self._say(trial, f"{shown} after {result.get('training_iteration', 0)} validation(s){diverged}")
 
     def on_trial_error(self, iteration: int, trials: list, trial, **info) -> None:
-        print(f"  {run_dir_name(trial.trial_id)}  {_values(trial.config)}: failed (the sweep goes on)", file=sys.stderr, flush=True)
+        self._say(trial, f"failed: {error_line(self.out / run_dir_name(trial.trial_id))}")
 
-
-def _values(config: dict) -> str:
-    return " ".join(set_text(k, v) for k, v in config.items())
+    def _say(self, trial, text: str) -> None:
+        values = " ".join(set_text(k, v) for k, v in trial.config.items())
+        print(f"  {run_dir_name(trial.trial_id)}  {values}: {text}", file=sys.stderr, flush=True)
 
 
 def fit(plan: Plan, out: Path, resume: bool, workers: int | None) -> tuple[tune.ResultGrid, bool]:
@@ -94,6 +96,7 @@ def fit(plan: Plan, out: Path, resume: bool, workers: int | None) -> tuple[tune.
             tune_config=_tune_config(plan, workers),
             run_config=_run_config(plan, out),
         )
+    logging.getLogger("ray.tune").setLevel(logging.CRITICAL)  # a failed trial's traceback: Progress says it in one line
     results = tuner.fit()
     return results, results.num_terminated + results.num_errors < plan.total
 
@@ -127,5 +130,5 @@ def _run_config(plan: Plan, out: Path) -> tune.RunConfig:
         stop=diverged,
         failure_config=tune.FailureConfig(max_failures=0),  # a failed run fails again: record it, go on
         verbose=0,
-        callbacks=[Progress(plan)],
+        callbacks=[Progress(plan, out)],
     )
