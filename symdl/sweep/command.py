@@ -125,22 +125,14 @@ def _new_plan(args) -> tuple[Plan, Path]:
 
 
 def _resume(args) -> tuple[Plan, Path]:
-    given = [
-        flag
-        for flag, value in (
-            ("FILE", args.file),
-            ("--grid", args.grid),
-            ("--sample", args.sample),
-            ("--space", args.space),
-            ("--set", args.overrides),
-        )
-        if value
-    ]
-    if given or args.out:
+    settings = ("file", "grid", "sample", "space", "overrides", "exclude", "trials", "max_epochs", "train_limit", "backend", "data")
+    given = [name for name in (*settings, "out", "scheduler", "search") if getattr(args, name)]
+    if given:
+        flags = ", ".join("FILE" if n == "file" else "--set" if n == "overrides" else "--" + n.replace("_", "-") for n in given)
         raise UserError(
             None,
-            f"--resume continues a sweep with its own settings: {', '.join(given or ['--out'])} cannot change them",
-            hint="start a new sweep to change its space",
+            f"--resume continues a sweep with its own settings: {flags} cannot change them",
+            hint="start a new sweep to change its space or its runs; --workers and --address may change",
             code="E700",
         )
     return Plan.load(args.resume), args.resume.resolve()

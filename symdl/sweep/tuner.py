@@ -108,8 +108,10 @@ def _tune_config(plan: Plan, workers: int | None) -> tune.TuneConfig:
 
         scheduler = ASHAScheduler(max_t=plan.max_epochs or 100, grace_period=1, reduction_factor=2)
     if plan.search == "optuna":
+        import optuna
         from ray.tune.search.optuna import OptunaSearch
 
+        optuna.logging.set_verbosity(optuna.logging.WARNING)
         search = OptunaSearch()
     return tune.TuneConfig(
         metric="measure",
