@@ -39,7 +39,7 @@ def ray_start() -> float:
     return float(subprocess.run([sys.executable, "-c", code], env=ENV, capture_output=True, text=True, check=True).stdout.split()[-1])
 
 
-def overhead(out: Path, trials: int = 4) -> tuple[float, float]:
+def overhead(out: Path, trials: int = 3) -> tuple[float, float]:
     """One worker: the sweep's wall time less its Ray start, against the same runs in a loop; seconds per trial each."""
     common = ["--backend", "fast", "--train-limit", "600", "--max-epochs", "1"]
     lrs = [f"0.0{k + 1}" for k in range(trials)]
@@ -56,7 +56,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--out", type=Path, default=Path("/tmp/bench-sweep"))
     parser.add_argument("--train-limit", default="2000")
-    parser.add_argument("--max-epochs", default="5")
+    parser.add_argument("--max-epochs", default="4")
     args = parser.parse_args()
     shutil.rmtree(args.out, ignore_errors=True)
     args.out.mkdir(parents=True)
