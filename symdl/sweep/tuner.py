@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import sys
 import time
 from pathlib import Path
@@ -96,6 +97,8 @@ def fit(plan: Plan, out: Path, resume: bool, workers: int | None) -> tuple[tune.
             tune_config=_tune_config(plan, workers),
             run_config=_run_config(plan, out),
         )
+    # SIGTERM (what `kill` and schedulers send) stops the sweep as Ctrl-C does: Tune saves its state, no worker is orphaned
+    signal.signal(signal.SIGTERM, lambda signum, frame: os.kill(os.getpid(), signal.SIGINT))
     logging.getLogger("ray.tune").setLevel(logging.CRITICAL)  # a failed trial's traceback: Progress says it in one line
     results = tuner.fit()
     return results, results.num_terminated + results.num_errors < plan.total
