@@ -134,10 +134,18 @@ class Model:
                 shared = self.lowered.shared[name]
                 shared.set_value(np.asarray(value, dtype=shared.dtype))
 
+    def _repr_html_(self) -> str:  # Jupyter: hypers, a table of parameters with shapes, the graph
+        from symdl.views.notebook import model_html
+
+        return model_html(self.program, self.backend, frozenset(self.compiled.report.produced))
+
     def load_params(self, run_dir: str | Path) -> None:
         path = Path(run_dir)
         path = path / "params.npz" if path.is_dir() else path
-        arrays = load_arrays(path)
+        self.set_values(self.checked_params(load_arrays(path), path))
+
+    def checked_params(self, arrays: dict[str, np.ndarray], path: Path) -> dict[str, np.ndarray]:
+        """Saved values checked against this model: every parameter and state there, numbers, the declared shapes."""
         missing = [n for n in self.lowered.shared if n not in arrays]
         if missing:
             raise UserError(None, f"{path} lacks {', '.join(missing)}", hint="was it written by this model?", code="E600")
@@ -150,7 +158,9 @@ class Model:
                     hint="load it with the same hyperparameters it was trained with",
                     code="E600",
                 )
-        self.set_values(arrays)
+            if arrays[name].dtype.kind not in "biuf":
+                raise UserError(None, f"{path}: '{name}' holds {arrays[name].dtype} values", hint="was it written by symdl?", code="E600")
+        return arrays
 
 
 class FunctionTable:
@@ -179,6 +189,11 @@ class CompiledFunction:
         self.inputs = [i.name for i in fn.inputs]
         self.outputs = [name for name, _ in fn.outputs]
 
+    def _repr_html_(self) -> str:  # Jupyter: the signature, what it updates, its graph
+        from symdl.views.notebook import function_html
+
+        return function_html(self._model.program, self._fn, frozenset(self._model.compiled.report.produced))
+
     def __call__(self, *args: np.ndarray, **kwargs: np.ndarray):
         values = dict(zip(self.inputs, args))
         unknown = [k for k in kwargs if k not in self.inputs]
@@ -190,7 +205,8 @@ class CompiledFunction:
             raise TypeError(f"{self._fn.name}() is missing input {missing[0]!r}")
         if self._compiled is None:
             self._compiled = self._model.compile(self._fn.name)
-        arrays = [np.asarray(values[i.name], NUMPY_DTYPE[i.type.dtype]) for i in self._fn.inputs]
+            self._compiled.trust_input = True  # checked here, below: PyTensor's own checks were ~half the call at batch 20
+        arrays = [np.require(values[i.name], NUMPY_DTYPE[i.type.dtype], "C") for i in self._fn.inputs]
         for node, array in zip(self._fn.inputs, arrays):  # before PyTensor, whose own message names no input
             if array.ndim != node.type.ndim or any(d is not None and d != a for d, a in zip(node.type.shape, array.shape)):
                 raise ValueError(f"{self._fn.name}(): input {node.name!r} is declared {node.type}, got an array of shape {array.shape}")
