@@ -65,9 +65,7 @@ class Plan:
         try:
             return Plan(**json.loads(path.read_text()))
         except (ValueError, TypeError) as err:
-            raise UserError(
-                None, f"'{path}' is damaged: {err}", hint="resume a sweep directory symdl wrote, unedited", code="E700"
-            ) from None
+            fail("E710", None, path=path, detail=str(err), hint="resume a sweep directory symdl wrote, unedited")
 
 
 def check_space(file: Path, axes: list[Axis], sets: list[str]) -> tuple[str, str]:
