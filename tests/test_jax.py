@@ -77,7 +77,7 @@ def test_a_sampler_and_a_recurrent_model_run(tmp_path):
     assert prediction.shape == (4, 88) and set(np.unique(prediction)) <= {0.0, 1.0}
     with pytest.raises(UserError) as caught:  # its gradient through a loop of run-time length: not traceable by JAX
         rnnrbm.fn.train(v=np.zeros((4, 88), np.float32))
-    assert caught.value.code == "E720" and caught.value.span.line > 1
+    assert caught.value.code == "E730" and caught.value.span.line > 1
 
 
 def test_the_random_key_advances_and_restores():

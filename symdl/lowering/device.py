@@ -46,7 +46,7 @@ def check_traceable(error: Exception, fn: Function) -> None:
     (an allocation or draw sized by a `?` dimension, e.g. a loop's gradient): jit compiles static shapes."""
     if isinstance(error, TypeError) and "concrete values" in str(error):
         fail(
-            "E720",
+            "E730",
             fn.span,
             name=fn.name,
             hint="give the input a fixed size, or run it with --backend c or numba (docs/LANGUAGE.md, Backends)",
