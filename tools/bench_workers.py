@@ -85,9 +85,8 @@ def build_symdl(spec: Spec, backend: str, x: np.ndarray, y: np.ndarray) -> Step:
     import pytensor
 
     import symdl
-    from symdl.lowering.lower import Binding
-
     from symdl.lowering.device import device_array, hold
+    from symdl.lowering.lower import Binding
 
     m = symdl.load(ROOT / spec.file, backend=backend)
     shared = {"x": pytensor.shared(x, name="x", borrow=True), "y": pytensor.shared(y, name="y", borrow=True)}
