@@ -7,6 +7,7 @@ update rules (sgd, momentum), initialisers (after `~`) and `dataset`.
 
 from __future__ import annotations
 
+import functools
 import math
 import operator
 from collections.abc import Callable
@@ -17,10 +18,13 @@ import numpy as np
 
 from symdl.diagnostics.catalog import fail
 from symdl.diagnostics.errors import Span
+from symdl.elaborate import operators
 from symdl.elaborate.binding import REQUIRED, bind, compile_time_int, fill_defaults
+from symdl.elaborate.operators import weak_dtype
 from symdl.elaborate.values import DataValue, Dtype, Grads, InitSpec, Instance, ParamSet, UpdateRule, kind_of
 from symdl.ir import build
 from symdl.ir.nodes import DataSpec, Init, Node, substitute, toposort
+from symdl.ir.opdef import OpDef, surface_ops
 from symdl.ir.ops import OPS
 from symdl.ir.types import TensorType
 from symdl.syntax import ast as A
@@ -34,6 +38,7 @@ class Sig:
     params: tuple[tuple[str, object], ...]
     impl: Callable
     variadic: bool = False  # extra positional arguments are collected into the first parameter
+    doc: str = ""  # what the call does, after its usage in an error's hint
 
 
 BUILTINS: dict[str, Sig] = {}
@@ -48,8 +53,26 @@ def builtin(name: str, *params: str | tuple[str, object], variadic: bool = False
     return register
 
 
+def find(name: str) -> Sig | None:
+    """The built-in called `name`: one written here, else the generic call of the operator of that surface name."""
+    if name in BUILTINS:
+        return BUILTINS[name]
+    op = surface_ops().get(name)
+    return None if op is None else _derived(op)
+
+
+@functools.cache
+def _derived(op: OpDef) -> Sig:
+    return Sig(operators.signature(op), operators.impl(op), op.variadic, op.doc)
+
+
+def names() -> set[str]:
+    """Every built-in name (for did-you-mean)."""
+    return set(BUILTINS) | set(surface_ops())
+
+
 def call_builtin(elab: Elaborator, name: str, args: list, kwargs: dict, e: A.Call, scope) -> object:
-    sig = BUILTINS[name]
+    sig = find(name)
     names = [p for p, _ in sig.params]
     if sig.variadic and len(args) > 1 and not isinstance(args[0], tuple):
         args = [tuple(args)]
@@ -61,8 +84,16 @@ def call_builtin(elab: Elaborator, name: str, args: list, kwargs: dict, e: A.Cal
 
 
 def _usage(name: str, sig: Sig) -> str:
-    parts = [p if d is REQUIRED else f"{p} = {d}" for p, d in sig.params]
-    return f"usage: {name}({', '.join(parts)})"
+    parts = [p if d is REQUIRED else f"{p} = {_show(d)}" for p, d in sig.params]
+    return f"usage: {name}({', '.join(parts)})" + (f": {sig.doc}" if sig.doc else "")
+
+
+def _show(value: object) -> str:
+    if isinstance(value, bool) or value is None:
+        return {True: "true", False: "false", None: "none"}[value]
+    if isinstance(value, tuple):
+        return "[" + ", ".join(_show(v) for v in value) + "]"
+    return repr(value) if isinstance(value, str) else str(value)
 
 
 @dataclass(frozen=True)
@@ -123,7 +154,7 @@ _PY_BINARY = {
 def python_binary(op: str, a: object, b: object, span: Span) -> object:
     """Hyperparameter arithmetic, folded at compile time."""
     if op == "matmul":
-        fail("E303", span, what="'@'", expected="tensors", got="numbers")
+        fail("E303", span, what=f"'{OPS[op].symbol.format('', '').strip()}'", expected="tensors", got="numbers")
     try:
         return _PY_BINARY[op](a, b)
     except ZeroDivisionError:
@@ -134,163 +165,12 @@ def python_logic(op: str, a: object, b: Callable[[], object]) -> object:
     return (a and b()) if op == "and_" else (a or b())
 
 
-def weak_dtype(number: object, tensor_dtype: str) -> str:
-    """A literal takes the tensor's dtype, unless it is fractional and the tensor integral."""
-    if isinstance(number, float) and tensor_dtype not in ("f32", "f64"):
-        return "f32"
-    if isinstance(number, bool):
-        return tensor_dtype
-    return tensor_dtype
-
-
-# ---- elementwise and tensor functions ----------------------------------------------------
-
-
-def _unary(op: str) -> Callable:
-    def impl(c: Call, x: object) -> object:
-        if _is_number(x):
-            return float(OPS[op].reference(np.float64(x)))
-        return c.make(op, [c.tensor(x, "x")])
-
-    return impl
-
-
-for _op in ("tanh", "sigmoid", "softplus", "relu", "exp", "log", "log1p", "expm1", "sqrt", "abs", "round", "floor", "ceil", "sign", "sqr"):
-    builtin(_op, "x")(_unary(_op))
-
-
-def _nary(op: str, names: tuple[str, ...]) -> Callable:
-    def impl(c: Call, **values: object) -> object:
-        if all(_is_number(values[n]) for n in names):
-            return OPS[op].reference(*(values[n] for n in names)).item()
-        dtype = next((v.type.dtype for v in values.values() if isinstance(v, Node)), None)
-        return c.make(op, [c.tensor(values[n], n, dtype if _is_number(values[n]) else None) for n in names])
-
-    return impl
-
-
-builtin("maximum", "a", "b")(_nary("maximum", ("a", "b")))
-builtin("minimum", "a", "b")(_nary("minimum", ("a", "b")))
-builtin("clip", "x", "low", "high")(_nary("clip", ("x", "low", "high")))
-
-
-@builtin("switch", "cond", "then", "orelse")
-def _switch(c: Call, cond, then, orelse):
-    a, b = c.elab.tensors(then, orelse, c.span("then"), c.span("orelse"))
-    return c.make("switch", [c.tensor(cond, "cond"), a, b])
-
-
-BUILTINS["where"] = BUILTINS["switch"]
-
-
-@builtin("inv", "x")
-def _inv(c: Call, x):
-    return c.make("inv", [c.tensor(x, "x")])
-
-
-@builtin("one_hot", "y", "n")
-def _one_hot(c: Call, y, n):
-    n = c.integer(n, "n")
-    if n < 1:
-        fail("E303", c.span("n"), what="'n'", expected="a positive number of classes", got=str(n))
-    return c.make("one_hot", [c.tensor(y, "y")], {"n": n})
-
-
-@builtin("stop_gradient", "x")
-def _stop_gradient(c: Call, x):
-    return c.make("stop_gradient", [c.tensor(x, "x")])
+# ---- tensor functions not one operator each (the rest derive from the registry, see the end) ------
 
 
 @builtin("identity", "x")
 def _identity(c: Call, x):
     return x
-
-
-@builtin("cast", "x", "dtype")
-def _cast(c: Call, x, dtype):
-    return c.make("cast", [c.tensor(x, "x")], {"dtype": c.dtype(dtype, "dtype")})
-
-
-def _reduction(op: str) -> Callable:
-    def impl(c: Call, x, axis=None, keepdims=False):
-        axes = None if axis is None else c.ints(axis, "axis")
-        return c.make(op, [c.tensor(x, "x")], {"axis": axes, "keepdims": bool(keepdims)})
-
-    return impl
-
-
-for _op in ("sum", "mean", "max", "min", "prod", "logsumexp", "var", "std"):
-    builtin(_op, "x", ("axis", None), ("keepdims", False))(_reduction(_op))
-
-
-@builtin("argmax", "x", ("axis", None))
-def _argmax(c: Call, x, axis=None):
-    return c.make("argmax", [c.tensor(x, "x")], {"axis": None if axis is None else c.integer(axis, "axis")})
-
-
-def _softmax_like(op: str) -> Callable:
-    def impl(c: Call, x, axis=-1):
-        return c.make(op, [c.tensor(x, "x")], {"axis": c.integer(axis, "axis")})
-
-    return impl
-
-
-builtin("softmax", "x", ("axis", -1))(_softmax_like("softmax"))
-builtin("log_softmax", "x", ("axis", -1))(_softmax_like("log_softmax"))
-
-
-@builtin("dot", "a", "b")
-def _dot(c: Call, a, b):
-    return c.make("matmul", [c.tensor(a, "a"), c.tensor(b, "b")])
-
-
-@builtin("transpose", "x", ("perm", None))
-def _transpose(c: Call, x, perm=None):
-    return c.make("transpose", [c.tensor(x, "x")], {"perm": None if perm is None else c.ints(perm, "perm")})
-
-
-@builtin("reshape", "x", "shape")
-def _reshape(c: Call, x, shape):
-    return c.make("reshape", [c.tensor(x, "x")], {"shape": c.ints(shape, "shape")})
-
-
-@builtin("flatten", "x", ("ndim", 1))
-def _flatten(c: Call, x, ndim=1):
-    return c.make("flatten", [c.tensor(x, "x")], {"ndim": c.integer(ndim, "ndim")})
-
-
-@builtin("concatenate", "xs", ("axis", 0), variadic=True)
-def _concatenate(c: Call, xs, axis=0):
-    items = xs if isinstance(xs, tuple) else (xs,)
-    return c.make("concatenate", [c.tensor(x, "xs") for x in items], {"axis": c.integer(axis, "axis")})
-
-
-def _fill(op: str) -> Callable:
-    def impl(c: Call, shape, dtype=Dtype("f32")):
-        return c.make(op, [], {"shape": c.ints(shape, "shape"), "dtype": c.dtype(dtype, "dtype")})
-
-    return impl
-
-
-builtin("zeros", "shape", ("dtype", Dtype("f32")))(_fill("zeros"))
-builtin("ones", "shape", ("dtype", Dtype("f32")))(_fill("ones"))
-
-
-@builtin("arange", "n")
-def _arange(c: Call, n):
-    return c.make("arange", [], {"n": c.integer(n, "n")})
-
-
-@builtin("conv2d", "x", "W")
-def _conv2d(c: Call, x, W):
-    return c.make("conv2d", [c.tensor(x, "x"), c.tensor(W, "W")])
-
-
-@builtin("max_pool2d", "x", ("size", (2, 2)), ("ignore_border", True))
-def _max_pool2d(c: Call, x, size=(2, 2), ignore_border=True):
-    if not isinstance(ignore_border, bool):
-        fail("E303", c.span("ignore_border"), what="'ignore_border'", expected="true or false", got=kind_of(ignore_border))
-    return c.make("max_pool2d", [c.tensor(x, "x")], {"size": c.ints(size, "size"), "ignore_border": ignore_border})
 
 
 # ---- compile-time helpers ------------------------------------------------------------------
@@ -509,6 +389,6 @@ def _fans(shape: tuple[int | None, ...]) -> tuple[int, int]:
     return shape[1] * receptive, shape[0] * receptive
 
 
-from symdl.elaborate import sampling  # noqa: E402, F401 - registers the random draws and scan
+from symdl.elaborate import sampling  # noqa: E402, F401 - registers binomial and scan
 
-__all__ = ["BUILTINS", "InitSpec"]
+__all__ = ["BUILTINS", "InitSpec", "weak_dtype"]

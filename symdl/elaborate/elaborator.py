@@ -135,9 +135,9 @@ class Elaborator:
             pass
         if name == "params":
             return ParamSet(tuple(self.model.params))
-        if name in B.BUILTINS:
+        if B.find(name) is not None:
             return Builtin(name)
-        known = scope.visible() | set(B.BUILTINS)
+        known = scope.visible() | B.names()
         hint = (
             imports.hidden_hint(self, scope, name)
             or did_you_mean(name, known)

@@ -120,20 +120,51 @@ LOWER: dict[str, Callable] = {
     "stop_gradient": disconnected_grad,
 }
 
-# Leaves, gradients, draws and loops are lowered by the program lowering itself (they thread
-# the random generator or need the whole graph), not one node at a time.
-STRUCTURAL = (
-    "input",
-    "param",
-    "state",
-    "const",
-    "arg",
-    "grad",
-    "uniform",
-    "normal",
-    "bernoulli",
-    "binomial",
-    "categorical",
-    "scan",
-    "scan_out",
-)
+
+# ---- random draws: (generator, static size or None, parameters, dtype, attrs) -> (next generator, value) ----
+
+
+def _uniform(rng, size, args, dtype, **attrs):
+    return pt.random.uniform(*args, size=size, rng=rng, dtype=dtype, return_next_rng=True)
+
+
+def _normal(rng, size, args, dtype, **attrs):
+    return pt.random.normal(*args, size=size, rng=rng, dtype=dtype, return_next_rng=True)
+
+
+def _bernoulli(rng, size, args, dtype, **attrs):
+    """uniform < p: ~20x faster than numpy's binomial on the C backend."""
+    (p,) = args
+    rng, u = pt.random.uniform(0.0, 1.0, size=size if size is not None else p.shape, rng=rng, dtype=dtype, return_next_rng=True)
+    return rng, pt.cast(pt.lt(u, p), dtype)
+
+
+def _binomial(rng, size, args, dtype, n, **attrs):
+    rng, u = pt.random.binomial(n, args[0], size=size, rng=rng, return_next_rng=True)
+    return rng, pt.cast(u, dtype)
+
+
+def _categorical(rng, size, args, dtype, **attrs):
+    """Inverse CDF: the first class whose cumulative probability passes u * total."""
+    (p,) = args
+    batch = size if size is not None else p.shape[:-1]
+    rng, u = pt.random.uniform(0.0, 1.0, size=batch, rng=rng, dtype=p.dtype, return_next_rng=True)
+    cdf = pt.cumsum(p, axis=-1)
+    below = pt.lt(cdf, pt.shape_padright(u * cdf[..., -1]))
+    return rng, pt.cast(pt.minimum(pt.sum(below, axis=-1), p.shape[-1] - 1), dtype)
+
+
+DRAWS: dict[str, Callable] = {
+    "uniform": _uniform,
+    "normal": _normal,
+    "bernoulli": _bernoulli,
+    "binomial": _binomial,
+    "categorical": _categorical,
+}
+
+# A draw made ahead of a loop from its standard noise (the registry's `ahead`: uniform [0, 1) or standard normal).
+FROM_NOISE: dict[str, Callable] = {
+    "uniform": lambda noise, low, high: low + (high - low) * noise,
+    "normal": lambda noise, mean, std: mean + std * noise,
+    "bernoulli": lambda noise, p: pt.lt(noise, p),
+}
