@@ -33,21 +33,26 @@ if TYPE_CHECKING:
     from symdl.elaborate.elaborator import Elaborator
 
 
+def shape_of(node: Node, span: Span) -> tuple[int | Node, ...]:
+    """A tensor's dimensions: each static one an int, each `?` its length at run time (an i64 scalar)."""
+    return tuple(d if d is not None else build.make("dim", [node], {"axis": k}, span=span) for k, d in enumerate(node.type.shape))
+
+
 @dataclass(frozen=True)
 class Sig:
     params: tuple[tuple[str, object], ...]
     impl: Callable
-    variadic: bool = False  # extra positional arguments are collected into the first parameter
+    collect: int | None = None  # the parameter that collects the positional arguments from here on
     doc: str = ""  # what the call does, after its usage in an error's hint
 
 
 BUILTINS: dict[str, Sig] = {}
 
 
-def builtin(name: str, *params: str | tuple[str, object], variadic: bool = False):
+def builtin(name: str, *params: str | tuple[str, object], collect: int | None = None):
     def register(impl: Callable) -> Callable:
         spec = tuple((p, REQUIRED) if isinstance(p, str) else p for p in params)
-        BUILTINS[name] = Sig(spec, impl, variadic)
+        BUILTINS[name] = Sig(spec, impl, collect)
         return impl
 
     return register
@@ -63,7 +68,7 @@ def find(name: str) -> Sig | None:
 
 @functools.cache
 def _derived(op: OpDef) -> Sig:
-    return Sig(operators.signature(op), operators.impl(op), op.variadic, op.doc)
+    return Sig(operators.signature(op), operators.impl(op), op.collects(), op.doc)
 
 
 def names() -> set[str]:
@@ -74,8 +79,9 @@ def names() -> set[str]:
 def call_builtin(elab: Elaborator, name: str, args: list, kwargs: dict, e: A.Call, scope) -> object:
     sig = find(name)
     names = [p for p, _ in sig.params]
-    if sig.variadic and len(args) > 1 and not isinstance(args[0], tuple):
-        args = [tuple(args)]
+    k = sig.collect
+    if k is not None and len(args) > k + 1 and not isinstance(args[k], tuple):
+        args = [*args[:k], tuple(args[k:])]
     usage = _usage(name, sig)
     bound = bind(name, names, args, kwargs, e.span, usage)
     spans = {n: a.span for n, a in zip(names, e.args)} | {k: s for k, (_, s) in kwargs.items()}
@@ -183,14 +189,19 @@ def _range(c: Call, n):
 
 @builtin("len", "items")
 def _len(c: Call, items):
+    """A list's length; a tensor's first dimension (an i64 scalar tensor when it is `?`)."""
+    if isinstance(items, Node) and items.type.ndim:
+        return shape_of(items, c.span())[0]
     if not isinstance(items, tuple):
-        fail("E303", c.span("items"), what="len", expected="a list", got=kind_of(items))
+        fail("E303", c.span("items"), what="len", expected="a list or a tensor", got=kind_of(items))
     return len(items)
 
 
 @builtin("enumerate", "items")
 def _enumerate(c: Call, items):
-    return tuple(enumerate(items)) if isinstance(items, tuple) else _len(c, items)
+    if not isinstance(items, tuple):
+        fail("E303", c.span("items"), what="enumerate", expected="a list", got=kind_of(items))
+    return tuple(enumerate(items))
 
 
 @builtin("zip", "a", "b")
@@ -309,6 +320,8 @@ def initializer(elab: Elaborator, decl: A.VarDecl, type_: TensorType, scope) -> 
         return Init("constant", (0,))
     if not decl.init.random:
         value = elab.eval(decl.init.value, scope)
+        if isinstance(value, Node) and value.op in ("param", "state"):
+            return _copy_of(value, type_, decl.init.value.span)
         if not _is_number(value):
             fail(
                 "E303",
@@ -326,6 +339,13 @@ def initializer(elab: Elaborator, decl: A.VarDecl, type_: TensorType, scope) -> 
     args = [elab.eval(a, scope) for a in call.args]
     kwargs = {k.name: elab.eval(k.value, scope) for k in call.kwargs}
     return _init_of(elab, call, type_, args, kwargs)
+
+
+def _copy_of(source: Node, type_: TensorType, span: Span) -> Init:
+    """`state m: f32[3] = W`: starts as W's initial value (cast to its own dtype)."""
+    if source.type.shape != type_.shape:
+        fail("E303", span, what="an initial value", expected=f"a number, or a param or state of shape {type_}", got=str(source.type))
+    return Init("copy", (source.name,))
 
 
 def _init_of(elab: Elaborator, call: A.Call, type_: TensorType, args: list, kwargs: dict) -> Init:

@@ -133,6 +133,7 @@ READERS: dict[str, Callable] = {
     "bool": _bool,
     "dtype": lambda c, v, a: c.dtype(v, a),
     "pair": _pair,
+    "pair?": lambda c, v, a: None if v is None else _pair(c, v, a),
     "padding": _padding,
     "str": _string,
 }

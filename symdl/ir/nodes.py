@@ -64,13 +64,13 @@ class ScanBody:
 
 @dataclass(frozen=True, slots=True)
 class Init:
-    """How a parameter or state starts: `constant`, `uniform`, `normal`, `glorot`, `array`."""
+    """How a parameter or state starts: `constant`, `uniform`, `normal`, `copy` (of another's initial value)."""
 
     kind: str
     args: tuple[object, ...] = ()
 
     def __str__(self) -> str:
-        if self.kind == "constant":
+        if self.kind in ("constant", "copy"):  # copy: another param or state's initial value
             return f"= {self.args[0]}"
         return f"~ {self.kind}({', '.join(_fmt(a) for a in self.args)})"
 

@@ -21,9 +21,9 @@ TypeRule = Callable[[tuple[TensorType, ...], dict], TensorType]
 
 # How a built-in's argument becomes an attribute (the elaborator converts and checks each kind):
 # int, int? (or none), ints (an int or a list), axes (none, an int or a list), bool, dtype,
-# pair (an int n as [n, n], or two ints), padding (a pair or "same"), str, shape? (none or ints),
+# pair (an int n as [n, n], or two ints), pair? (or none), padding (a pair or "same"), str, shape? (none or ints),
 # and stream (no argument: a fresh random stream per draw).
-ATTR_KINDS = ("int", "int?", "ints", "axes", "bool", "dtype", "pair", "padding", "str", "shape?", "stream")
+ATTR_KINDS = ("int", "int?", "ints", "axes", "bool", "dtype", "pair", "pair?", "padding", "str", "shape?", "stream")
 
 REQUIRED = object()  # an argument without a default
 
@@ -35,6 +35,8 @@ class Attr:
     name: str
     kind: str
     default: object = REQUIRED
+    leading: bool = False  # written before the tensor inputs: einsum("ij,jk->ik", a, b)
+    quiet: bool = False  # left out of the printed IR at its default (attributes added to an existing operator)
 
     def __post_init__(self) -> None:
         assert self.kind in ATTR_KINDS, self.kind
@@ -78,8 +80,13 @@ class OpDef:
         return self.arity[1] is None
 
     def signature(self) -> tuple[tuple[str, object], ...]:
-        """The surface call's parameters in order: inputs, then attributes (a stream is never passed)."""
-        return self.inputs + tuple((a.name, a.default) for a in self.attrs if a.kind != "stream")
+        """The surface call's parameters in order: leading attributes, inputs, the other attributes (never a stream)."""
+        lead = tuple((a.name, a.default) for a in self.attrs if a.leading)
+        return lead + self.inputs + tuple((a.name, a.default) for a in self.attrs if a.kind != "stream" and not a.leading)
+
+    def collects(self) -> int | None:
+        """The position of the parameter that collects a variadic operator's positional inputs."""
+        return sum(a.leading for a in self.attrs) if self.variadic else None
 
     def usage(self, name: str | None = None) -> str:
         """`name(x, axis = none)`: the call as LANGUAGE.md writes it, then what it does."""

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from symdl.ir.einsum import einsum_rule
 from symdl.ir.opdef import Attr, register
 from symdl.ir.types import NUMPY_DTYPE, TensorType, TypeRuleError, broadcast_shapes, normalize_axis, promote, to_float
-from symdl.ir.windows import conv2d_ref, conv2d_rule, pool_ref, pool_rule
+from symdl.ir.windows import avg_pool_ref, avg_pool_rule, conv2d_ref, conv2d_rule, pool_ref, pool_rule
 
 
 def _np(dtype: str):
@@ -17,18 +18,40 @@ def _np(dtype: str):
 
 
 def _matmul_rule(types, attrs):
+    """NumPy's matmul: a vector is a row (left) or a column (right); leading batch axes broadcast."""
     a, b = types
-    if a.ndim not in (1, 2) or b.ndim not in (1, 2):
-        raise TypeRuleError("matrix product", "both sides must be vectors or matrices", "E402")
-    k_a = a.shape[-1]
-    k_b = b.shape[0]
+    if a.ndim == 0 or b.ndim == 0:
+        raise TypeRuleError("matrix product", "both sides need at least one dimension", "E402")
+    left = (1, *a.shape) if a.ndim == 1 else a.shape
+    right = (*b.shape, 1) if b.ndim == 1 else b.shape
+    k_a, k_b = left[-1], right[-2]
     if k_a is not None and k_b is not None and k_a != k_b:
         raise TypeRuleError("matrix product", f"inner dimensions differ: {k_a} vs {k_b}")
-    shape = a.shape[:-1] + b.shape[1:]
+    batch = broadcast_shapes(left[:-2], right[:-2])
+    shape = batch + left[-2:-1] * (a.ndim > 1) + right[-1:] * (b.ndim > 1)
     return TensorType(promote(a.dtype, b.dtype), shape)
 
 
-register("matmul", 2, _matmul_rule, np.matmul, doc="same as a @ b", surface="dot", inputs=("a", "b"), symbol="{0} @ {1}")
+register(
+    "matmul",
+    2,
+    _matmul_rule,
+    np.matmul,
+    doc="a @ b: the matrix product; 3-d and more multiply the last two axes, the batch axes broadcast",
+    surface="dot",
+    inputs=("a", "b"),
+    symbol="{0} @ {1}",
+)
+register(
+    "einsum",
+    (1, None),
+    einsum_rule,
+    lambda *xs, spec: np.einsum(spec, *xs),
+    doc='einsum("ij,jk->ik", a, b): sums of products named by a compile-time spec',
+    surface="einsum",
+    inputs=("xs",),
+    attrs=(Attr("spec", "str", leading=True),),
+)
 
 
 def _inv_rule(types, attrs):
@@ -207,19 +230,42 @@ register(
     2,
     conv2d_rule,
     conv2d_ref,
-    doc="valid 2-d convolution of [b, c, h, w] by [out, c, kh, kw]",
+    doc="2-d convolution (the kernel flipped) of [b, c, h, w] by [out, c, kh, kw], zero-padded, every stride-th position",
     surface="conv2d",
     inputs=("x", "W"),
+    attrs=(Attr("padding", "padding", (0, 0), quiet=True), Attr("stride", "pair", (1, 1), quiet=True)),
 )
+_POOL = (Attr("size", "ints", (2, 2)), Attr("ignore_border", "bool", True), Attr("stride", "pair?", None, quiet=True))
 register(
     "max_pool2d",
     1,
     pool_rule,
     pool_ref,
-    doc="max over non-overlapping size windows of the last two axes",
+    doc="max over size windows of the last two axes, every stride (default: size, not overlapping)",
     surface="max_pool2d",
     inputs=("x",),
-    attrs=(Attr("size", "ints", (2, 2)), Attr("ignore_border", "bool", True)),
+    attrs=_POOL,
+)
+register(
+    "avg_pool2d",
+    1,
+    avg_pool_rule,
+    avg_pool_ref,
+    doc="mean over size windows of the last two axes, every stride; a partial window averages what it holds",
+    surface="avg_pool2d",
+    inputs=("x",),
+    attrs=_POOL,
+)
+
+
+def _dim_rule(types, attrs):
+    (t,) = types
+    normalize_axis(attrs["axis"], t.ndim)
+    return TensorType("i64", ())
+
+
+register(
+    "dim", 1, _dim_rule, lambda x, axis: np.int64(np.shape(x)[axis]), doc="the length of axis (i64): x.shape[k] or len(x) of a ? dimension"
 )
 
 

@@ -15,7 +15,7 @@ import pytensor
 import pytensor.tensor as pt
 from pytensor.compile.mode import Mode
 
-from symdl.ir.init import initial_value
+from symdl.ir.init import initial_values
 from symdl.ir.nodes import Function, Node, Program, toposort
 from symdl.ir.ops import OPS
 from symdl.ir.types import NUMPY_DTYPE, TensorType, promote
@@ -39,10 +39,9 @@ class Lowered:
         self.program = program
         self.backend = backend
         rng = np.random.RandomState(seed)
-        self.shared = {
-            n.name: pytensor.shared(initial_value(n.attr("init"), n.type, rng), name=n.name, shape=n.type.shape)
-            for n in (*program.params, *program.states)
-        }
+        leaves = (*program.params, *program.states)
+        values = initial_values(leaves, rng)
+        self.shared = {n.name: pytensor.shared(values[n.name], name=n.name, shape=n.type.shape) for n in leaves}
         self.inputs = {n.name: pt.tensor(name=n.name, dtype=NUMPY_DTYPE[n.type.dtype], shape=n.type.shape) for n in program.inputs}
         # One generator for every draw: each function threads it through its draws in order
         # (scan bodies included) and updates it, so no model file mentions random state.

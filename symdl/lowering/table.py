@@ -10,7 +10,7 @@ from pytensor.gradient import disconnected_grad
 from pytensor.tensor import special
 
 from symdl.ir.types import NUMPY_DTYPE
-from symdl.lowering.conv import conv2d, max_pool2d
+from symdl.lowering.conv import avg_pool2d, conv2d, max_pool2d
 
 
 def _axis(attrs: dict):
@@ -100,7 +100,8 @@ LOWER: dict[str, Callable] = {
     "softmax": lambda x, axis=-1: special.softmax(x, axis=axis),
     "log_softmax": lambda x, axis=-1: special.log_softmax(x, axis=axis),
     # tensor
-    "matmul": pt.dot,
+    # pt.dot for vectors and matrices (as before: the GEMM rewrites know it), pt.matmul to broadcast batch axes
+    "matmul": lambda a, b: pt.dot(a, b) if a.ndim <= 2 and b.ndim <= 2 else pt.matmul(a, b),
     "inv": pt.linalg.inv,
     # a label outside 0 .. n-1 compares equal to no class: a row of zeros, as the reference
     "one_hot": lambda y, n: pt.cast(pt.eq(pt.shape_padright(y), pt.constant(np.arange(n, dtype=np.int64))), "float32"),
@@ -115,6 +116,9 @@ LOWER: dict[str, Callable] = {
     "index": _index,
     "conv2d": conv2d,
     "max_pool2d": max_pool2d,
+    "avg_pool2d": avg_pool2d,
+    "dim": lambda x, axis: pt.cast(x.shape[axis], "int64"),
+    "einsum": lambda *xs, spec: pt.einsum(spec, *xs),
     # consider_constant as a mark in the graph: identity forward, no gradient path (pytensor.grad does not
     # even enter what it marks, e.g. a sampling scan), removed when compiled
     "stop_gradient": disconnected_grad,
