@@ -14,7 +14,7 @@ from symdl.diagnostics.catalog import fail
 from symdl.diagnostics.errors import Span, did_you_mean
 from symdl.ir.nodes import Node, Program, rebuild
 from symdl.ir.ops import OPS
-from symdl.passes.engine import Pattern, Rule, apply_rules, to_fixed_point
+from symdl.passes.engine import Pattern, Rule, apply_rules, format_pattern, to_fixed_point
 
 
 @dataclass
@@ -85,13 +85,11 @@ def rule(name: str, phase: str, pattern: Pattern | None, replacement: Pattern | 
 
 def formula(pattern: Pattern | None) -> str:
     """A pattern as the operators print: ("log", ("sub", 1, ("sigmoid", "x"))) -> log(1 - sigmoid(x))."""
-    if pattern is None:
-        return "any"
-    if not isinstance(pattern, tuple):
-        return str(pattern)
-    op, *args = pattern
+    return format_pattern(pattern, _show)
+
+
+def _show(op: str, args: list[Pattern], shown: list[str]) -> str:
     opdef = OPS[op]
-    shown = [formula(a) for a in args]
     if opdef.symbol is not None:  # an infix operand of an operator printed with a symbol is bracketed
         shown = [f"({s})" if isinstance(a, tuple) and " " in (OPS[a[0]].symbol or "") else s for a, s in zip(args, shown)]
     return opdef.format(shown)
