@@ -323,17 +323,17 @@ def test_assert_passes_and_fails_at_its_span(cli, write_model):
     assert status == 0, err
     path = write_model(ASSERT_MODEL.replace("acts = [tanh]", "acts = [tanh, tanh]"), "top.sdl")
     status, _, err = cli("check", path)
-    assert status == 2 and f"{path}:3:1: error[E504]: assertion failed: one activation per hidden layer" in err
+    assert status == 2 and f"{path}:3:1: error[E505]: assertion failed: one activation per hidden layer" in err
     assert "hint: len(acts) == len(sizes) - 2 is false" in err
     path = write_model(ASSERT_MODEL.replace("layer(4, 2)", "layer(2, 4)"), "block.sdl")
     status, _, err = cli("check", path)
-    assert status == 2 and f"{path}:5:5: error[E504]: assertion failed: layers narrow" in err and "in the call of layer" in err
+    assert status == 2 and f"{path}:5:5: error[E505]: assertion failed: layers narrow" in err and "in the call of layer" in err
 
 
 def test_assert_without_a_message_and_on_a_tensor(cli, write_model):
     path = write_model("model t\nhyper n = 3\nassert n % 2 == 0\ninput x: f32[3]\nfn f(x) -> x\n")
     status, _, err = cli("check", path)
-    assert status == 2 and "error[E504]: assertion failed: n % 2 == 0" in err
+    assert status == 2 and "error[E505]: assertion failed: n % 2 == 0" in err
     path = write_model("model t\ninput x: f32[3]\nassert sum(x) > 0\nfn f(x) -> x\n", "tensor.sdl")
     status, _, err = cli("check", path)
     assert status == 2 and f"{path}:3:8: error[E303]" in err and "known at compile time" in err

@@ -77,18 +77,7 @@ def _parser() -> argparse.ArgumentParser:
     eval_.add_argument("--params", type=Path, required=True, help="run directory (or params.npz) to load")
     eval_.set_defaults(handler=cmd_eval)
 
-    from symdl.cli import graph  # no heavy imports: graphviz and PyTensor load when it runs
-
-    graph_ = sub.add_parser("graph", help="draw a model's graph (svg, png, pdf or dot)")
-    _model_args(graph_)
-    graph.add_arguments(graph_, BACKENDS)
-    graph_.set_defaults(handler=graph.cmd_graph)
-
-    from symdl.fmt import command as fmt
-
-    fmt_ = sub.add_parser("fmt", help="lay out model files in the one canonical style (in place, or --check, --diff)")
-    fmt.add_arguments(fmt_)
-    fmt_.set_defaults(handler=fmt.cmd_fmt)
+    _front_end_parsers(sub)
 
     gradcheck = sub.add_parser("gradcheck", help="check every gradient against finite differences in float64")
     _model_args(gradcheck)
@@ -103,6 +92,30 @@ def _parser() -> argparse.ArgumentParser:
 
     sub.add_parser("lsp", help="run the language server over stdin/stdout (for an editor)").set_defaults(handler=cmd_lsp)
     return parser
+
+
+def _front_end_parsers(sub) -> None:
+    """The commands of the front ends beside the compiler's stages: drawings, sweeps, the formatter."""
+    from symdl.cli import graph  # no heavy imports: graphviz and PyTensor load when it runs
+
+    graph_ = sub.add_parser("graph", help="draw a model's graph (svg, png, pdf or dot)")
+    _model_args(graph_)
+    graph.add_arguments(graph_, BACKENDS)
+    graph_.set_defaults(handler=graph.cmd_graph)
+
+    from symdl.sweep import command as sweep  # no heavy imports: Ray loads when a sweep runs
+
+    sweep_ = sub.add_parser("sweep", help="train a model over a search space of its hypers (Ray Tune)")
+    _model_args(sweep_, optional=True)
+    _data_args(sweep_)
+    sweep.add_arguments(sweep_, _positive)
+    sweep_.set_defaults(handler=sweep.cmd_sweep)
+
+    from symdl.fmt import command as fmt
+
+    fmt_ = sub.add_parser("fmt", help="lay out model files in the one canonical style (in place, or --check, --diff)")
+    fmt.add_arguments(fmt_)
+    fmt_.set_defaults(handler=fmt.cmd_fmt)
 
 
 def _natural(text: str) -> int:
@@ -131,12 +144,15 @@ def _data_args(p: argparse.ArgumentParser) -> None:
 
 def _front(args) -> Compiled:  # noqa: F821 - imported lazily
     from symdl.pipeline import front_end
+    from symdl.syntax.ast import Hyper
 
     compiled = front_end(args.file, args.overrides, tuple(args.exclude))
     for warning in compiled.ir.warnings:
         print(warning.render(), file=sys.stderr)
+    hyper = next((i for s in compiled.ast.body if isinstance(s, Hyper) for i in s.items if i.name == "backend"), None)
+    backend = resolve_backend(compiled.optimized, getattr(args, "backend", None), hyper and hyper.span)
     if "backend" in args:  # a model may name the backend it runs fastest on
-        args.backend = resolve_backend(compiled.optimized, args.backend)
+        args.backend = backend
     return compiled
 
 
@@ -306,7 +322,8 @@ def _print_saved(rundir, summary: dict) -> None:
 
 def _resume_settings(args) -> dict:
     """`--resume DIR`: the run's model file, overrides and options, unless given again."""
-    import json
+
+    from symdl.runtime.rundir import read_config
 
     config_path = args.resume / "config.json"
     if not config_path.is_file() or not (args.resume / "params.npz").is_file():
@@ -316,13 +333,8 @@ def _resume_settings(args) -> dict:
             hint="give the directory a `symdl run` wrote (config.json, params.npz)",
             code="E700",
         )
-    try:
-        config = json.loads(config_path.read_text())
-        source = Path(config["source"])
-    except (ValueError, KeyError, TypeError) as err:
-        raise UserError(
-            None, f"'{config_path}' is damaged: {err}", hint="resume a run directory symdl wrote, unedited", code="E700"
-        ) from None
+    config = read_config(config_path)
+    source = Path(config["source"])
     if args.file is not None and args.file.resolve() != source.resolve():
         raise UserError(
             None,
@@ -349,9 +361,12 @@ def _resume_settings(args) -> dict:
 def _restore(s, rundir) -> tuple[int, dict]:
     """Values, the draws' generator and the recipe's position from the last checkpoint; the stage to continue."""
     arrays, record = rundir.reopen()
-    s.model.set_values(arrays)
+    s.model.set_values(s.model.checked_params(arrays, rundir.path / "params.npz"))
     if record.get("random_state"):
-        s.model.set_random_state(record["random_state"])
+        try:
+            s.model.set_random_state(record["random_state"])
+        except (TypeError, ValueError, KeyError) as err:
+            raise UserError(None, f"'{rundir.path}/params.npz' is damaged: its generator state: {err}", code="E710") from None
     s.progress.update(record.get("progress", {}))
     stage = int(record.get("stage", 0))
     print(f"resuming {rundir.path} at stage {stage + 1}, position {_position_brief(record.get('position', {}))}", file=sys.stderr)
@@ -387,13 +402,13 @@ def _interrupted(s, rundir) -> int:
 
 
 def cmd_eval(args) -> int:
-    import json
 
     from symdl.runtime.recipes import check_recipe, evaluate, evaluator
+    from symdl.runtime.rundir import read_config
 
     config = args.params / "config.json" if args.params.is_dir() else args.params.parent / "config.json"
     if not args.overrides and config.is_file():  # the run's own --set values, unless new ones are given
-        args.overrides = json.loads(config.read_text()).get("overrides") or []
+        args.overrides = read_config(config).get("overrides") or []
     c = _front(args)
     calls = [call for call in c.optimized.recipes if evaluator(check_recipe(call, c.optimized), c.optimized) is not None]
     if not calls:

@@ -196,7 +196,7 @@ def _assert(elab, s: A.Assert, scope, context) -> None:
         )
     if not value:
         condition = s.test.span.text
-        fail("E504", s.span, message=s.message or condition, hint=f"{condition} is false" if s.message else "")
+        fail("E505", s.span, message=s.message or condition, hint=f"{condition} is false" if s.message else "")
 
 
 def _if(elab, s: A.If, scope, context) -> None:
