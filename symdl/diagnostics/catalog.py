@@ -49,6 +49,7 @@ MESSAGES: dict[str, str] = {
     "E407": "'{name}' cannot be updated: {why}",
     "E408": "the cost does not depend on '{name}', so its gradient is undefined",
     "E409": "index out of range in {what}",
+    "E410": "bad spec for {what}",
     "E420": "{what} gives an integer beyond {limit}",
     # hyperparameters and overrides (E5xx)
     "E500": "bad override '{text}'",
@@ -56,6 +57,7 @@ MESSAGES: dict[str, str] = {
     "E502": "hyperparameter '{name}' refers to itself",
     "E503": "--exclude names no rewrite '{name}'",
     "E504": "override '{text}' spans more than one line",
+    "E505": "assertion failed: {message}",
     # data (E6xx)
     "E600": "cannot read data: {detail}",
     "E601": "data does not match input '{name}': {detail}",

@@ -19,9 +19,10 @@ _UNKNOWN = None
 
 def check_bodies(module: A.Module) -> None:
     """Check each def and block of `module`, called or not."""
-    from symdl.elaborate.builtins import BUILTINS
+    from symdl.elaborate.builtins import find, names
 
-    builtins = {name: None if sig.variadic else sig.params for name, sig in BUILTINS.items()}  # None: any number
+    signatures = {name: find(name) for name in names()}
+    builtins = {name: None if sig.collect is not None else sig.params for name, sig in signatures.items()}  # None: any number
     top = dict.fromkeys(_bound_names(module.body), _UNKNOWN) | _callables(module.body)
     _Checker(builtins).statements(module.body, (top,))  # the top level too: a compile-time if skips a branch
 

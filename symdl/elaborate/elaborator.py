@@ -152,9 +152,9 @@ class Elaborator:
             pass
         if name == "params":
             return ParamSet(tuple(self.model.params))
-        if name in B.BUILTINS:
+        if B.find(name) is not None:
             return Builtin(name)
-        known = scope.visible() | set(B.BUILTINS)
+        known = scope.visible() | B.names()
         hint = (
             imports.hidden_hint(self, scope, name)
             or did_you_mean(name, known)
@@ -236,17 +236,8 @@ class Elaborator:
                 return ParamSet(tuple(dict.fromkeys(p for v in items for p in v.params)))
         if isinstance(value, Node) and e.name == "T":
             return build.make("transpose", [value], span=e.span)
-        if isinstance(value, Node) and e.name == "shape":  # a compile-time list: every dimension is static
-            if None in value.type.shape:
-                fail(
-                    "E303",
-                    e.span,
-                    what=f"{_text(e.value)}.shape",
-                    expected="static dimensions",
-                    got=str(value.type),
-                    hint="name the dimension with a hyper",
-                )
-            return tuple(value.type.shape)
+        if isinstance(value, Node) and e.name == "shape":  # a compile-time list; a `?` dimension is an i64 scalar tensor
+            return B.shape_of(value, e.span)
         if isinstance(value, DataValue):
             return DataField(value.spec.name, e.name)
         members = sorted(value.members) + ["params"] if isinstance(value, Instance) else []

@@ -184,6 +184,21 @@ def _return(elab, s: A.Return, scope, context) -> None:
     raise ReturnSignal(values[0] if len(values) == 1 else values)
 
 
+def _assert(elab, s: A.Assert, scope, context) -> None:
+    value = elab.eval(s.test, scope)
+    if not isinstance(value, (bool, int, float)):
+        fail(
+            "E303",
+            s.test.span,
+            what="an assert's condition",
+            expected="known at compile time (hypers, shapes, lengths)",
+            got=kind_of(value),
+        )
+    if not value:
+        condition = s.test.span.text
+        fail("E505", s.span, message=s.message or condition, hint=f"{condition} is false" if s.message else "")
+
+
 def _if(elab, s: A.If, scope, context) -> None:
     for test, body in s.branches:
         value = elab.eval(test, scope)
@@ -326,6 +341,7 @@ HANDLERS = {
     A.Def: _def,
     A.BlockDecl: _block,
     A.Return: _return,
+    A.Assert: _assert,
     A.If: _if,
     A.For: _for,
     A.FnDecl: _fn,

@@ -10,9 +10,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 
 from symdl.diagnostics.errors import Span
+from symdl.ir.ops import OPS
 from symdl.ir.types import TensorType
-
-LEAVES = ("input", "param", "state", "const", "arg")
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -35,7 +34,7 @@ class Node:
 
     @property
     def is_leaf(self) -> bool:
-        return self.op in LEAVES
+        return OPS[self.op].is_leaf
 
     def with_inputs(self, inputs: tuple[Node, ...]) -> Node:
         return self if inputs == self.inputs else replace(self, inputs=inputs)
@@ -65,13 +64,13 @@ class ScanBody:
 
 @dataclass(frozen=True, slots=True)
 class Init:
-    """How a parameter or state starts: `constant`, `uniform`, `normal`, `glorot`, `array`."""
+    """How a parameter or state starts: `constant`, `uniform`, `normal`, `copy` (of another's initial value)."""
 
     kind: str
     args: tuple[object, ...] = ()
 
     def __str__(self) -> str:
-        if self.kind == "constant":
+        if self.kind in ("constant", "copy"):  # copy: another param or state's initial value
             return f"= {self.args[0]}"
         return f"~ {self.kind}({', '.join(_fmt(a) for a in self.args)})"
 

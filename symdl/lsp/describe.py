@@ -60,10 +60,10 @@ def describe(text: str, value: object) -> str:
 
 
 def signature(name: str) -> str:
-    """A builtin's signature with its defaults: `sum(x, axis = None, keepdims = False)`."""
-    sig = B.BUILTINS[name]
+    """A builtin's signature with its defaults, then what it does: `sum(x, axis = none, keepdims = false)`."""
+    sig = B.find(name)
     parts = [p if d is REQUIRED else f"{p} = {_literal(d)}" for p, d in sig.params]
-    return f"{name}({', '.join(parts)})"
+    return f"{name}({', '.join(parts)})" + (f"\n{sig.doc}" if sig.doc else "")
 
 
 def _instance(label: str, value: V.Instance) -> str:

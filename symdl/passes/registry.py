@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from symdl.diagnostics.catalog import fail
 from symdl.diagnostics.errors import Span, did_you_mean
 from symdl.ir.nodes import Node, Program, rebuild
+from symdl.ir.ops import OPS
 from symdl.passes.engine import Pattern, Rule, apply_rules, format_pattern, to_fixed_point
 
 
@@ -72,7 +73,7 @@ def rule(name: str, phase: str, pattern: Pattern | None, replacement: Pattern | 
         RULES.append(Rule(name, phase, pattern, fn_or_template, doc))
 
     if replacement is not None:
-        add(replacement, f"{format_pattern(pattern)} -> {format_pattern(replacement)}")
+        add(replacement, f"{formula(pattern)} -> {formula(replacement)}")
         return None
 
     def wrap(fn: Callable) -> Callable:
@@ -80,6 +81,18 @@ def rule(name: str, phase: str, pattern: Pattern | None, replacement: Pattern | 
         return fn
 
     return wrap
+
+
+def formula(pattern: Pattern | None) -> str:
+    """A pattern as the operators print: ("log", ("sub", 1, ("sigmoid", "x"))) -> log(1 - sigmoid(x))."""
+    return format_pattern(pattern, _show)
+
+
+def _show(op: str, args: list[Pattern], shown: list[str]) -> str:
+    opdef = OPS[op]
+    if opdef.symbol is not None:  # an infix operand of an operator printed with a symbol is bracketed
+        shown = [f"({s})" if isinstance(a, tuple) and " " in (OPS[a[0]].symbol or "") else s for a, s in zip(args, shown)]
+    return opdef.format(shown)
 
 
 def register(name: str, phase: str):

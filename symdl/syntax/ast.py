@@ -224,6 +224,14 @@ class Return(Node):
 
 
 @dataclass(frozen=True, slots=True)
+class Assert(Node):
+    """`assert COND, "message"`: a compile-time check, an error at the assert when COND is false."""
+
+    test: Node
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
 class Assign(Node):
     targets: tuple[Node, ...]
     value: Node

@@ -351,6 +351,9 @@ class _ToAst(Transformer):
     def return_stmt(self, meta, c):
         return A.Return(self._span(meta), c[0])
 
+    def assert_stmt(self, meta, c):
+        return A.Assert(self._span(meta), c[0], "" if c[1] is None else str(c[1])[1:-1])
+
     def assign_stmt(self, meta, c):
         return A.Assign(self._span(meta), c[0], c[1])
 
