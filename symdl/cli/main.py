@@ -77,18 +77,7 @@ def _parser() -> argparse.ArgumentParser:
     eval_.add_argument("--params", type=Path, required=True, help="run directory (or params.npz) to load")
     eval_.set_defaults(handler=cmd_eval)
 
-    from symdl.cli import graph  # no heavy imports: graphviz and PyTensor load when it runs
-
-    graph_ = sub.add_parser("graph", help="draw a model's graph (svg, png, pdf or dot)")
-    _model_args(graph_)
-    graph.add_arguments(graph_, BACKENDS)
-    graph_.set_defaults(handler=graph.cmd_graph)
-
-    from symdl.fmt import command as fmt
-
-    fmt_ = sub.add_parser("fmt", help="lay out model files in the one canonical style (in place, or --check, --diff)")
-    fmt.add_arguments(fmt_)
-    fmt_.set_defaults(handler=fmt.cmd_fmt)
+    _front_end_parsers(sub)
 
     gradcheck = sub.add_parser("gradcheck", help="check every gradient against finite differences in float64")
     _model_args(gradcheck)
@@ -103,6 +92,30 @@ def _parser() -> argparse.ArgumentParser:
 
     sub.add_parser("lsp", help="run the language server over stdin/stdout (for an editor)").set_defaults(handler=cmd_lsp)
     return parser
+
+
+def _front_end_parsers(sub) -> None:
+    """The commands of the front ends beside the compiler's stages: drawings, sweeps, the formatter."""
+    from symdl.cli import graph  # no heavy imports: graphviz and PyTensor load when it runs
+
+    graph_ = sub.add_parser("graph", help="draw a model's graph (svg, png, pdf or dot)")
+    _model_args(graph_)
+    graph.add_arguments(graph_, BACKENDS)
+    graph_.set_defaults(handler=graph.cmd_graph)
+
+    from symdl.sweep import command as sweep  # no heavy imports: Ray loads when a sweep runs
+
+    sweep_ = sub.add_parser("sweep", help="train a model over a search space of its hypers (Ray Tune)")
+    _model_args(sweep_, optional=True)
+    _data_args(sweep_)
+    sweep.add_arguments(sweep_, _positive)
+    sweep_.set_defaults(handler=sweep.cmd_sweep)
+
+    from symdl.fmt import command as fmt
+
+    fmt_ = sub.add_parser("fmt", help="lay out model files in the one canonical style (in place, or --check, --diff)")
+    fmt.add_arguments(fmt_)
+    fmt_.set_defaults(handler=fmt.cmd_fmt)
 
 
 def _natural(text: str) -> int:

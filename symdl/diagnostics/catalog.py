@@ -69,6 +69,12 @@ MESSAGES: dict[str, str] = {
     "E702": "cannot draw to '{path}': unknown format",
     "E703": "the graphviz program `dot` is not installed",
     "E704": "cannot write '{path}': {detail}",
+    # sweeps: symdl sweep (E72x)
+    "E720": "bad search space entry '{text}'",
+    "E721": "unknown distribution '{name}'",
+    "E722": "{dist} takes {expected}, got {detail}",
+    "E723": "the range of '{name}' holds nothing: {detail}",
+    "E724": "'{name}' is given twice",
     # warnings (W)
     "W100": "constant '{name}' does not reach the cost: holding it constant changes nothing",
 }
