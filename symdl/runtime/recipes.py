@@ -93,7 +93,7 @@ def _check_kinds(call: RecipeCall, values: dict[str, object], program: Program) 
                 fail("E303", call.span, what=f"'start' of {call.name}", expected="a data field such as digits.x", got=kind_of(value))
         elif name not in FUNCTION_ARGS and name != "data" and value is not None and not isinstance(value, (int, float)):
             fail("E303", call.span, what=f"'{name}' of {call.name}", expected="a number", got=repr(value))
-        if isinstance(value, (int, float)) and value < 0:  # counts, rates and thresholds: none is negative
+        if isinstance(value, int) and not isinstance(value, bool) and value < 0:  # counts (epochs, patience, seed): none negative
             fail("E303", call.span, what=f"'{name}' of {call.name}", expected="zero or more", got=repr(value))
 
 
