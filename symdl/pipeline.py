@@ -36,10 +36,17 @@ def read_source(path: str | Path) -> Source:
         raise UserError(None, f"cannot read model file '{path}': {getattr(err, 'strerror', None) or err}", hint="check the path") from None
 
 
-def front_end(path: str | Path, overrides: list[str] | tuple[str, ...] = (), exclude: tuple[str, ...] = ()) -> Compiled:
-    """Parse, elaborate and optimize a model file (no PyTensor involved)."""
+def front_end(
+    path: str | Path, overrides: list[str] | tuple[str, ...] = (), exclude: tuple[str, ...] = (), defaults: dict[str, str] | None = None
+) -> Compiled:
+    """Parse, elaborate and optimize a model file (no PyTensor involved).
+
+    `defaults` ({name: value text}) set hypers the model declares and no override sets (gradcheck's small batch).
+    """
     source = read_source(path)
     module = parse(source)
-    program = elaborate(source, module, parse_overrides(list(overrides)))
+    given = parse_overrides(list(overrides))
+    fallback = parse_overrides([f"{k}={v}" for k, v in (defaults or {}).items() if k not in given])
+    program = elaborate(source, module, given, fallback)
     optimized, report = run_passes(program, exclude=exclude)
     return Compiled(source, module, program, optimized, report)

@@ -89,8 +89,8 @@ def build_symdl(spec: Spec, backend: str, x: np.ndarray, y: np.ndarray) -> tuple
     """The model's own `train`, bound to shared data as `symdl run` binds it; (step, compile s, front end s)."""
     import pytensor
 
+    from symdl.api import load
     from symdl.lowering.lower import Binding
-    from symdl.runtime.model import load
 
     xs, ys = pytensor.shared(x, name="x", borrow=True), pytensor.shared(y, name="y", borrow=True)
     started = time.perf_counter()

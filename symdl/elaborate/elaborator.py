@@ -59,10 +59,17 @@ class ModelState:
 class Elaborator:
     """Evaluates one module: statements via `statements`, expressions here."""
 
-    def __init__(self, source: Source, overrides: dict[str, tuple[str, Span]] | None = None, loader: imports.Loader | None = None) -> None:
+    def __init__(
+        self,
+        source: Source,
+        overrides: dict[str, tuple[str, Span]] | None = None,
+        loader: imports.Loader | None = None,
+        defaults: dict[str, tuple[str, Span]] | None = None,
+    ) -> None:
         self.source = source
         self.loader = loader or imports.Loader.for_root(source)  # shared with the files this one imports
         self.overrides = dict(overrides or {})
+        self.defaults = dict(defaults or {})  # like overrides, but a model without that hyper ignores them
         self.model = ModelState()
         self.top = Scope()
         self.hyper_spans: dict[str, Span] = {}
@@ -111,8 +118,8 @@ class Elaborator:
     # ---- hypers -----------------------------------------------------------------------
     def define_hyper(self, item: A.HyperItem, scope: Scope) -> None:
         value = self.eval(item.value, scope)
-        if item.name in self.overrides:
-            text, span = self.overrides.pop(item.name)
+        if item.name in self.overrides or item.name in self.defaults:
+            text, span = self.overrides.pop(item.name) if item.name in self.overrides else self.defaults.pop(item.name)
             value = apply_override(self, item.name, value, text, span, scope)
         self.bind(scope, item.name, value, item.span, rebind=False)
         self.model.hypers[item.name] = value
@@ -456,9 +463,14 @@ def _called_from(err: UserError, callee: str, e: A.Call) -> UserError:
     return err
 
 
-def elaborate(source: Source, module: A.Module, overrides: dict[str, tuple[str, Span]] | None = None) -> Program:
-    """The IR program of a parsed module."""
-    elab = Elaborator(source, overrides)
+def elaborate(
+    source: Source,
+    module: A.Module,
+    overrides: dict[str, tuple[str, Span]] | None = None,
+    defaults: dict[str, tuple[str, Span]] | None = None,
+) -> Program:
+    """The IR program of a parsed module; `defaults` set only the hypers it declares and `overrides` leave alone."""
+    elab = Elaborator(source, overrides, defaults=defaults)
     try:
         return elab.run(module)
     except UserError as err:  # raised inside an imported file: say where it was imported

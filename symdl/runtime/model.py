@@ -1,4 +1,4 @@
-"""The Python API: `symdl.load(path, **overrides)` and the model it returns.
+"""The model `symdl.load` returns (see `symdl.api`): values by name and functions compiled on first use.
 
 m = symdl.load("models/mlp.sdl", n_hidden=800)
 m.fn.train(x=xb, y=yb)          # compiled on first use
@@ -18,49 +18,21 @@ from symdl.diagnostics.catalog import fail
 from symdl.diagnostics.errors import UserError, did_you_mean
 from symdl.ir.nodes import Function, Program
 from symdl.ir.types import NUMPY_DTYPE
-from symdl.lowering.backends import resolve_backend
-from symdl.pipeline import Compiled, front_end
 from symdl.runtime.checkpoint import load_arrays
-
-
-def sdl_literal(value: object) -> str:
-    """A Python value as the text of an sdl expression (for keyword overrides)."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (list, tuple)):
-        return "[" + ", ".join(sdl_literal(v) for v in value) + "]"
-    if isinstance(value, str):
-        return value if value.isidentifier() else f'"{value}"'
-    if callable(value) and hasattr(value, "__name__"):
-        return value.__name__
-    return repr(value)
-
-
-def load(
-    path: str | Path, params: str | Path | None = None, backend: str | None = None, exclude: tuple[str, ...] = (), **overrides: object
-) -> Model:
-    """Parse, check, rewrite and lower a model file; `params` names a run directory to load.
-
-    The backend is chosen as `symdl run` chooses it: `backend`, else the model's `backend` hyper, else the default.
-    """
-    texts = [f"{k}={sdl_literal(v)}" for k, v in overrides.items()]
-    model = Model(front_end(path, texts, exclude), backend)
-    if params is not None:
-        model.load_params(params)
-    return model
+from symdl.runtime.config import RunConfig
 
 
 class Model:
     """A compiled model: its hyperparameters, values by name and compiled functions."""
 
-    def __init__(self, compiled: Compiled, backend: str | None = None, verbose: bool = False) -> None:
-        self.compiled = compiled
-        self.program: Program = compiled.optimized
+    def __init__(self, program: Program, config: RunConfig | None = None, verbose: bool = False) -> None:
+        self.program = program
+        self.config = config or RunConfig()
         self.hypers = dict(self.program.hypers)
-        self.backend = resolve_backend(compiled.optimized, backend)
+        self.backend = self.config.backend_for(program)
         self.verbose = verbose
         self.compiling = False  # a Ctrl-C during a compile stops at once (no step is half done)
-        self.mode = None  # a PyTensor Mode replacing the backend's (the NaN guard's)
+        self._mode = None
         self._lowered = None
         self.fn = FunctionTable(self)
         self.params = ValueTable(self, [n.name for n in self.program.params])
@@ -70,6 +42,13 @@ class Model:
     def seed(self) -> int:
         seed = self.hypers.get("seed", 1234)
         return seed if isinstance(seed, int) else 1234
+
+    @property
+    def mode(self):
+        """The PyTensor mode every function compiles in, as the run's settings decide it."""
+        if self._mode is None:
+            self._mode = self.config.mode_for(self.backend)
+        return self._mode
 
     @property
     def lowered(self):
@@ -223,4 +202,4 @@ class ValueTable(MutableMapping):
         return len(self._names)
 
 
-__all__ = ["load", "Model", "fail"]
+__all__ = ["Model", "fail"]

@@ -10,7 +10,12 @@ from pathlib import Path
 
 import numpy as np
 
+from symdl.diagnostics.errors import UserError
 from symdl.runtime.checkpoint import RESUME_KEY, load_arrays, save_arrays, save_json
+from symdl.runtime.config import RunConfig
+from symdl.version import __version__
+
+CONFIG = "config.json"
 
 
 class RunDir:
@@ -33,24 +38,28 @@ class RunDir:
             path = Path(root) / f"{model}-{stamp}-{k}"
         return RunDir(path)
 
-    def write_config(self, model: str, source: str, hypers: dict[str, object], backend: str, extra: dict[str, object]) -> None:
+    def holds_run(self) -> bool:
+        return (self.path / CONFIG).exists()
+
+    def write_config(self, model: str, hypers: dict[str, object], backend: str, config: RunConfig) -> None:
+        """config.json: the model, its hypers, the backend and the settings `--resume` continues with."""
         import numpy
         import pytensor
 
         save_json(
-            self.path / "config.json",
+            self.path / CONFIG,
             {
                 "model": model,
-                "source": source,
+                "source": str(Path(config.file).resolve()),
                 "hypers": {k: _plain(v) for k, v in hypers.items()},
                 "seed": hypers.get("seed"),
                 "backend": backend,
-                **extra,
+                **config.saved(),
                 "versions": {
                     "python": platform.python_version(),
                     "numpy": numpy.__version__,
                     "pytensor": pytensor.__version__,
-                    "symdl": _version(),
+                    "symdl": __version__,
                 },
             },
         )
@@ -127,6 +136,20 @@ class RunDir:
         plt.close(fig)
 
 
+def read_config(directory: Path) -> dict[str, object]:
+    """A run directory's config.json as `RunDir.write_config` wrote it (read once per command); {} when it has none."""
+    path = Path(directory) / CONFIG
+    if not path.is_file():
+        return {}
+    try:
+        config = json.loads(path.read_text())
+        if not isinstance(config, dict):
+            raise TypeError("not a JSON object")
+    except (ValueError, TypeError) as err:
+        raise UserError(None, f"'{path}' is damaged: {err}", hint="resume a run directory symdl wrote, unedited", code="E700") from None
+    return config
+
+
 def _number(text: str) -> object:
     for kind in (int, float):
         try:
@@ -142,9 +165,3 @@ def _plain(value: object) -> object:
     if isinstance(value, tuple):
         return [_plain(v) for v in value]
     return str(value)
-
-
-def _version() -> str:
-    from symdl import __version__
-
-    return __version__

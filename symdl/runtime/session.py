@@ -16,17 +16,10 @@ from symdl.diagnostics.catalog import fail
 from symdl.diagnostics.errors import did_you_mean
 from symdl.ir.nodes import DataSpec, Node, toposort
 from symdl.ir.types import NUMPY_DTYPE
+from symdl.runtime.config import RunConfig
 from symdl.runtime.data import DataError, Dataset, load_dataset
 from symdl.runtime.model import Model
 from symdl.runtime.rundir import RunDir
-
-
-@dataclass
-class RunOptions:
-    max_epochs: int | None = None
-    train_limit: int | None = None
-    data_path: str | None = None
-    quiet: bool = False
 
 
 @dataclass
@@ -49,7 +42,6 @@ class BoundFunction:
 @dataclass
 class Session:
     model: Model
-    options: RunOptions = field(default_factory=RunOptions)
     rundir: RunDir | None = None
     progress: dict[str, object] = field(default_factory=dict)  # what an interrupted run reports
     stop_requested: bool = False  # set by Ctrl-C or SIGTERM; honoured between steps, never inside a compiled call
@@ -60,6 +52,11 @@ class Session:
     _datasets: dict[str, Dataset] = field(default_factory=dict)
     _shared: dict[tuple, object] = field(default_factory=dict)
     _bound: dict[tuple, BoundFunction] = field(default_factory=dict)
+
+    @property
+    def options(self) -> RunConfig:
+        """The run's settings (epochs cap, data, quiet), the model's own."""
+        return self.model.config
 
     def checkpoint(self) -> None:
         """Values, the draws' generator and the recipe's position, in one atomic file: `--resume` continues exactly."""
@@ -93,8 +90,8 @@ class Session:
 
     def _load(self, spec: DataSpec) -> Dataset:
         try:
-            if self.options.data_path:
-                data = load_dataset("file", path=self.options.data_path)
+            if self.options.data:
+                data = load_dataset("file", path=self.options.data)
             elif spec.kind.startswith("path:"):
                 data = load_dataset("file", dict(spec.options), path=spec.kind[5:])
             else:
@@ -225,4 +222,4 @@ def label_limit(model: Model, node: Node) -> int | None:
     return None
 
 
-__all__ = ["Session", "RunOptions", "BoundFunction", "Path"]
+__all__ = ["Session", "BoundFunction", "Path"]
