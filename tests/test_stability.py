@@ -14,7 +14,8 @@ from conftest import check_golden
 
 from symdl.ir.printer import format_program
 from symdl.ir.verify import verify
-from symdl.passes.registry import RULES, known_names
+from symdl.passes.phases import known_names
+from symdl.passes.registry import RULES
 from symdl.pipeline import front_end
 
 GOLDEN = Path(__file__).parent / "golden" / "rewrites"

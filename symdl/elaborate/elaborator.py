@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from symdl.diagnostics.catalog import fail, warning
 from symdl.diagnostics.errors import Source, Span, UserError, did_you_mean
 from symdl.elaborate import builtins as B
-from symdl.elaborate import imports, statements
+from symdl.elaborate import imports, sampling, statements  # noqa: F401 - sampling registers the random draws and scan
 from symdl.elaborate.binding import REQUIRED, bind, fill_defaults
 from symdl.elaborate.overrides import apply_override
 from symdl.elaborate.values import (
@@ -27,6 +27,7 @@ from symdl.elaborate.values import (
     Grads,
     Instance,
     ParamSet,
+    ReturnSignal,
     Scope,
     kind_of,
 )
@@ -34,11 +35,6 @@ from symdl.ir import build
 from symdl.ir.nodes import DataSpec, Function, Node, Program, RecipeCall
 from symdl.ir.types import TensorType
 from symdl.syntax import ast as A
-
-
-class ReturnSignal(Exception):
-    def __init__(self, value: object) -> None:
-        self.value = value
 
 
 @dataclass
@@ -81,6 +77,10 @@ class Elaborator:
     def next_stream(self) -> int:
         self.streams += 1
         return self.streams
+
+    def execute(self, body: tuple[A.Node, ...], scope: Scope, context: str, only: tuple[type, ...] = ()) -> None:
+        """Run statements here (an imported file's library statements come through this, not `statements`)."""
+        statements.execute_all(self, body, scope, context, only)
 
     def warn(self, code: str, span: Span | None, hint: str = "", **fields: object) -> None:
         self.warnings.append(warning(code, span, hint=hint, **fields))

@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING
 
 from symdl.diagnostics.catalog import fail
 from symdl.elaborate import builtins as B
-from symdl.elaborate.values import BlockValue, Collection, DataValue, DefValue, FnRef, Instance, Scope, UpdateRule, kind_of
+from symdl.elaborate.imports import import_names
+from symdl.elaborate.values import BlockValue, Collection, DataValue, DefValue, FnRef, Instance, ReturnSignal, Scope, UpdateRule, kind_of
 from symdl.ir import build
 from symdl.ir.nodes import Function, Node, RecipeCall, toposort
 from symdl.syntax import ast as A
@@ -34,10 +35,12 @@ ALLOWED = {
 }
 
 
-def execute_all(elab: Elaborator, body: tuple[A.Node, ...], scope: Scope, context: str) -> None:
+def execute_all(elab: Elaborator, body: tuple[A.Node, ...], scope: Scope, context: str, only: tuple[type, ...] = ()) -> None:
+    """Each statement of `body` in order (with `only`, just the statements of those kinds: a library's)."""
     check_context(body, context)
     for stmt in body:
-        HANDLERS[type(stmt)](elab, stmt, scope, context)
+        if not only or isinstance(stmt, only):
+            HANDLERS[type(stmt)](elab, stmt, scope, context)
 
 
 def check_context(body: tuple[A.Node, ...], context: str) -> None:
@@ -70,8 +73,6 @@ def _model(elab, s: A.ModelDecl, scope, context) -> None:
 
 
 def _import(elab, s: A.Import, scope, context) -> None:
-    from symdl.elaborate.imports import import_names  # imports runs statements: import it late
-
     import_names(elab, s, scope)
 
 
@@ -178,8 +179,6 @@ def _block(elab, s: A.BlockDecl, scope, context) -> None:
 
 
 def _return(elab, s: A.Return, scope, context) -> None:
-    from symdl.elaborate.elaborator import ReturnSignal
-
     values = tuple(elab.eval(v, scope) for v in s.values)
     raise ReturnSignal(values[0] if len(values) == 1 else values)
 
