@@ -110,7 +110,10 @@ def _run_with_data(cli, write_model, tmp_path, body: str, arrays: dict | None, r
     return path, cli("run", path, "--backend", "fast", "--out", tmp_path / "run", "--quiet")
 
 
-CLASSIFIER = "param W: f32[2, 3]\np = softmax(x @ W)\nnll = -mean(log(p)[arange(n), y])\nfn train(x, y) -> nll:\n    update sgd(nll, params, lr)\nrun epochs(train, data = d)\n"
+CLASSIFIER = (
+    "param W: f32[2, 3]\np = softmax(x @ W)\nnll = -mean(log(p)[arange(n), y])\n"
+    "fn train(x, y) -> nll:\n    update sgd(nll, params, lr)\nrun epochs(train, data = d)\n"
+)
 
 
 def test_labels_out_of_range(cli, write_model, tmp_path):

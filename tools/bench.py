@@ -360,7 +360,8 @@ def main(argv: list[str] | None = None) -> None:
             ms = {k: v for k, v in ms.items() if v is not None}
             print(
                 f"  {layer} forward+backward ({backend}): symdl {fmt(ms.get('symdl'), '.1f')} ms, hand {fmt(ms.get('hand'), '.1f')} ms, "
-                f"torch {fmt(ms.get('torch'), '.1f')} ms; symdl/hand {fmt(ratio(ms, 'hand'), '.2f', 'x')}, symdl/torch {fmt(ratio(ms, 'torch'), '.2f', 'x')}"
+                f"torch {fmt(ms.get('torch'), '.1f')} ms; symdl/hand {fmt(ratio(ms, 'hand'), '.2f', 'x')}, "
+                f"symdl/torch {fmt(ratio(ms, 'torch'), '.2f', 'x')}"
             )
 
 

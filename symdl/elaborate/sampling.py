@@ -76,7 +76,8 @@ def _scan(c: Call, step, init=(), over=(), steps=None):
         fail(
             "E700",
             step.decl.span,
-            detail=f"scan's step takes {len(names)} argument(s), but scan gives {len(seqs)} sequence element(s) and {len(inits)} carried value(s)",
+            detail=f"scan's step takes {len(names)} argument(s), "
+            f"but scan gives {len(seqs)} sequence element(s) and {len(inits)} carried value(s)",
             hint="step(one element per sequence in over..., one value per init...)",
         )
     types = [TensorType(s.type.dtype, s.type.shape[1:]) for s in seqs] + [v.type for v in inits]

@@ -19,7 +19,8 @@ from symdl.diagnostics.errors import SymdlError, UserError
 from symdl.lowering.spans import SpanFrame, SpanKeeper, span_of
 
 HINTS = {
-    "nan": "a value left its domain (log or sqrt of a negative number, 0/0, inf - inf): check that line's operands, or lower the learning rate",
+    "nan": "a value left its domain (log or sqrt of a negative number, 0/0, inf - inf): "
+    "check that line's operands, or lower the learning rate",
     "inf": "a value overflowed (exp of a large number, a division by zero): lower the learning rate or bound that line's operands",
 }
 
