@@ -9,7 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from symdl.diagnostics.errors import Source, UserError
+from symdl.diagnostics.catalog import fail
+from symdl.diagnostics.errors import Source
 from symdl.elaborate.elaborator import elaborate
 from symdl.elaborate.overrides import parse_overrides
 from symdl.ir.nodes import Program
@@ -33,7 +34,7 @@ def read_source(path: str | Path) -> Source:
     try:
         return Source.read(path)
     except (OSError, UnicodeDecodeError) as err:
-        raise UserError(None, f"cannot read model file '{path}': {getattr(err, 'strerror', None) or err}", hint="check the path") from None
+        fail("E000", None, hint="check the path", path=path, detail=getattr(err, "strerror", None) or err)
 
 
 def front_end(

@@ -15,6 +15,7 @@ import traceback
 from pathlib import Path
 
 from symdl.cli.run import cmd_run, headline
+from symdl.diagnostics.catalog import fail
 from symdl.diagnostics.errors import InternalError, UserError
 from symdl.lowering.backends import BACKENDS, DEFAULT_BACKEND
 from symdl.runtime.config import RunConfig
@@ -211,11 +212,11 @@ def cmd_eval(args) -> int:
     c, model = open_model(config, warn=True)
     calls = [call for call in c.optimized.recipes if evaluator(check_recipe(call, c.optimized), c.optimized) is not None]
     if not calls:
-        raise UserError(
+        fail(
+            "E717",
             None,
-            f"{args.file} has no function to evaluate with",
-            code="E700",
             hint="give a recipe a validation function without updates (validate = ... or valid = ...); eval never runs updates",
+            file=args.file,
         )
     model.load_params(args.params)
     for key, value in evaluate(Session(model), calls[-1]).items():

@@ -6,7 +6,7 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
-from symdl.diagnostics.errors import UserError
+from symdl.diagnostics.catalog import fail
 from symdl.runtime.config import RunConfig
 
 
@@ -17,7 +17,7 @@ def cmd_run(config: RunConfig) -> int:
 
     config = resumed(config) if config.resume else config
     if config.file is None:
-        raise UserError(None, "no model file given", hint="symdl run FILE.sdl, or symdl run --resume RUNDIR", code="E700")
+        fail("E710", None, hint="symdl run FILE.sdl, or symdl run --resume RUNDIR")
     c, model = open_model(config, verbose=not config.quiet, warn=True)
     _check_runnable(config, c.optimized)
     rundir = _rundir(config, c.optimized.name)
@@ -43,9 +43,7 @@ def _check_runnable(config: RunConfig, program) -> None:
     from symdl.runtime.session import check_data_kinds
 
     if not program.recipes:
-        raise UserError(
-            None, f"{config.file} has no run statement", hint="add e.g. `run epochs(train, data = digits, epochs = 10)`", code="E700"
-        )
+        fail("E711", None, hint="add e.g. `run epochs(train, data = digits, epochs = 10)`", file=config.file)
     check_data_kinds(program)
     for call in program.recipes:
         check_recipe(call, program)
@@ -60,12 +58,7 @@ def _rundir(config: RunConfig, model: str):
     if config.out is None:
         return RunDir.fresh(Path("runs"), model)
     if (config.out / "config.json").exists():
-        raise UserError(
-            None,
-            f"'{config.out}' already holds a run",
-            code="E700",
-            hint=f"choose another --out, or continue that run with symdl run --resume {config.out}",
-        )
+        fail("E712", None, hint=f"choose another --out, or continue that run with symdl run --resume {config.out}", path=config.out)
     return RunDir(config.out)
 
 
@@ -114,34 +107,27 @@ def resumed(config: RunConfig) -> RunConfig:
 
     saved = read_config(config.resume)
     if not saved or not (config.resume / "params.npz").is_file():
-        raise UserError(
-            None,
-            f"'{config.resume}' is not a run directory with a checkpoint",
-            hint="give the directory a `symdl run` wrote (config.json, params.npz)",
-            code="E700",
-        )
+        fail("E713", None, hint="give the directory a `symdl run` wrote (config.json, params.npz)", path=config.resume)
     if not isinstance(saved.get("source"), str):
-        raise UserError(
+        fail(
+            "E714",
             None,
-            f"'{config.resume / 'config.json'}' is damaged: it names no model file",
             hint="resume a run directory symdl wrote, unedited",
-            code="E700",
+            path=config.resume / "config.json",
+            detail="it names no model file",
         )
     source = Path(saved["source"])
     if config.file is not None and config.file.resolve() != source.resolve():
-        raise UserError(
+        fail(
+            "E715",
             None,
-            f"'{config.file}' is not the model of the run in '{config.resume}' (it ran {source})",
-            code="E700",
             hint=f"symdl run --resume {config.resume} (the model file comes from its config.json)",
+            file=config.file,
+            path=config.resume,
+            source=source,
         )
     if config.overrides or config.out:
-        raise UserError(
-            None,
-            "--resume continues a run with its own settings: --set and --out cannot change them",
-            code="E700",
-            hint="start a new run to change hyperparameters; --max-epochs may extend the resumed one",
-        )
+        fail("E716", None, hint="start a new run to change hyperparameters; --max-epochs may extend the resumed one")
     return config.resumed(source, saved)
 
 

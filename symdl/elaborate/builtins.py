@@ -127,7 +127,7 @@ def python_binary(op: str, a: object, b: object, span: Span) -> object:
     try:
         return _PY_BINARY[op](a, b)
     except ZeroDivisionError:
-        fail("E700", span, detail="division by zero in a compile-time expression")
+        fail("E807", span)
 
 
 def python_logic(op: str, a: object, b: Callable[[], object]) -> object:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from symdl.diagnostics.catalog import fail, warning
-from symdl.diagnostics.errors import Source, Span, UserError, did_you_mean
+from symdl.diagnostics.errors import InternalError, Source, Span, UserError, did_you_mean
 from symdl.elaborate import builtins as B
 from symdl.elaborate import imports, sampling, statements  # noqa: F401 - sampling registers the random draws and scan
 from symdl.elaborate.binding import REQUIRED, bind, fill_defaults
@@ -269,9 +269,9 @@ class Elaborator:
         try:
             if self.depth > 64:
                 fail(
-                    "E700",
+                    "E803",
                     e.span,
-                    detail=f"def {fn.decl.name} calls itself without end",
+                    name=fn.decl.name,
                     hint="defs are expanded at compile time: recursion must stop on a compile-time if",
                 )
             return self._expand_def(fn, args, kwargs, e)
@@ -295,7 +295,7 @@ class Elaborator:
                 statements.execute_all(self, fn.decl.body, inner, context="def")
             except ReturnSignal as ret:
                 return ret.value
-            fail("E700", fn.decl.span, detail=f"def {fn.decl.name} ends without a return")
+            fail("E804", fn.decl.span, name=fn.decl.name)
         return self.eval(fn.decl.body, inner)
 
     def bind_params(
@@ -480,7 +480,7 @@ def elaborate(
             err.notes = (*err.notes, f"with --set {' --set '.join(applied)}")
         raise
     except ReturnSignal as ret:  # a return outside any def or block
-        raise UserError(None, "return outside a def or block") from ret
+        raise InternalError("return outside a def or block passed the statement checks") from ret
 
 
 __all__ = ["Elaborator", "elaborate", "ReturnSignal", "Builtin", "DefValue", "ParamSet", "Instance"]

@@ -74,10 +74,11 @@ def _scan(c: Call, step, init=(), over=(), steps=None):
     names = [p.name for p in step.decl.params]
     if len(names) != len(seqs) + len(inits):
         fail(
-            "E700",
+            "E805",
             step.decl.span,
-            detail=f"scan's step takes {len(names)} argument(s), "
-            f"but scan gives {len(seqs)} sequence element(s) and {len(inits)} carried value(s)",
+            takes=len(names),
+            sequences=len(seqs),
+            carried=len(inits),
             hint="step(one element per sequence in over..., one value per init...)",
         )
     types = [TensorType(s.type.dtype, s.type.shape[1:]) for s in seqs] + [v.type for v in inits]
@@ -86,9 +87,10 @@ def _scan(c: Call, step, init=(), over=(), steps=None):
     outputs = [c.tensor(v, "step") for v in (result if isinstance(result, tuple) else (result,))]
     if len(outputs) < len(inits):
         fail(
-            "E700",
+            "E806",
             step.decl.span,
-            detail=f"scan's step returns {len(outputs)} value(s) but init gives {len(inits)} carried value(s)",
+            returns=len(outputs),
+            carried=len(inits),
             hint="the step returns its outputs not fed back, then the next value of each carried value, in init order",
         )
     carried = outputs[len(outputs) - len(inits) :]

@@ -51,9 +51,10 @@ def check_context(body: tuple[A.Node, ...], context: str) -> None:
             word = stmt.kind if isinstance(stmt, A.VarDecl) else type(stmt).__name__.replace("Decl", "").lower()
             where = "at the top level" if context == "top" else f"inside a {context}"
             fail(
-                "E700",
+                "E800",
                 stmt.span,
-                detail=f"'{word}' is not allowed {where}",
+                statement=word,
+                where=where,
                 hint=f"allowed in: {', '.join(a if a != 'top' else 'the model' for a in allowed)}",
             )
         for inner in _nested(stmt):
@@ -160,7 +161,7 @@ def _store(elab, target: A.Node, value: object, scope: Scope) -> None:
             elab.bind(scope, target.value.id, existing, target.span)
         existing.items[elab.eval(target.subscripts[0], scope)] = value
         return
-    fail("E700", target.span, detail="cannot assign to this expression", hint="assign to a name, or to name[index] in a loop")
+    fail("E801", target.span, hint="assign to a name, or to name[index] in a loop")
 
 
 def _expr(elab, s: A.ExprStmt, scope, context) -> None:
@@ -280,9 +281,10 @@ def _check_inputs_listed(fn: Function, s: A.FnDecl) -> None:
     for node in toposort(fn.roots()):
         if node.op == "input" and id(node) not in listed:
             fail(
-                "E700",
+                "E802",
                 s.span,
-                detail=f"fn {fn.name} uses input '{node.name}' but does not list it",
+                fn=fn.name,
+                name=node.name,
                 hint=f"write fn {fn.name}({', '.join([i.name for i in fn.inputs] + [node.name])}) -> ...",
             )
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from symdl.diagnostics.errors import UserError
+from symdl.diagnostics.catalog import fail
 from symdl.ir.nodes import Program
 
 if TYPE_CHECKING:
@@ -47,5 +47,5 @@ def resolve_backend(program: Program, requested: str | None) -> str:
         return requested
     chosen = dict(program.hypers).get("backend", DEFAULT_BACKEND)
     if chosen not in BACKENDS:
-        raise UserError(None, f"hyper backend is '{chosen}', not a backend", hint=f"backends: {', '.join(BACKENDS)}", code="E303")
+        fail("E504", None, hint=f"backends: {', '.join(BACKENDS)}", name=chosen)
     return chosen

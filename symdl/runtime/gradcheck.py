@@ -13,7 +13,8 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from symdl.diagnostics.errors import UserError, did_you_mean
+from symdl.diagnostics.catalog import fail
+from symdl.diagnostics.errors import did_you_mean
 from symdl.ir.build import leaf
 from symdl.ir.nodes import Function, Node, Program, substitute, toposort
 from symdl.ir.retype import to_float64
@@ -105,11 +106,11 @@ def collect_checks(program: Program, fn_name: str | None) -> list[CostCheck]:
             checks[key] = replace(old, grads=old.grads + (node,))
     if not checks:
         where = f"fn {fn_name}" if fn_name else program.name
-        raise UserError(
+        fail(
+            "E718",
             program.function(fn_name).span if fn_name else None,
-            f"{where} takes no gradient: nothing to check",
             hint="gradcheck checks the grad() and update rules a model uses",
-            code="E700",
+            what=where,
         )
     return list(checks.values())
 
@@ -119,9 +120,7 @@ def _functions(program: Program, fn_name: str | None) -> list[Function]:
         return list(program.functions)
     names = [f.name for f in program.functions]
     if fn_name not in names:
-        raise UserError(
-            None, f"no function named '{fn_name}'", hint=did_you_mean(fn_name, names) or f"functions: {', '.join(names)}", code="E203"
-        )
+        fail("E203", None, hint=did_you_mean(fn_name, names) or f"functions: {', '.join(names)}", name=fn_name)
     return [program.function(fn_name)]
 
 

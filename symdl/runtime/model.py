@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from symdl.diagnostics.catalog import fail
-from symdl.diagnostics.errors import UserError, did_you_mean
+from symdl.diagnostics.errors import did_you_mean
 from symdl.ir.nodes import Function, Program
 from symdl.ir.types import NUMPY_DTYPE
 from symdl.runtime.checkpoint import load_arrays
@@ -83,9 +83,7 @@ class Model:
     def function(self, name: str) -> Function:
         names = [f.name for f in self.program.functions]
         if name not in names:
-            raise UserError(
-                None, f"no function named '{name}'", hint=did_you_mean(name, names) or f"functions: {', '.join(names)}", code="E203"
-            )
+            fail("E203", None, hint=did_you_mean(name, names) or f"functions: {', '.join(names)}", name=name)
         return self.program.function(name)
 
     def values(self) -> dict[str, np.ndarray]:
@@ -113,15 +111,18 @@ class Model:
         arrays = load_arrays(path)
         missing = [n for n in self.lowered.shared if n not in arrays]
         if missing:
-            raise UserError(None, f"{path} lacks {', '.join(missing)}", hint="was it written by this model?", code="E600")
+            fail("E603", None, hint="was it written by this model?", path=path, names=", ".join(missing))
         for name in self.lowered.shared:
             expected = self.lowered.shared[name].type.shape
             if tuple(arrays[name].shape) != tuple(expected):
-                raise UserError(
+                fail(
+                    "E604",
                     None,
-                    f"{path}: '{name}' has shape {arrays[name].shape}, the model declares {expected}",
                     hint="load it with the same hyperparameters it was trained with",
-                    code="E600",
+                    path=path,
+                    name=name,
+                    shape=arrays[name].shape,
+                    declared=expected,
                 )
         self.set_values(arrays)
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from symdl.diagnostics.errors import UserError
+from symdl.diagnostics.catalog import fail
 from symdl.runtime.checkpoint import RESUME_KEY, load_arrays, save_arrays, save_json
 from symdl.runtime.config import RunConfig
 from symdl.version import __version__
@@ -146,7 +146,7 @@ def read_config(directory: Path) -> dict[str, object]:
         if not isinstance(config, dict):
             raise TypeError("not a JSON object")
     except (ValueError, TypeError) as err:
-        raise UserError(None, f"'{path}' is damaged: {err}", hint="resume a run directory symdl wrote, unedited", code="E700") from None
+        fail("E714", None, hint="resume a run directory symdl wrote, unedited", path=path, detail=err)
     return config
 
 

@@ -115,7 +115,7 @@ class Session:
         fn = self.model.function(fn_name)
         data = self.dataset(spec)
         if split not in data.splits:
-            fail("E700", spec.span, detail=f"dataset '{spec.name}' has no '{split}' split (it has {', '.join(data.splits)})")
+            fail("E719", spec.span, name=spec.name, split=split, splits=", ".join(data.splits))
         fields = data.splits[split]
         arrays, sizes = {}, []
         for node in fn.inputs:
@@ -133,17 +133,20 @@ class Session:
         batch = _batch_size(fn.inputs, min(sizes) if sizes else 1)
         if batch <= 0:
             fail(
-                "E700",
+                "E720",
                 fn.inputs[0].span if fn.inputs else fn.span,
-                detail=f"the minibatch size of fn {fn_name} is {batch}",
+                name=fn_name,
+                batch=batch,
                 hint="the first dimension of its inputs must be at least 1",
             )
         n_batches = (min(sizes) if sizes else 1) // batch
         if n_batches == 0:
             fail(
-                "E700",
+                "E721",
                 fn.span,
-                detail=f"the {split} split has {min(sizes)} examples, fewer than one batch of {batch}",
+                split=split,
+                size=min(sizes),
+                batch=batch,
                 hint="lower the batch hyper or use more data",
             )
         compiled = self.model.compile(fn_name, Binding(arrays, batch), f"{split} split")
