@@ -13,21 +13,8 @@ import sys
 from pathlib import Path
 
 from symdl.pipeline import Compiled, front_end
-from symdl.runtime.config import RunConfig
+from symdl.runtime.config import RunConfig, sdl_literal
 from symdl.runtime.model import Model
-
-
-def sdl_literal(value: object) -> str:
-    """A Python value as the text of an sdl expression (for keyword overrides)."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (list, tuple)):
-        return "[" + ", ".join(sdl_literal(v) for v in value) + "]"
-    if isinstance(value, str):
-        return value if value.isidentifier() else f'"{value}"'
-    if callable(value) and hasattr(value, "__name__"):
-        return value.__name__
-    return repr(value)
 
 
 def compile_front(config: RunConfig, defaults: dict[str, str] | None = None, warn: bool = False) -> Compiled:
@@ -42,7 +29,7 @@ def compile_front(config: RunConfig, defaults: dict[str, str] | None = None, war
 def open_model(config: RunConfig, verbose: bool = False, warn: bool = False) -> tuple[Compiled, Model]:
     """Every stage's result and the runnable model, with the settings of `config` (`verbose`: announce compiles)."""
     compiled = compile_front(config, warn=warn)
-    return compiled, Model(compiled.optimized, config, verbose=verbose)
+    return compiled, Model(compiled.optimized, config, verbose=verbose, rewritten=frozenset(compiled.report.produced))
 
 
 def load(

@@ -68,7 +68,9 @@ def _parser() -> argparse.ArgumentParser:
     _model_args(graph_)
     graph.add_arguments(graph_, BACKENDS)
     graph_.set_defaults(handler=graph.cmd_graph)
+    _fmt_parser(sub.add_parser("fmt", help="lay out model files in the one canonical style (in place, or --check, --diff)"))
     _gradcheck_parser(sub.add_parser("gradcheck", help="check every gradient against finite differences in float64"))
+    sub.add_parser("lsp", help="run the language server over stdin/stdout (for an editor)").set_defaults(handler=cmd_lsp)
     return parser
 
 
@@ -89,6 +91,13 @@ def _run_parser(p: argparse.ArgumentParser) -> None:
     p.add_argument("--quiet", action="store_true", help="no per-epoch lines")
     p.add_argument("--nan-guard", action="store_true", help="stop at the first NaN/Inf and name its line (C backend, slower)")
     p.set_defaults(handler=lambda args: cmd_run(run_config(args)))
+
+
+def _fmt_parser(p: argparse.ArgumentParser) -> None:
+    from symdl.fmt import command as fmt
+
+    fmt.add_arguments(p)
+    p.set_defaults(handler=fmt.cmd_fmt)
 
 
 def _gradcheck_parser(p: argparse.ArgumentParser) -> None:
@@ -222,6 +231,12 @@ def cmd_eval(args) -> int:
     for key, value in evaluate(Session(model), calls[-1]).items():
         print(f"{key}: {value:.6g}")
     return 0
+
+
+def cmd_lsp(args) -> int:
+    from symdl.lsp.server import main as serve  # pygls loads only here
+
+    return serve()
 
 
 def cmd_gradcheck(args) -> int:

@@ -72,6 +72,7 @@ MESSAGES: dict[str, str] = {
     "E719": "dataset '{name}' has no '{split}' split (it has {splits})",
     "E720": "the minibatch size of fn {name} is {batch}",
     "E721": "the {split} split has {size} examples, fewer than one batch of {batch}",
+    "E722": "'{path}' is not a run directory (it has no metrics.csv)",
     # drawings: symdl graph (E70x)
     "E702": "cannot draw to '{path}': unknown format",
     "E703": "the graphviz program `dot` is not installed",

@@ -15,6 +15,7 @@ from symdl.elaborate import builtins as B
 from symdl.elaborate import imports, sampling, statements  # noqa: F401 - sampling registers the random draws and scan
 from symdl.elaborate.binding import REQUIRED, bind, fill_defaults
 from symdl.elaborate.overrides import apply_override
+from symdl.elaborate.recorder import Recorder
 from symdl.elaborate.values import (
     BlockValue,
     Builtin,
@@ -73,6 +74,7 @@ class Elaborator:
         self.depth = 0  # of def expansion, to stop endless recursion
         self.warnings: list = []
         self.streams = 0  # random draws made so far: each draw's stream number
+        self.recorder: Recorder | None = None  # an editor's index of what each span stood for
 
     def next_stream(self) -> int:
         self.streams += 1
@@ -89,6 +91,10 @@ class Elaborator:
     def run(self, module: A.Module) -> Program:
         statements.execute_all(self, module.body, self.top, context="top")
         self._check_overrides_used()
+        return self.program()
+
+    def program(self) -> Program:
+        """The program of what has been declared so far."""
         m = self.model
         return Program(
             m.name,
@@ -131,6 +137,8 @@ class Elaborator:
             fail("E201", span, hint=f"first defined at {scope.spans[name]}", name=name)
         scope.names[name] = value
         scope.spans[name] = span
+        if self.recorder is not None:
+            self.recorder.binding(name, span, value)
         result = value.result if isinstance(value, Instance) else value
         if isinstance(result, Node) and scope is self.top and not result.is_leaf:
             self.model.definitions.append((name, result))
@@ -168,8 +176,10 @@ class Elaborator:
 
     # ---- expressions ---------------------------------------------------------------------
     def eval(self, expr: A.Node, scope: Scope) -> object:
-        method = getattr(self, f"_eval_{type(expr).__name__}")
-        return method(expr, scope)
+        value = getattr(self, f"_eval_{type(expr).__name__}")(expr, scope)
+        if self.recorder is not None:
+            self.recorder.expression(expr.span, value, expr.id if isinstance(expr, A.Name) else None, scope)
+        return value
 
     def _eval_Literal(self, e: A.Literal, scope: Scope) -> object:
         return e.value
@@ -312,7 +322,7 @@ class Elaborator:
         """Expand a block call: its parameters are named under `path`."""
         args = [self.eval(a, scope) for a in e.args]
         kwargs = {k.name: (self.eval(k.value, scope), k.span) for k in e.kwargs}
-        declared = tuple(s.name for s in _declared_vars(block.decl.body))
+        declared = tuple(s.name for s in declared_vars(block.decl.body))
         bound = self.bind_params(block.decl.params, args, kwargs, e, block.decl.name, block.scope, extra=declared)
         full_path = f"{scope.prefix}.{path}" if scope.prefix else path
         inner = block.scope.child(prefix=full_path)
@@ -410,7 +420,7 @@ class Elaborator:
         return value.name
 
 
-def _declared_vars(body: tuple[A.Node, ...]) -> list[A.VarDecl]:
+def declared_vars(body: tuple[A.Node, ...]) -> list[A.VarDecl]:
     """The param and state declarations of a block body, also inside its ifs."""
     out: list[A.VarDecl] = []
     for stmt in body:
@@ -418,10 +428,10 @@ def _declared_vars(body: tuple[A.Node, ...]) -> list[A.VarDecl]:
             out.append(stmt)
         elif isinstance(stmt, A.If):
             for _, branch in stmt.branches:
-                out += _declared_vars(branch)
-            out += _declared_vars(stmt.orelse)
+                out += declared_vars(branch)
+            out += declared_vars(stmt.orelse)
         elif isinstance(stmt, A.For):
-            out += _declared_vars(stmt.body)
+            out += declared_vars(stmt.body)
     return out
 
 

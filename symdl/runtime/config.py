@@ -56,3 +56,16 @@ class RunConfig:
         restored = {key: saved.get(key) for key in SAVED[1:]}
         backend = self.backend or saved.get("backend")
         return replace(self, file=source, overrides=tuple(saved.get("overrides") or ()), backend=backend, **{**restored, **given})
+
+
+def sdl_literal(value: object) -> str:
+    """A Python value as the text of an sdl expression (for keyword overrides)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(sdl_literal(v) for v in value) + "]"
+    if isinstance(value, str):
+        return value if value.isidentifier() else f'"{value}"'
+    if callable(value) and hasattr(value, "__name__"):
+        return value.__name__
+    return repr(value)
