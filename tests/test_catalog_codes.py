@@ -9,13 +9,7 @@ import pytest
 
 import symdl
 from symdl.diagnostics.errors import UserError
-
-HEAD = """model m
-hyper n = 4, k = 3, lr = 0.1
-data d = dataset("gaussian_clouds", n = 8)
-input x: f32[n, 2]
-input y: f32[n]
-"""
+from tests.test_errors import HEAD
 
 # (body appended to HEAD, code, line:column, words of the message)
 CASES = [

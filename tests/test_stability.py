@@ -52,7 +52,7 @@ def _compile(path: Path, stable: bool):
     exclude = () if stable else tuple(r.name for r in RULES if r.phase == "stabilize")
     program = front_end(path, exclude=exclude).optimized
     mode = modes.get_mode("FAST_COMPILE").excluding("stabilize")
-    return program, Lowered(program, seed=0, backend="fast").function(program.function("f"), mode=mode)
+    return program, Lowered(program, seed=0, backend="fast").function(program.function("f"), None, mode)
 
 
 @pytest.fixture(scope="module")
