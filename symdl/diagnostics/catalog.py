@@ -18,6 +18,11 @@ MESSAGES: dict[str, str] = {
     "E100": "syntax error: {detail}",
     "E102": "inconsistent indentation",
     "E103": "unexpected indentation",
+    # limits on a file (E11x)
+    "E110": "the file is longer than {limit} characters",
+    "E111": "expressions and blocks are nested more than {limit} levels deep",
+    "E112": "integer literal larger than {limit}",
+    "E113": "the file is not UTF-8: byte {byte} cannot be read as text",
     # names (E2xx)
     "E200": "unknown name '{name}'",
     "E201": "'{name}' is already defined",
@@ -46,11 +51,13 @@ MESSAGES: dict[str, str] = {
     "E407": "'{name}' cannot be updated: {why}",
     "E408": "the cost does not depend on '{name}', so its gradient is undefined",
     "E409": "index out of range in {what}",
+    "E420": "{what} gives an integer beyond {limit}",
     # hyperparameters and overrides (E5xx)
     "E500": "bad override '{text}'",
     "E501": "override of '{name}' must be {expected}, got '{value}'",
     "E503": "--exclude names no rewrite '{name}'",
-    "E504": "hyper backend is '{name}', not a backend",
+    "E504": "override '{text}' spans more than one line",
+    "E505": "hyper backend is '{name}', not a backend",
     # data (E6xx)
     "E600": "cannot read data: {detail}",
     "E601": "data does not match input '{name}': {detail}",
@@ -58,13 +65,13 @@ MESSAGES: dict[str, str] = {
     "E603": "{path} lacks {names}",
     "E604": "{path}: '{name}' has shape {shape}, the model declares {declared}",
     "E605": "cannot read parameters from '{path}': {detail}",
+    "E606": "{path}: '{name}' holds {dtype} values",
     # runs (E7xx)
     "E705": "training stopped: the first {kind} came from {what}",
-    "E710": "no model file given",
+    "E710": "'{path}' is damaged: {detail}",
     "E711": "{file} has no run statement",
     "E712": "'{path}' already holds a run",
     "E713": "'{path}' is not a run directory with a checkpoint",
-    "E714": "'{path}' is damaged: {detail}",
     "E715": "'{file}' is not the model of the run in '{path}' (it ran {source})",
     "E716": "--resume continues a run with its own settings: --set and --out cannot change them",
     "E717": "{file} has no function to evaluate with",
@@ -73,6 +80,7 @@ MESSAGES: dict[str, str] = {
     "E720": "the minibatch size of fn {name} is {batch}",
     "E721": "the {split} split has {size} examples, fewer than one batch of {batch}",
     "E722": "'{path}' is not a run directory (it has no metrics.csv)",
+    "E723": "no model file given",
     # drawings: symdl graph (E70x)
     "E702": "cannot draw to '{path}': unknown format",
     "E703": "the graphviz program `dot` is not installed",

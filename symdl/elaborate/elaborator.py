@@ -11,9 +11,10 @@ from dataclasses import dataclass, field
 
 from symdl.diagnostics.catalog import fail, warning
 from symdl.diagnostics.errors import InternalError, Source, Span, UserError, did_you_mean
+from symdl.elaborate import arith, imports, sampling, statements  # noqa: F401 - sampling registers the random draws and scan
 from symdl.elaborate import builtins as B
-from symdl.elaborate import imports, sampling, statements  # noqa: F401 - sampling registers the random draws and scan
 from symdl.elaborate.binding import REQUIRED, bind, fill_defaults
+from symdl.elaborate.bodies import check_bodies
 from symdl.elaborate.overrides import apply_override
 from symdl.elaborate.recorder import Recorder
 from symdl.elaborate.values import (
@@ -37,6 +38,8 @@ from symdl.ir.nodes import DataSpec, Function, Node, Program, RecipeCall
 from symdl.ir.types import TensorType
 from symdl.syntax import ast as A
 
+Given = dict[str, tuple[str, Span]]  # --set values by name: (the text, its span)
+
 
 @dataclass
 class ModelState:
@@ -56,13 +59,7 @@ class ModelState:
 class Elaborator:
     """Evaluates one module: statements via `statements`, expressions here."""
 
-    def __init__(
-        self,
-        source: Source,
-        overrides: dict[str, tuple[str, Span]] | None = None,
-        loader: imports.Loader | None = None,
-        defaults: dict[str, tuple[str, Span]] | None = None,
-    ) -> None:
+    def __init__(self, source: Source, overrides: Given | None = None, loader: imports.Loader | None = None, defaults: Given | None = None):
         self.source = source
         self.loader = loader or imports.Loader.for_root(source)  # shared with the files this one imports
         self.overrides = dict(overrides or {})
@@ -90,7 +87,9 @@ class Elaborator:
     # ---- entry ----------------------------------------------------------------------
     def run(self, module: A.Module) -> Program:
         statements.execute_all(self, module.body, self.top, context="top")
+        check_bodies(module)  # the defs and blocks no statement called
         self._check_overrides_used()
+        self._check_seed()
         return self.program()
 
     def program(self) -> Program:
@@ -120,6 +119,12 @@ class Elaborator:
                 notes=(f"known: {', '.join(known)}",),
                 name=name,
             )
+
+    def _check_seed(self) -> None:
+        """The `seed` hyper seeds every random draw: a whole number a generator accepts."""
+        seed = self.model.hypers.get("seed")
+        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**32):
+            fail("E303", self.hyper_spans["seed"], what="hyper seed", expected="a whole number from 0 to 2**32 - 1", got=repr(seed))
 
     # ---- hypers -----------------------------------------------------------------------
     def define_hyper(self, item: A.HyperItem, scope: Scope) -> None:
@@ -202,10 +207,10 @@ class Elaborator:
     def _eval_Binary(self, e: A.Binary, scope: Scope) -> object:
         left = self.eval(e.left, scope)
         if e.op in ("and_", "or_") and _is_number(left):
-            return B.python_logic(e.op, left, lambda: self.eval(e.right, scope))
+            return arith.python_logic(e.op, left, lambda: self.eval(e.right, scope))
         right = self.eval(e.right, scope)
         if _is_number(left) and _is_number(right):
-            return B.python_binary(e.op, left, right, e.span)
+            return arith.python_binary(e.op, left, right, e.span)
         if isinstance(left, tuple) and isinstance(right, tuple) and e.op == "add":
             return left + right
         if isinstance(left, ParamSet) and isinstance(right, ParamSet) and e.op == "add":  # layer.params + out.params
@@ -410,8 +415,8 @@ class Elaborator:
     def type_of(self, t: A.TypeExpr, scope: Scope) -> TensorType:
         dims = tuple(None if d is None else self.int_value(d, scope, "a dimension") for d in t.dims)
         for d, expr in zip(dims, t.dims):
-            if d is not None and d < 0:
-                fail("E303", expr.span, what="a dimension", expected="zero or more", got=str(d))
+            if d is not None and d < 1:  # an empty tensor holds nothing to learn and would divide by zero in its initialiser
+                fail("E303", expr.span, what="a dimension", expected="at least 1", got=str(d))
         return TensorType(t.dtype, dims)
 
     def function_ref(self, value: object, span: Span) -> str:
@@ -473,12 +478,7 @@ def _called_from(err: UserError, callee: str, e: A.Call) -> UserError:
     return err
 
 
-def elaborate(
-    source: Source,
-    module: A.Module,
-    overrides: dict[str, tuple[str, Span]] | None = None,
-    defaults: dict[str, tuple[str, Span]] | None = None,
-) -> Program:
+def elaborate(source: Source, module: A.Module, overrides: Given | None = None, defaults: Given | None = None) -> Program:
     """The IR program of a parsed module; `defaults` set only the hypers it declares and `overrides` leave alone."""
     elab = Elaborator(source, overrides, defaults=defaults)
     try:

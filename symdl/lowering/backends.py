@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from symdl.diagnostics.catalog import fail
+from symdl.diagnostics.errors import Span
 from symdl.ir.nodes import Program
 
 if TYPE_CHECKING:
@@ -43,11 +44,11 @@ def mode_of(backend: str) -> Mode:
     return get_mode(BACKENDS[backend].mode)
 
 
-def resolve_backend(program: Program, requested: str | None) -> str:
-    """The backend a model runs on: the one asked for, else the model's `backend` hyper, else the default."""
+def resolve_backend(program: Program, requested: str | None, where: Span | None = None) -> str:
+    """The backend a model runs on: the one asked for, else the model's `backend` hyper (declared at `where`), else the default."""
     if requested is not None:
         return requested
     chosen = dict(program.hypers).get("backend", DEFAULT_BACKEND)
     if chosen not in BACKENDS:
-        fail("E504", None, hint=f"backends: {', '.join(BACKENDS)}", name=chosen)
+        fail("E505", where, hint=f"backends: {', '.join(BACKENDS)}", name=chosen)
     return chosen

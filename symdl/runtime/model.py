@@ -123,7 +123,10 @@ class Model:
     def load_params(self, run_dir: str | Path) -> None:
         path = Path(run_dir)
         path = path / "params.npz" if path.is_dir() else path
-        arrays = load_arrays(path)
+        self.set_values(self.checked_params(load_arrays(path), path))
+
+    def checked_params(self, arrays: dict[str, np.ndarray], path: Path) -> dict[str, np.ndarray]:
+        """Saved values checked against this model: every parameter and state there, numbers, the declared shapes."""
         missing = [n for n in self.lowered.shared if n not in arrays]
         if missing:
             fail("E603", None, hint="was it written by this model?", path=path, names=", ".join(missing))
@@ -139,7 +142,9 @@ class Model:
                     shape=arrays[name].shape,
                     declared=expected,
                 )
-        self.set_values(arrays)
+            if arrays[name].dtype.kind not in "biuf":
+                fail("E606", None, hint="was it written by symdl?", path=path, name=name, dtype=arrays[name].dtype)
+        return arrays
 
 
 class FunctionTable:
