@@ -45,25 +45,25 @@ def _run(cli, path, tmp_path, *extra):
 
 def test_run_without_a_model_file(cli):
     status, _, err = cli("run")
-    assert status == 2 and "error[E723]: no model file given" in err
+    assert status == 2 and "error[E743]: no model file given" in err
 
 
 def test_run_of_a_model_without_run_statement(cli, write_model, tmp_path):
     path = write_model(HEAD)
     status, _, err = _run(cli, path, tmp_path)
-    assert status == 2 and f"error[E711]: {path} has no run statement" in err
+    assert status == 2 and f"error[E731]: {path} has no run statement" in err
 
 
 def test_a_split_smaller_than_one_batch(cli, write_model, tmp_path):
     path = write_model(HEAD + TRAIN)
     status, _, err = _run(cli, path, tmp_path, "--train-limit", "2")
-    assert status == 2 and "error[E721]: the train split has 2 examples, fewer than one batch of 4" in err
+    assert status == 2 and "error[E741]: the train split has 2 examples, fewer than one batch of 4" in err
 
 
 def test_a_minibatch_of_no_examples(cli, write_model, tmp_path):
     path = write_model(HEAD + TRAIN)
     status, _, err = _run(cli, path, tmp_path, "--set", "n=0")
-    assert status == 2 and "error[E720]: the minibatch size of fn train is 0" in err
+    assert status == 2 and "error[E740]: the minibatch size of fn train is 0" in err
 
 
 def test_a_data_set_without_the_split_a_recipe_needs(cli, write_model, tmp_path):
@@ -72,7 +72,7 @@ def test_a_data_set_without_the_split_a_recipe_needs(cli, write_model, tmp_path)
     body = "fn train(x) -> sum(x)\nfn check(x) -> sum(x)\nrun epochs(train, valid = check, data = d, epochs = 1)\n"
     path = write_model(HEAD.replace('dataset("gaussian_clouds", n = 8)', f'dataset(path = "{data}")') + body)
     status, _, err = _run(cli, path, tmp_path)
-    assert status == 2 and f"{path}:3:1: error[E719]: dataset 'd' has no 'valid' split (it has train)" in err
+    assert status == 2 and f"{path}:3:1: error[E739]: dataset 'd' has no 'valid' split (it has train)" in err
 
 
 def test_resume_of_a_damaged_config(cli, write_model, tmp_path):

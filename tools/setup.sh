@@ -14,4 +14,4 @@ if [ ${#need[@]} -gt 0 ]; then
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${need[@]}"
 fi
-python -m pip install -q -e ".[test,music]"
+python -m pip install -q -e ".[test,music,sweep]"

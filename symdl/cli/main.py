@@ -232,7 +232,7 @@ def cmd_eval(args) -> int:
     calls = [call for call in c.optimized.recipes if evaluator(check_recipe(call, c.optimized), c.optimized) is not None]
     if not calls:
         fail(
-            "E717",
+            "E737",
             None,
             hint="give a recipe a validation function without updates (validate = ... or valid = ...); eval never runs updates",
             file=args.file,

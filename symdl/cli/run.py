@@ -17,7 +17,7 @@ def cmd_run(config: RunConfig) -> int:
 
     config = resumed(config) if config.resume else config
     if config.file is None:
-        fail("E723", None, hint="symdl run FILE.sdl, or symdl run --resume RUNDIR")
+        fail("E743", None, hint="symdl run FILE.sdl, or symdl run --resume RUNDIR")
     c, model = open_model(config, verbose=not config.quiet, warn=True)
     _check_runnable(config, c.optimized)
     rundir = _rundir(config, c.optimized.name)
@@ -43,7 +43,7 @@ def _check_runnable(config: RunConfig, program) -> None:
     from symdl.runtime.session import check_data_kinds
 
     if not program.recipes:
-        fail("E711", None, hint="add e.g. `run epochs(train, data = digits, epochs = 10)`", file=config.file)
+        fail("E731", None, hint="add e.g. `run epochs(train, data = digits, epochs = 10)`", file=config.file)
     check_data_kinds(program)
     for call in program.recipes:
         check_recipe(call, program)
@@ -58,7 +58,7 @@ def _rundir(config: RunConfig, model: str):
     if config.out is None:
         return RunDir.fresh(Path("runs"), model)
     if (config.out / "config.json").exists():
-        fail("E712", None, hint=f"choose another --out, or continue that run with symdl run --resume {config.out}", path=config.out)
+        fail("E732", None, hint=f"choose another --out, or continue that run with symdl run --resume {config.out}", path=config.out)
     return RunDir(config.out)
 
 
@@ -107,11 +107,11 @@ def resumed(config: RunConfig) -> RunConfig:
 
     saved = read_config(config.resume)
     if not saved or not (config.resume / "params.npz").is_file():
-        fail("E713", None, hint="give the directory a `symdl run` wrote (config.json, params.npz)", path=config.resume)
+        fail("E733", None, hint="give the directory a `symdl run` wrote (config.json, params.npz)", path=config.resume)
     source = Path(saved["source"])
     if config.file is not None and config.file.resolve() != source.resolve():
         fail(
-            "E715",
+            "E735",
             None,
             hint=f"symdl run --resume {config.resume} (the model file comes from its config.json)",
             file=config.file,
@@ -119,7 +119,7 @@ def resumed(config: RunConfig) -> RunConfig:
             source=source,
         )
     if config.overrides or config.out:
-        fail("E716", None, hint="start a new run to change hyperparameters; --max-epochs may extend the resumed one")
+        fail("E736", None, hint="start a new run to change hyperparameters; --max-epochs may extend the resumed one")
     return config.resumed(source, saved)
 
 

@@ -108,7 +108,7 @@ def collect_checks(program: Program, fn_name: str | None) -> list[CostCheck]:
     if not checks:
         where = f"fn {fn_name}" if fn_name else program.name
         fail(
-            "E718",
+            "E738",
             program.function(fn_name).span if fn_name else None,
             hint="gradcheck checks the grad() and update rules a model uses",
             what=where,

@@ -62,7 +62,7 @@ def read_run(path: str | Path) -> RunResult:
     """The run in directory `path` (a user's mistake, such as a directory with no run, is a UserError)."""
     path = Path(path)
     if not (path / "metrics.csv").is_file():
-        fail("E722", None, hint="give a directory symdl run wrote", path=path)
+        fail("E742", None, hint="give a directory symdl run wrote", path=path)
     _, rows = read_metrics(path / "metrics.csv")
     return RunResult(path, rows, _json(path / "summary.json"), read_config(path))
 

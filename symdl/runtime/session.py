@@ -130,7 +130,7 @@ class Session:
         fn = self.model.function(fn_name)
         data = self.dataset(spec)
         if split not in data.splits:
-            fail("E719", spec.span, name=spec.name, split=split, splits=", ".join(data.splits))
+            fail("E739", spec.span, name=spec.name, split=split, splits=", ".join(data.splits))
         fields = data.splits[split]
         arrays, sizes = {}, []
         for node in fn.inputs:
@@ -147,7 +147,7 @@ class Session:
         batch = _batch_size(fn.inputs, min(sizes) if sizes else 1)
         if batch <= 0:
             fail(
-                "E720",
+                "E740",
                 fn.inputs[0].span if fn.inputs else fn.span,
                 name=fn_name,
                 batch=batch,
@@ -156,7 +156,7 @@ class Session:
         n_batches = (min(sizes) if sizes else 1) // batch
         if n_batches == 0:
             fail(
-                "E721",
+                "E741",
                 fn.span,
                 split=split,
                 size=min(sizes),
