@@ -25,14 +25,14 @@ def compile_front(config: RunConfig, defaults: dict[str, str] | None = None, war
     if warn:
         for warning in compiled.ir.warnings:
             print(warning.render(), file=sys.stderr)
+    hyper = next((i for s in compiled.ast.body if isinstance(s, Hyper) for i in s.items if i.name == "backend"), None)
+    resolve_backend(compiled.optimized, config.backend, hyper and hyper.span)  # a wrong `backend` hyper, at its line
     return compiled
 
 
 def open_model(config: RunConfig, verbose: bool = False, warn: bool = False) -> tuple[Compiled, Model]:
     """Every stage's result and the runnable model, with the settings of `config` (`verbose`: announce compiles)."""
     compiled = compile_front(config, warn=warn)
-    hyper = next((i for s in compiled.ast.body if isinstance(s, Hyper) for i in s.items if i.name == "backend"), None)
-    resolve_backend(compiled.optimized, config.backend, hyper and hyper.span)  # a wrong `backend` hyper, at its line
     return compiled, Model(compiled.optimized, config, verbose=verbose, rewritten=frozenset(compiled.report.produced))
 
 

@@ -60,12 +60,6 @@ def test_a_split_smaller_than_one_batch(cli, write_model, tmp_path):
     assert status == 2 and "error[E741]: the train split has 2 examples, fewer than one batch of 4" in err
 
 
-def test_a_minibatch_of_no_examples(cli, write_model, tmp_path):
-    path = write_model(HEAD + TRAIN)
-    status, _, err = _run(cli, path, tmp_path, "--set", "n=0")
-    assert status == 2 and "error[E740]: the minibatch size of fn train is 0" in err
-
-
 def test_a_data_set_without_the_split_a_recipe_needs(cli, write_model, tmp_path):
     data = tmp_path / "only_train.npz"
     np.savez(data, train_x=np.zeros((8, 2), "float32"))

@@ -77,7 +77,6 @@ MESSAGES: dict[str, str] = {
     "E737": "{file} has no function to evaluate with",
     "E738": "{what} takes no gradient: nothing to check",
     "E739": "dataset '{name}' has no '{split}' split (it has {splits})",
-    "E740": "the minibatch size of fn {name} is {batch}",
     "E741": "the {split} split has {size} examples, fewer than one batch of {batch}",
     "E742": "'{path}' is not a run directory (it has no metrics.csv)",
     "E743": "no model file given",

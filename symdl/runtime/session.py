@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from symdl.diagnostics.catalog import fail
-from symdl.diagnostics.errors import did_you_mean
+from symdl.diagnostics.errors import InternalError, did_you_mean
 from symdl.ir.nodes import DataSpec, Node, toposort
 from symdl.ir.types import NUMPY_DTYPE
 from symdl.runtime.config import RunConfig
@@ -145,14 +145,8 @@ class Session:
             arrays[node.name] = np.ascontiguousarray(check_field(self.model, node, fields[name], split))
             sizes.append(len(arrays[node.name]))
         batch = _batch_size(fn.inputs, min(sizes) if sizes else 1)
-        if batch <= 0:
-            fail(
-                "E740",
-                fn.inputs[0].span if fn.inputs else fn.span,
-                name=fn_name,
-                batch=batch,
-                hint="the first dimension of its inputs must be at least 1",
-            )
+        if batch <= 0:  # dimensions are at least 1 and splits hold examples: checked before this
+            raise InternalError(f"the minibatch size of fn {fn_name} is {batch}")
         n_batches = (min(sizes) if sizes else 1) // batch
         if n_batches == 0:
             fail(
