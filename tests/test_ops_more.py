@@ -247,7 +247,10 @@ def test_pooling_gradient(op, shape, size, ignore_border, stride):
 
 def test_pooling_from_the_surface(write_model):
     x = signed(2, 1, 5, 5).astype("float32")
-    text = "model t\ninput x: f32[2, 1, 5, 5]\nout = avg_pool2d(x, size = [3, 3], stride = 2) - max_pool2d(x, [3, 3], stride = [2, 2])\nfn f(x) -> out\n"
+    text = (
+        "model t\ninput x: f32[2, 1, 5, 5]\n"
+        "out = avg_pool2d(x, size = [3, 3], stride = 2) - max_pool2d(x, [3, 3], stride = [2, 2])\nfn f(x) -> out\n"
+    )
     expected = _pool_loop(x, (3, 3), True, (2, 2), np.mean) - _pool_loop(x, (3, 3), True, (2, 2), np.max)
     np.testing.assert_allclose(run(write_model, text, x=x), expected, rtol=1e-5, atol=1e-6)
 
@@ -256,7 +259,10 @@ def test_pooling_from_the_surface(write_model):
 
 
 def test_length_of_an_unknown_dimension(write_model):
-    text = "model t\ninput v: f32[?, 3]\nn = v.shape[0]\nmean_row = sum(v, axis = 0) / len(v)\nk = v.shape[1] * 2\nout = cast(n, f32) * k\nfn f(v) -> n, mean_row, out\n"
+    text = (
+        "model t\ninput v: f32[?, 3]\nn = v.shape[0]\nmean_row = sum(v, axis = 0) / len(v)\n"
+        "k = v.shape[1] * 2\nout = cast(n, f32) * k\nfn f(v) -> n, mean_row, out\n"
+    )
     v = signed(7, 3).astype("float32")
     n, mean_row, out = run(write_model, text, v=v)
     assert n.dtype == np.int64 and n == 7 and out == 7 * 6

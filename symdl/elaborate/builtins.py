@@ -383,6 +383,4 @@ def _fans(shape: tuple[int | None, ...]) -> tuple[int, int]:
     return shape[1] * receptive, shape[0] * receptive
 
 
-from symdl.elaborate import sampling  # noqa: E402, F401 - registers binomial and scan
-
 __all__ = ["BUILTINS", "InitSpec", "weak_dtype"]

@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from symdl.diagnostics.catalog import fail, warning
-from symdl.diagnostics.errors import Source, Span, UserError, did_you_mean
-from symdl.elaborate import arith, imports, statements
+from symdl.diagnostics.errors import InternalError, Source, Span, UserError, did_you_mean
+from symdl.elaborate import arith, imports, sampling, statements  # noqa: F401 - sampling registers the random draws and scan
 from symdl.elaborate import builtins as B
 from symdl.elaborate.binding import REQUIRED, bind, fill_defaults
 from symdl.elaborate.bodies import check_bodies
@@ -29,6 +29,7 @@ from symdl.elaborate.values import (
     Grads,
     Instance,
     ParamSet,
+    ReturnSignal,
     Scope,
     kind_of,
 )
@@ -37,10 +38,7 @@ from symdl.ir.nodes import DataSpec, Function, Node, Program, RecipeCall
 from symdl.ir.types import TensorType
 from symdl.syntax import ast as A
 
-
-class ReturnSignal(Exception):
-    def __init__(self, value: object) -> None:
-        self.value = value
+Given = dict[str, tuple[str, Span]]  # --set values by name: (the text, its span)
 
 
 @dataclass
@@ -61,10 +59,11 @@ class ModelState:
 class Elaborator:
     """Evaluates one module: statements via `statements`, expressions here."""
 
-    def __init__(self, source: Source, overrides: dict[str, tuple[str, Span]] | None = None, loader: imports.Loader | None = None) -> None:
+    def __init__(self, source: Source, overrides: Given | None = None, loader: imports.Loader | None = None, defaults: Given | None = None):
         self.source = source
         self.loader = loader or imports.Loader.for_root(source)  # shared with the files this one imports
         self.overrides = dict(overrides or {})
+        self.defaults = dict(defaults or {})  # like overrides, but a model without that hyper ignores them
         self.model = ModelState()
         self.top = Scope()
         self.hyper_spans: dict[str, Span] = {}
@@ -77,6 +76,10 @@ class Elaborator:
     def next_stream(self) -> int:
         self.streams += 1
         return self.streams
+
+    def execute(self, body: tuple[A.Node, ...], scope: Scope, context: str, only: tuple[type, ...] = ()) -> None:
+        """Run statements here (an imported file's library statements come through this, not `statements`)."""
+        statements.execute_all(self, body, scope, context, only)
 
     def warn(self, code: str, span: Span | None, hint: str = "", **fields: object) -> None:
         self.warnings.append(warning(code, span, hint=hint, **fields))
@@ -126,8 +129,8 @@ class Elaborator:
     # ---- hypers -----------------------------------------------------------------------
     def define_hyper(self, item: A.HyperItem, scope: Scope) -> None:
         value = self.eval(item.value, scope)
-        if item.name in self.overrides:
-            text, span = self.overrides.pop(item.name)
+        if item.name in self.overrides or item.name in self.defaults:
+            text, span = self.overrides.pop(item.name) if item.name in self.overrides else self.defaults.pop(item.name)
             value = apply_override(self, item.name, value, text, span, scope)
         self.bind(scope, item.name, value, item.span, rebind=False)
         self.model.hypers[item.name] = value
@@ -272,9 +275,9 @@ class Elaborator:
         try:
             if self.depth > 64:
                 fail(
-                    "E700",
+                    "E803",
                     e.span,
-                    detail=f"def {fn.decl.name} calls itself without end",
+                    name=fn.decl.name,
                     hint="defs are expanded at compile time: recursion must stop on a compile-time if",
                 )
             return self._expand_def(fn, args, kwargs, e)
@@ -298,7 +301,7 @@ class Elaborator:
                 statements.execute_all(self, fn.decl.body, inner, context="def")
             except ReturnSignal as ret:
                 return ret.value
-            fail("E700", fn.decl.span, detail=f"def {fn.decl.name} ends without a return")
+            fail("E804", fn.decl.span, name=fn.decl.name)
         return self.eval(fn.decl.body, inner)
 
     def bind_params(
@@ -466,9 +469,9 @@ def _called_from(err: UserError, callee: str, e: A.Call) -> UserError:
     return err
 
 
-def elaborate(source: Source, module: A.Module, overrides: dict[str, tuple[str, Span]] | None = None) -> Program:
-    """The IR program of a parsed module."""
-    elab = Elaborator(source, overrides)
+def elaborate(source: Source, module: A.Module, overrides: Given | None = None, defaults: Given | None = None) -> Program:
+    """The IR program of a parsed module; `defaults` set only the hypers it declares and `overrides` leave alone."""
+    elab = Elaborator(source, overrides, defaults=defaults)
     try:
         return elab.run(module)
     except UserError as err:  # raised inside an imported file: say where it was imported
@@ -478,7 +481,7 @@ def elaborate(source: Source, module: A.Module, overrides: dict[str, tuple[str, 
             err.notes = (*err.notes, f"with --set {' --set '.join(applied)}")
         raise
     except ReturnSignal as ret:  # a return outside any def or block
-        raise UserError(None, "return outside a def or block") from ret
+        raise InternalError("return outside a def or block passed the statement checks") from ret
 
 
 __all__ = ["Elaborator", "elaborate", "ReturnSignal", "Builtin", "DefValue", "ParamSet", "Instance"]

@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING
 
 from symdl.diagnostics.catalog import fail
 from symdl.diagnostics.errors import Source, Span, UserError, did_you_mean
-from symdl.elaborate import statements
 from symdl.elaborate.bodies import check_bodies
 from symdl.elaborate.values import Scope
 from symdl.syntax import ast as A
@@ -142,12 +141,11 @@ def _read(path: Path, s: A.Import) -> Source:
 
 def _library(elab: Elaborator, module: A.Module) -> Library:
     """Run a file as a library: hypers (defaults), imports, blocks and defs; skip the rest."""
-    statements.check_context(module.body, "top")
+    elab.execute(module.body, elab.top, "top", only=LIBRARY_STATEMENTS)
     exports: list[str] = []
     hidden: dict[str, str] = {}
     for stmt in module.body:
         if isinstance(stmt, LIBRARY_STATEMENTS):
-            statements.HANDLERS[type(stmt)](elab, stmt, elab.top, "top")
             exports += (
                 [n.id for n in stmt.names] if isinstance(stmt, A.Import) else [stmt.name] if isinstance(stmt, (A.Def, A.BlockDecl)) else []
             )

@@ -1,7 +1,7 @@
 """`binomial` (one trial is a bernoulli draw) and `scan`: the builtins that make graphs with randomness and loops.
 
-The other draws derive from the registry (`elaborate/operators.py`). A draw gets a stream number unique in the program; lowering threads one random
-generator through every draw of a function (scan bodies too), so a model file never
+The other draws derive from the registry (`elaborate/operators.py`). A draw gets a stream number unique
+in the program; lowering threads one random generator through every draw of a function (scan bodies too), so a model file never
 mentions random state. `scan(step, init = [...], over = [...], steps = k)` calls the
 def `step` once on placeholder arguments and keeps the graph it returns as the body.
 """
@@ -45,9 +45,11 @@ def _scan(c: Call, step, init=(), over=(), steps=None):
     names = [p.name for p in step.decl.params]
     if len(names) != len(seqs) + len(inits):
         fail(
-            "E700",
+            "E805",
             step.decl.span,
-            detail=f"scan's step takes {len(names)} argument(s), but scan gives {len(seqs)} sequence element(s) and {len(inits)} carried value(s)",
+            takes=len(names),
+            sequences=len(seqs),
+            carried=len(inits),
             hint="step(one element per sequence in over..., one value per init...)",
         )
     types = [TensorType(s.type.dtype, s.type.shape[1:]) for s in seqs] + [v.type for v in inits]
@@ -56,9 +58,10 @@ def _scan(c: Call, step, init=(), over=(), steps=None):
     outputs = [c.tensor(v, "step") for v in (result if isinstance(result, tuple) else (result,))]
     if len(outputs) < len(inits):
         fail(
-            "E700",
+            "E806",
             step.decl.span,
-            detail=f"scan's step returns {len(outputs)} value(s) but init gives {len(inits)} carried value(s)",
+            returns=len(outputs),
+            carried=len(inits),
             hint="the step returns its outputs not fed back, then the next value of each carried value, in init order",
         )
     carried = outputs[len(outputs) - len(inits) :]

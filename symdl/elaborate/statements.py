@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING
 
 from symdl.diagnostics.catalog import fail
 from symdl.elaborate import builtins as B
-from symdl.elaborate.values import BlockValue, Collection, DataValue, DefValue, FnRef, Instance, Scope, UpdateRule, kind_of
+from symdl.elaborate.imports import import_names
+from symdl.elaborate.values import BlockValue, Collection, DataValue, DefValue, FnRef, Instance, ReturnSignal, Scope, UpdateRule, kind_of
 from symdl.ir import build
 from symdl.ir.nodes import Function, Node, RecipeCall, toposort
 from symdl.syntax import ast as A
@@ -34,10 +35,12 @@ ALLOWED = {
 }
 
 
-def execute_all(elab: Elaborator, body: tuple[A.Node, ...], scope: Scope, context: str) -> None:
+def execute_all(elab: Elaborator, body: tuple[A.Node, ...], scope: Scope, context: str, only: tuple[type, ...] = ()) -> None:
+    """Each statement of `body` in order (with `only`, just the statements of those kinds: a library's)."""
     check_context(body, context)
     for stmt in body:
-        HANDLERS[type(stmt)](elab, stmt, scope, context)
+        if not only or isinstance(stmt, only):
+            HANDLERS[type(stmt)](elab, stmt, scope, context)
 
 
 def check_context(body: tuple[A.Node, ...], context: str) -> None:
@@ -48,9 +51,10 @@ def check_context(body: tuple[A.Node, ...], context: str) -> None:
             word = stmt.kind if isinstance(stmt, A.VarDecl) else type(stmt).__name__.replace("Decl", "").lower()
             where = "at the top level" if context == "top" else f"inside a {context}"
             fail(
-                "E700",
+                "E800",
                 stmt.span,
-                detail=f"'{word}' is not allowed {where}",
+                statement=word,
+                where=where,
                 hint=f"allowed in: {', '.join(a if a != 'top' else 'the model' for a in allowed)}",
             )
         for inner in _nested(stmt):
@@ -70,8 +74,6 @@ def _model(elab, s: A.ModelDecl, scope, context) -> None:
 
 
 def _import(elab, s: A.Import, scope, context) -> None:
-    from symdl.elaborate.imports import import_names  # imports runs statements: import it late
-
     import_names(elab, s, scope)
 
 
@@ -159,7 +161,7 @@ def _store(elab, target: A.Node, value: object, scope: Scope) -> None:
             elab.bind(scope, target.value.id, existing, target.span)
         existing.items[elab.eval(target.subscripts[0], scope)] = value
         return
-    fail("E700", target.span, detail="cannot assign to this expression", hint="assign to a name, or to name[index] in a loop")
+    fail("E801", target.span, hint="assign to a name, or to name[index] in a loop")
 
 
 def _expr(elab, s: A.ExprStmt, scope, context) -> None:
@@ -178,8 +180,6 @@ def _block(elab, s: A.BlockDecl, scope, context) -> None:
 
 
 def _return(elab, s: A.Return, scope, context) -> None:
-    from symdl.elaborate.elaborator import ReturnSignal
-
     values = tuple(elab.eval(v, scope) for v in s.values)
     raise ReturnSignal(values[0] if len(values) == 1 else values)
 
@@ -296,9 +296,10 @@ def _check_inputs_listed(fn: Function, s: A.FnDecl) -> None:
     for node in toposort(fn.roots()):
         if node.op == "input" and id(node) not in listed:
             fail(
-                "E700",
+                "E802",
                 s.span,
-                detail=f"fn {fn.name} uses input '{node.name}' but does not list it",
+                fn=fn.name,
+                name=node.name,
                 hint=f"write fn {fn.name}({', '.join([i.name for i in fn.inputs] + [node.name])}) -> ...",
             )
 

@@ -163,3 +163,10 @@ def kind_of(value: object) -> str:
         Dtype: "a dtype",
         Collection: "an indexed collection",
     }.get(type(value), type(value).__name__)
+
+
+class ReturnSignal(Exception):
+    """`return` inside a def or block body: unwinds to the call that expanded it, carrying the value."""
+
+    def __init__(self, value: object) -> None:
+        self.value = value

@@ -19,7 +19,7 @@ from symdl.ir.init import initial_values
 from symdl.ir.nodes import Function, Node, Program, toposort
 from symdl.ir.ops import OPS
 from symdl.ir.types import NUMPY_DTYPE, TensorType, promote
-from symdl.lowering.backends import DEFAULT_BACKEND, mode_of
+from symdl.lowering.backends import DEFAULT_BACKEND
 from symdl.lowering.spans import stamp
 from symdl.lowering.table import DRAWS, FROM_NOISE, LOWER
 
@@ -164,14 +164,14 @@ class Lowered:
         return u
 
     # ---- functions -------------------------------------------------------------------------
-    def function(self, fn: Function, binding: Binding | None = None, mode: Mode | None = None):
-        """Compile `fn`; with a binding, its inputs are minibatches of shared data picked by an index."""
+    def function(self, fn: Function, binding: Binding | None, mode: Mode):
+        """Compile `fn` in `mode` (the caller's: `Model.mode`); with a binding, its inputs are minibatches of shared
+        data picked by an index."""
         memo = self.lower_roots(fn.roots())
         outputs = [memo[id(o)] for _, o in fn.outputs]
         updates = [(self.shared[t.name], memo[id(u)]) for t, u in fn.updates]
         if self._rng_now is not self.rng:
             updates.append((self.rng, self._rng_now))
-        mode = mode or mode_of(self.backend)
         if binding is None:
             inputs = [self.inputs[i.name] for i in fn.inputs]
             return pytensor.function(inputs, outputs, updates=updates, mode=mode, on_unused_input="ignore", name=fn.name)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from symdl.diagnostics.catalog import error
 from symdl.diagnostics.errors import Source, UserError
 from symdl.elaborate import statements
 from symdl.elaborate.elaborator import Elaborator, ReturnSignal
@@ -67,7 +68,7 @@ def _elaborate(analysis: Analysis, module: A.Module) -> None:
                 analysis.diagnostics.append(err)
             failed |= bound_names(stmt) - set(elab.top.names)
         except ReturnSignal:
-            analysis.diagnostics.append(UserError(stmt.span, "return outside a def or block", code="E700"))
+            analysis.diagnostics.append(error("E800", stmt.span, statement="return", where="at the top level"))
     if not analysis.diagnostics:  # what `symdl check` checks after elaboration: the run statements against their recipes
         try:
             _check_runs(elab.program())

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from symdl.diagnostics.errors import UserError
+from symdl.diagnostics.catalog import fail
 
 # For the fault test only: "N" makes this process's N-th checkpoint write stop halfway through the file
 # and wait (marking `params.npz.paused`), so a test can `kill -9` it mid-write.
@@ -69,9 +69,7 @@ def load_arrays(path: Path, with_resume: bool = False) -> dict[str, np.ndarray]:
         with np.load(path, allow_pickle=False) as data:
             return {k: data[k] for k in data.files if with_resume or k != RESUME_KEY}
     except (OSError, ValueError, zipfile.BadZipFile) as err:
-        raise UserError(
-            None, f"cannot read parameters from '{path}': {err}", hint="point --params at a run directory holding params.npz", code="E600"
-        ) from None
+        fail("E605", None, hint="point --params at a run directory holding params.npz", path=path, detail=err)
 
 
 def _plain(value: object) -> object:

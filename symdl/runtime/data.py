@@ -15,49 +15,19 @@ import os
 import pickle
 import zlib
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from symdl.diagnostics.errors import did_you_mean
-
-Splits = dict[str, dict[str, np.ndarray]]
+from symdl.runtime.dataset import DataError, Dataset, Splits
 
 FASHION_DIR = "/usr/share/datasets/fashion-mnist"
 FASHION_ENV = "SYMDL_FASHION_MNIST_DIR"
 FASHION_HINT = "install it with `sudo apt-get install dataset-fashion-mnist`, or pass --data PATH"
 IDX_FILES = {"train": "train-{}-idx{}-ubyte", "test": "t10k-{}-idx{}-ubyte"}
 VALID_SIZE = 10000
-
-
-class DataError(Exception):
-    """A data set that cannot be loaded: one sentence and a hint to fix it."""
-
-    def __init__(self, message: str, hint: str = "") -> None:
-        super().__init__(message)
-        self.message = message
-        self.hint = hint
-
-
-@dataclass(frozen=True)
-class Dataset:
-    """Named splits ("train", "valid", "test"), each a dict of field arrays."""
-
-    name: str
-    splits: Splits
-
-    def fields(self) -> list[str]:
-        """Field names of the train split, e.g. ["x", "y"]."""
-        return list(self.splits["train"])
-
-    def limit_train(self, n: int) -> Dataset:
-        """Keep the first `n` training examples (all when there are fewer); valid/test stay whole."""
-        if n < 1:
-            raise DataError(f"cannot limit the training set to {n} examples", "give a positive number of examples")
-        train = {k: v[:n] for k, v in self.splits["train"].items()}
-        return Dataset(self.name, {**self.splits, "train": train})
 
 
 def _frozen(array: np.ndarray) -> np.ndarray:

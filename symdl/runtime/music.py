@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from symdl.runtime.checkpoint import _atomic, save_arrays
-from symdl.runtime.data import DataError, Dataset, Splits
+from symdl.runtime.dataset import DataError, Dataset, Splits
 
 LOW, HIGH = 21, 109  # MIDI note numbers of the roll's columns: [LOW, HIGH), the 88 piano keys
 KEYS = HIGH - LOW

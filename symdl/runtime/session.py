@@ -13,20 +13,13 @@ from pathlib import Path
 import numpy as np
 
 from symdl.diagnostics.catalog import fail
-from symdl.diagnostics.errors import did_you_mean
+from symdl.diagnostics.errors import InternalError, did_you_mean
 from symdl.ir.nodes import DataSpec, Node, toposort
 from symdl.ir.types import NUMPY_DTYPE
+from symdl.runtime.config import RunConfig
 from symdl.runtime.data import DataError, Dataset, load_dataset
 from symdl.runtime.model import Model
 from symdl.runtime.rundir import RunDir
-
-
-@dataclass
-class RunOptions:
-    max_epochs: int | None = None
-    train_limit: int | None = None
-    data_path: str | None = None
-    quiet: bool = False
 
 
 @dataclass
@@ -64,7 +57,6 @@ class Rebound:
 @dataclass
 class Session:
     model: Model
-    options: RunOptions = field(default_factory=RunOptions)
     rundir: RunDir | None = None
     progress: dict[str, object] = field(default_factory=dict)  # what an interrupted run reports
     stop_requested: bool = False  # set by Ctrl-C or SIGTERM; honoured between steps, never inside a compiled call
@@ -75,6 +67,11 @@ class Session:
     _datasets: dict[str, Dataset] = field(default_factory=dict)
     _compiled: dict[tuple, tuple] = field(default_factory=dict)  # (fn, batch) -> compiled function and its slots
     _bound: dict[tuple, BoundFunction] = field(default_factory=dict)
+
+    @property
+    def options(self) -> RunConfig:
+        """The run's settings (epochs cap, data, quiet), the model's own."""
+        return self.model.config
 
     def checkpoint(self) -> None:
         """Values, the draws' generator and the recipe's position, in one atomic file: `--resume` continues exactly."""
@@ -108,8 +105,8 @@ class Session:
 
     def _load(self, spec: DataSpec) -> Dataset:
         try:
-            if self.options.data_path:
-                data = load_dataset("file", path=self.options.data_path)
+            if self.options.data:
+                data = load_dataset("file", path=self.options.data)
             elif spec.kind.startswith("path:"):
                 data = load_dataset("file", dict(spec.options), path=spec.kind[5:])
             else:
@@ -133,7 +130,7 @@ class Session:
         fn = self.model.function(fn_name)
         data = self.dataset(spec)
         if split not in data.splits:
-            fail("E700", spec.span, detail=f"dataset '{spec.name}' has no '{split}' split (it has {', '.join(data.splits)})")
+            fail("E739", spec.span, name=spec.name, split=split, splits=", ".join(data.splits))
         fields = data.splits[split]
         arrays, sizes = {}, []
         for node in fn.inputs:
@@ -148,19 +145,16 @@ class Session:
             arrays[node.name] = np.ascontiguousarray(check_field(self.model, node, fields[name], split))
             sizes.append(len(arrays[node.name]))
         batch = _batch_size(fn.inputs, min(sizes) if sizes else 1)
-        if batch <= 0:
-            fail(
-                "E700",
-                fn.inputs[0].span if fn.inputs else fn.span,
-                detail=f"the minibatch size of fn {fn_name} is {batch}",
-                hint="the first dimension of its inputs must be at least 1",
-            )
+        if batch <= 0:  # dimensions are at least 1 and splits hold examples: checked before this
+            raise InternalError(f"the minibatch size of fn {fn_name} is {batch}")
         n_batches = (min(sizes) if sizes else 1) // batch
         if n_batches == 0:
             fail(
-                "E700",
+                "E741",
                 fn.span,
-                detail=f"the {split} split has {min(sizes)} examples, fewer than one batch of {batch}",
+                split=split,
+                size=min(sizes),
+                batch=batch,
                 hint="lower the batch hyper or use more data",
             )
         if (fn_name, batch) not in self._compiled:
@@ -236,4 +230,4 @@ def label_limit(model: Model, node: Node) -> int | None:
     return None
 
 
-__all__ = ["Session", "RunOptions", "BoundFunction", "Path"]
+__all__ = ["Session", "BoundFunction", "Path"]
