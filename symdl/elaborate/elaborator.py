@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from symdl.diagnostics.catalog import fail, warning
 from symdl.diagnostics.errors import Source, Span, UserError, did_you_mean
 from symdl.elaborate import builtins as B
-from symdl.elaborate import imports, statements
+from symdl.elaborate import imports, library, modes, statements
 from symdl.elaborate.binding import REQUIRED, bind, fill_defaults
 from symdl.elaborate.overrides import apply_override
 from symdl.elaborate.values import (
@@ -70,6 +70,8 @@ class Elaborator:
         self.depth = 0  # of def expansion, to stop endless recursion
         self.warnings: list = []
         self.streams = 0  # random draws made so far: each draw's stream number
+        self.modes = modes.Modes()  # the `training` placeholder and each mode's graphs
+        self.update_sink: list | None = None  # where `update` statements go: the fn being elaborated
 
     def next_stream(self) -> int:
         self.streams += 1
@@ -89,7 +91,7 @@ class Elaborator:
             tuple(m.inputs),
             tuple(m.params),
             tuple(m.states),
-            tuple(m.definitions),
+            tuple(modes.specialise_definitions(self, m.definitions)),
             tuple(m.functions),
             tuple(m.data),
             tuple(m.recipes),
@@ -135,8 +137,14 @@ class Elaborator:
             pass
         if name == "params":
             return ParamSet(tuple(self.model.params))
+        if name == modes.NAME:
+            self.modes.used = True
+            return self.modes.placeholder
         if name in B.BUILTINS:
             return Builtin(name)
+        found = library.prelude_value(self, name)
+        if found is not None:
+            return found
         known = scope.visible() | set(B.BUILTINS)
         hint = (
             imports.hidden_hint(self, scope, name)
@@ -191,6 +199,8 @@ class Elaborator:
             return B.python_binary(e.op, left, right, e.span)
         if isinstance(left, tuple) and isinstance(right, tuple) and e.op == "add":
             return left + right
+        if e.op in ("eq", "ne") and _is_plain(left) and _is_plain(right):  # lists, strings, none: compared at compile time
+            return (left == right) == (e.op == "eq")
         if isinstance(left, ParamSet) and isinstance(right, ParamSet) and e.op == "add":  # layer.params + out.params
             return ParamSet(tuple(dict.fromkeys(left.nodes + right.nodes)))
         a, b = self.tensors(left, right, e.left.span, e.right.span)
@@ -275,6 +285,7 @@ class Elaborator:
         try:
             return self._expand_def_body(fn, args, kwargs, e)
         except UserError as err:
+            library.relocate(err, fn.decl.params, e)
             raise _called_from(err, fn.decl.name, e) from None
 
     def _expand_def_body(self, fn: DefValue, args: list, kwargs: dict, e: A.Call) -> object:
@@ -301,10 +312,11 @@ class Elaborator:
         defaults = {p.name: REQUIRED if p.default is None else p.default for p in params}
         return fill_defaults(callee, bound, defaults, e.span, usage, lambda d: self.eval(d, scope))
 
-    def instantiate(self, block: BlockValue, e: A.Call, scope: Scope, path: str) -> Instance:
-        """Expand a block call: its parameters are named under `path`."""
-        args = [self.eval(a, scope) for a in e.args]
-        kwargs = {k.name: (self.eval(k.value, scope), k.span) for k in e.kwargs}
+    def instantiate(self, block: BlockValue, e: A.Call, scope: Scope, path: str, evaluated: tuple[list, dict] | None = None) -> Instance:
+        """Expand a block call: its parameters are named under `path` (`evaluated`: its arguments, already evaluated)."""
+        if evaluated is None:
+            evaluated = [self.eval(a, scope) for a in e.args], {k.name: (self.eval(k.value, scope), k.span) for k in e.kwargs}
+        args, kwargs = evaluated
         declared = tuple(s.name for s in _declared_vars(block.decl.body))
         bound = self.bind_params(block.decl.params, args, kwargs, e, block.decl.name, block.scope, extra=declared)
         full_path = f"{scope.prefix}.{path}" if scope.prefix else path
@@ -319,6 +331,7 @@ class Elaborator:
         except ReturnSignal as ret:
             result = ret.value
         except UserError as err:
+            library.relocate(err, block.decl.params, e)
             raise _called_from(err, block.decl.name, e) from None
         members = {k: v for k, v in inner.names.items() if not k.startswith("__")}
         return Instance(full_path, members, result, tuple(self.model.params[start:]) + _given_params(inner))
@@ -426,6 +439,13 @@ def _given_params(scope: Scope) -> tuple[Node, ...]:
 
 def _is_number(value: object) -> bool:
     return isinstance(value, (int, float, bool))
+
+
+def _is_plain(value: object) -> bool:
+    """A compile-time value compared by `==` in Python: a number, string, none or a list of them."""
+    if isinstance(value, tuple):
+        return all(_is_plain(v) for v in value)
+    return value is None or isinstance(value, (int, float, bool, str))
 
 
 def _number_dtype(value: object) -> str:

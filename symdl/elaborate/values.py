@@ -136,6 +136,15 @@ class Scope:
         return Scope(parent=self, prefix=self.prefix if prefix is None else prefix)
 
 
+def as_list(value: object) -> object:
+    """What a compile-time loop iterates: a parameter set in declaration order, gradients as (param, gradient) pairs."""
+    if isinstance(value, ParamSet):
+        return value.nodes
+    if isinstance(value, Grads):
+        return value.pairs
+    return value
+
+
 def kind_of(value: object) -> str:
     """A word for a value's kind, for error messages."""
     if isinstance(value, Node):
