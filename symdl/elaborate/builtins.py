@@ -18,7 +18,7 @@ import numpy as np
 from symdl.diagnostics.catalog import fail
 from symdl.diagnostics.errors import Span
 from symdl.elaborate.binding import REQUIRED, bind, compile_time_int, fill_defaults
-from symdl.elaborate.values import DataValue, Dtype, Grads, InitSpec, Instance, ParamSet, UpdateRule, as_list, kind_of
+from symdl.elaborate.values import DataValue, Dtype, Grads, InitSpec, Instance, ParamSet, as_list, kind_of
 from symdl.ir import build
 from symdl.ir.nodes import DataSpec, Init, Node, substitute, toposort
 from symdl.ir.ops import OPS
@@ -304,7 +304,13 @@ def _range(c: Call, n):
 def _list(c: Call, items: object, arg: str) -> tuple:
     items = as_list(items)
     if not isinstance(items, tuple):
-        fail("E303", c.span(arg), what=f"{c.expr.func.id if isinstance(c.expr.func, A.Name) else 'it'}'s {arg}", expected="a list", got=kind_of(items))
+        fail(
+            "E303",
+            c.span(arg),
+            what=f"{c.expr.func.id if isinstance(c.expr.func, A.Name) else 'it'}'s {arg}",
+            expected="a list",
+            got=kind_of(items),
+        )
     return items
 
 

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from symdl.diagnostics.catalog import fail
 from symdl.elaborate import builtins as B
 from symdl.elaborate import library, modes
-from symdl.elaborate.values import BlockValue, Collection, DataValue, DefValue, FnRef, Instance, Scope, UpdateRule, as_list, kind_of
+from symdl.elaborate.values import BlockValue, Collection, DataValue, DefValue, FnRef, Instance, Scope, as_list, kind_of
 from symdl.ir import build
 from symdl.ir.nodes import Function, Node, RecipeCall, toposort
 from symdl.syntax import ast as A
@@ -265,11 +265,9 @@ def _update_stmt(elab, s: A.Update, scope: Scope, context) -> None:
 def _update(elab, s: A.Update, scope: Scope) -> list[tuple[Node, Node]]:
     if s.target is None:
         rule = library.call_update_rule(elab, s.value, scope)
-        if isinstance(rule, Instance):  # a block of update statements (sgd, adam): its updates are made
-            return []
-        if not isinstance(rule, UpdateRule):
+        if not isinstance(rule, Instance):
             fail("E303", s.value.span, what="update", expected="an update rule such as sgd(...) or `update NAME = expr`", got=kind_of(rule))
-        return list(rule.pairs)
+        return []  # a block of update statements (sgd, adam): they have been made
     target = elab.eval(s.target, scope)
     if not isinstance(target, Node) or target.op not in ("param", "state"):
         fail("E407", s.target.span, name=_name(s.target), why="only a param or a state can be updated")

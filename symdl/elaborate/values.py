@@ -66,13 +66,6 @@ class Grads:
 
 
 @dataclass(frozen=True)
-class UpdateRule:
-    """What an update rule (sgd, momentum) produced: (target, new value) pairs."""
-
-    pairs: tuple[tuple[Node, Node], ...]
-
-
-@dataclass(frozen=True)
 class DataValue:
     spec: DataSpec
 
@@ -166,7 +159,6 @@ def kind_of(value: object) -> str:
         Instance: "a block instance",
         ParamSet: "a set of parameters",
         Grads: "gradients",
-        UpdateRule: "an update rule",
         DataValue: "a dataset",
         FnRef: "a compiled function",
         Dtype: "a dtype",
