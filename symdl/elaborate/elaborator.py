@@ -324,7 +324,7 @@ class Elaborator:
         inner.names.update(bound)
         inner.spans.update({k: e.span for k in bound})
         inner.names["__given__"] = {k: kwargs[k] for k in declared if k in kwargs}
-        start = len(self.model.params)
+        start, updates_start = len(self.model.params), len(self.modes.block_updates)
         try:
             statements.execute_all(self, block.decl.body, inner, context="block")
             result: object = None
@@ -333,6 +333,7 @@ class Elaborator:
         except UserError as err:
             library.relocate(err, block.decl.params, e)
             raise _called_from(err, block.decl.name, e) from None
+        self.modes.returned(updates_start, result)
         members = {k: v for k, v in inner.names.items() if not k.startswith("__")}
         return Instance(full_path, members, result, tuple(self.model.params[start:]) + _given_params(inner))
 

@@ -4,7 +4,7 @@
 specialised to its mode: the placeholder becomes a constant and a `switch` on it keeps one branch,
 so dropout's mask and batch norm's batch statistics exist only in training functions. An `update`
 written in a block outside any fn (batch norm's running averages) is applied by every training
-function whose graph computes what it reads. Top-level definitions are shown in the inference mode.
+function that uses the block's result. Top-level definitions are shown in the inference mode.
 """
 
 from __future__ import annotations
@@ -25,13 +25,22 @@ NAME = "training"
 
 
 @dataclass
+class BlockUpdate:
+    """An update a block makes outside any fn; `uses`: the block's results, set when it returns."""
+
+    target: Node
+    value: Node
+    uses: tuple[Node, ...] = ()
+
+
+@dataclass
 class Modes:
     """One compilation's placeholder, its two constants and the rebuilt graphs of each mode (shared)."""
 
     placeholder: Node = field(default_factory=lambda: build.leaf("input", NAME, TensorType("bool", ())))
     constants: dict[bool, Node] = field(default_factory=lambda: {m: build.const(m, "bool") for m in (True, False)})
     memos: dict[bool, dict[int, Node]] = field(default_factory=dict)
-    block_updates: list[tuple[Node, Node]] = field(default_factory=list)  # updates written in blocks outside any fn
+    block_updates: list[BlockUpdate] = field(default_factory=list)  # updates written in blocks outside any fn
     used: bool = False  # whether the model read `training` at all
 
     def specialise(self, roots: list[Node], training: bool) -> list[Node]:
@@ -39,6 +48,15 @@ class Modes:
             return roots
         memo = self.memos.setdefault(training, {id(self.placeholder): self.constants[training]})
         return rebuild_graph(roots, lambda node: self._fold(node, training), memo)
+
+    def add(self, pairs: list[tuple[Node, Node]]) -> None:
+        self.block_updates += [BlockUpdate(target, value) for target, value in pairs]
+
+    def returned(self, start: int, result: object) -> None:
+        """The block whose updates begin at `start` returned `result`: a training fn that uses it applies them."""
+        nodes = tuple(r for r in (result if isinstance(result, tuple) else (result,)) if isinstance(r, Node))
+        for update in self.block_updates[start:]:
+            update.uses = update.uses or nodes
 
     def _fold(self, node: Node, training: bool) -> Node:
         """`a if training else b` keeps one branch (when it has the switch's own type)."""
@@ -68,10 +86,10 @@ def specialise_function(
     updates = [(target, node) for (target, _), node in zip(updates, roots[len(outputs) :])]
     if training and modes.block_updates:
         computed = {id(n) for n in toposort(roots)}
-        for target, value in modes.block_updates:
-            (value,) = modes.specialise([value], training)
-            if any(id(n) in computed for n in toposort([value]) if not n.is_leaf):
-                updates.append((target, value))
+        for update in modes.block_updates:
+            value, *uses = modes.specialise([update.value, *update.uses], training)
+            if not uses or any(id(n) in computed for n in uses):
+                updates.append((update.target, value))
     return outputs, updates
 
 

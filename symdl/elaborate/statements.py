@@ -259,7 +259,10 @@ def _fn_index(elab, s: A.FnDecl, scope: Scope) -> int:
 def _update_stmt(elab, s: A.Update, scope: Scope, context) -> None:
     """In a fn, or in a block it calls: the fn's update; in a block outside any fn: one training fns apply."""
     pairs = _update(elab, s, scope)
-    (elab.modes.block_updates if elab.update_sink is None else elab.update_sink).extend(pairs)
+    if elab.update_sink is None:
+        elab.modes.add(pairs)
+    else:
+        elab.update_sink.extend(pairs)
 
 
 def _update(elab, s: A.Update, scope: Scope) -> list[tuple[Node, Node]]:
