@@ -249,3 +249,12 @@ def test_compile_lists_the_stages_and_their_functions(cli):
     status, out, _ = cli("compile", ROOT / "models" / "dbn.sdl", "--set", "hidden_sizes=[6, 5]", "--backend", "fast")
     assert status == 0
     assert "stage 1: layerwise(pretrain[0], pretrain[1])" in out and "stage 2: early_stopping(train, validate)" in out
+
+
+def test_mlp_dropout_learns_against_its_untrained_self(cli, tmp_path):
+    """Adam with dropout on 1000 examples: a measured margin over the same run with lr = 0."""
+    small = ("--train-limit", "1000", "--max-epochs", "3", "--set", "n_hidden=32", "--set", "patience=100000")
+    _, trained = _run(cli, tmp_path / "trained", "mlp_dropout", *small, "--set", "lr=0.01")
+    _, untrained = _run(cli, tmp_path / "untrained", "mlp_dropout", *small, "--set", "lr=0")
+    assert untrained["test_error"] > 0.85  # zero output weights: one class for every image
+    assert trained["test_error"] < untrained["test_error"] - 0.45
