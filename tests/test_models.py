@@ -258,3 +258,12 @@ def test_mlp_dropout_learns_against_its_untrained_self(cli, tmp_path):
     _, untrained = _run(cli, tmp_path / "untrained", "mlp_dropout", *small, "--set", "lr=0")
     assert untrained["test_error"] > 0.85  # zero output weights: one class for every image
     assert trained["test_error"] < untrained["test_error"] - 0.45
+
+
+def test_vae_raises_its_elbo_against_its_untrained_self(cli, tmp_path):
+    """The ELBO on the valid split after one small epoch, against the same run with lr = 0; samples.png drawn."""
+    small = ("--train-limit", "1000", "--max-epochs", "1", "--set", "n_hidden=64")
+    out, trained = _run(cli, tmp_path / "trained", "vae", *small)
+    _, untrained = _run(cli, tmp_path / "untrained", "vae", *small, "--set", "lr=0")
+    assert trained["valid_elbo"] > untrained["valid_elbo"] + 50  # nats per image
+    assert (out / "samples.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
