@@ -267,3 +267,18 @@ def test_vae_raises_its_elbo_against_its_untrained_self(cli, tmp_path):
     _, untrained = _run(cli, tmp_path / "untrained", "vae", *small, "--set", "lr=0")
     assert trained["valid_elbo"] > untrained["valid_elbo"] + 50  # nats per image
     assert (out / "samples.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_lstm_chorales_learns_the_pieces_against_its_untrained_self(cli, tmp_path):
+    """On small generated pieces (triads moving through a scale): the test log-likelihood per frame after
+    training, against the same run with lr = 0, by a measured margin; frame accuracy and samples written."""
+    from test_rnnrbm import _midi_pieces
+
+    _midi_pieces(tmp_path / "midi", 5)
+    small = ("--data", tmp_path / "midi", "--max-epochs", "12", "--set", "n_hidden=16", "--set", "generate_steps=8", "--set", "batch=10")
+    out, trained = _run(cli, tmp_path / "trained", "lstm_chorales", *small, "--set", "lr=0.05")
+    _, untrained = _run(cli, tmp_path / "untrained", "lstm_chorales", *small, "--set", "lr=0")
+    assert untrained["test_log_likelihood"] < -50  # 88 keys near p = 0.5: about -61 nats a frame
+    assert trained["test_log_likelihood"] > untrained["test_log_likelihood"] + 40
+    assert trained["test_frame_accuracy"] > untrained["test_frame_accuracy"]
+    assert (out / "sample1.mid").exists() and (out / "sample1.png").read_bytes()[:4] == b"\x89PNG"
