@@ -84,6 +84,12 @@ def _parser() -> argparse.ArgumentParser:
     graph.add_arguments(graph_, BACKENDS)
     graph_.set_defaults(handler=graph.cmd_graph)
 
+    from symdl.fmt import command as fmt
+
+    fmt_ = sub.add_parser("fmt", help="lay out model files in the one canonical style (in place, or --check, --diff)")
+    fmt.add_arguments(fmt_)
+    fmt_.set_defaults(handler=fmt.cmd_fmt)
+
     gradcheck = sub.add_parser("gradcheck", help="check every gradient against finite differences in float64")
     _model_args(gradcheck)
     gradcheck.add_argument("--fn", help="check only the gradients this function uses")
@@ -94,6 +100,8 @@ def _parser() -> argparse.ArgumentParser:
         "--backend", choices=[b.name for b in BACKENDS.values() if b.gradcheck], default="fast", help="default fast: its sums round least"
     )
     gradcheck.set_defaults(handler=cmd_gradcheck)
+
+    sub.add_parser("lsp", help="run the language server over stdin/stdout (for an editor)").set_defaults(handler=cmd_lsp)
     return parser
 
 
@@ -401,6 +409,12 @@ def cmd_eval(args) -> int:
     for key, value in evaluate(s, calls[-1]).items():
         print(f"{key}: {value:.6g}")
     return 0
+
+
+def cmd_lsp(args) -> int:
+    from symdl.lsp.server import main as serve  # pygls loads only here
+
+    return serve()
 
 
 def cmd_gradcheck(args) -> int:

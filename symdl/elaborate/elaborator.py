@@ -15,6 +15,7 @@ from symdl.elaborate import builtins as B
 from symdl.elaborate import imports, library, modes, statements
 from symdl.elaborate.binding import REQUIRED, bind, fill_defaults
 from symdl.elaborate.overrides import apply_override
+from symdl.elaborate.recorder import Recorder
 from symdl.elaborate.values import (
     BlockValue,
     Builtin,
@@ -28,6 +29,7 @@ from symdl.elaborate.values import (
     Instance,
     ParamSet,
     Scope,
+    is_plain,
     kind_of,
 )
 from symdl.ir import build
@@ -72,6 +74,7 @@ class Elaborator:
         self.streams = 0  # random draws made so far: each draw's stream number
         self.modes = modes.Modes()  # the `training` placeholder and each mode's graphs
         self.update_sink: list | None = None  # where `update` statements go: the fn being elaborated
+        self.recorder: Recorder | None = None  # an editor's index of what each span stood for
 
     def next_stream(self) -> int:
         self.streams += 1
@@ -84,6 +87,10 @@ class Elaborator:
     def run(self, module: A.Module) -> Program:
         statements.execute_all(self, module.body, self.top, context="top")
         self._check_overrides_used()
+        return self.program()
+
+    def program(self) -> Program:
+        """The program of what has been declared so far."""
         m = self.model
         return Program(
             m.name,
@@ -126,6 +133,8 @@ class Elaborator:
             fail("E201", span, hint=f"first defined at {scope.spans[name]}", name=name)
         scope.names[name] = value
         scope.spans[name] = span
+        if self.recorder is not None:
+            self.recorder.binding(name, span, value)
         result = value.result if isinstance(value, Instance) else value
         if isinstance(result, Node) and scope is self.top and not result.is_leaf:
             self.model.definitions.append((name, result))
@@ -169,8 +178,10 @@ class Elaborator:
 
     # ---- expressions ---------------------------------------------------------------------
     def eval(self, expr: A.Node, scope: Scope) -> object:
-        method = getattr(self, f"_eval_{type(expr).__name__}")
-        return method(expr, scope)
+        value = getattr(self, f"_eval_{type(expr).__name__}")(expr, scope)
+        if self.recorder is not None:
+            self.recorder.expression(expr.span, value, expr.id if isinstance(expr, A.Name) else None, scope)
+        return value
 
     def _eval_Literal(self, e: A.Literal, scope: Scope) -> object:
         return e.value
@@ -199,7 +210,7 @@ class Elaborator:
             return B.python_binary(e.op, left, right, e.span)
         if isinstance(left, tuple) and isinstance(right, tuple) and e.op == "add":
             return left + right
-        if e.op in ("eq", "ne") and _is_plain(left) and _is_plain(right):  # lists, strings, none: compared at compile time
+        if e.op in ("eq", "ne") and is_plain(left) and is_plain(right):  # lists, strings, none: compared at compile time
             return (left == right) == (e.op == "eq")
         if isinstance(left, ParamSet) and isinstance(right, ParamSet) and e.op == "add":  # layer.params + out.params
             return ParamSet(tuple(dict.fromkeys(left.nodes + right.nodes)))
@@ -317,7 +328,7 @@ class Elaborator:
         if evaluated is None:
             evaluated = [self.eval(a, scope) for a in e.args], {k.name: (self.eval(k.value, scope), k.span) for k in e.kwargs}
         args, kwargs = evaluated
-        declared = tuple(s.name for s in _declared_vars(block.decl.body))
+        declared = tuple(s.name for s in declared_vars(block.decl.body))
         bound = self.bind_params(block.decl.params, args, kwargs, e, block.decl.name, block.scope, extra=declared)
         full_path = f"{scope.prefix}.{path}" if scope.prefix else path
         inner = block.scope.child(prefix=full_path)
@@ -417,7 +428,7 @@ class Elaborator:
         return value.name
 
 
-def _declared_vars(body: tuple[A.Node, ...]) -> list[A.VarDecl]:
+def declared_vars(body: tuple[A.Node, ...]) -> list[A.VarDecl]:
     """The param and state declarations of a block body, also inside its ifs."""
     out: list[A.VarDecl] = []
     for stmt in body:
@@ -425,10 +436,10 @@ def _declared_vars(body: tuple[A.Node, ...]) -> list[A.VarDecl]:
             out.append(stmt)
         elif isinstance(stmt, A.If):
             for _, branch in stmt.branches:
-                out += _declared_vars(branch)
-            out += _declared_vars(stmt.orelse)
+                out += declared_vars(branch)
+            out += declared_vars(stmt.orelse)
         elif isinstance(stmt, A.For):
-            out += _declared_vars(stmt.body)
+            out += declared_vars(stmt.body)
     return out
 
 
@@ -440,13 +451,6 @@ def _given_params(scope: Scope) -> tuple[Node, ...]:
 
 def _is_number(value: object) -> bool:
     return isinstance(value, (int, float, bool))
-
-
-def _is_plain(value: object) -> bool:
-    """A compile-time value compared by `==` in Python: a number, string, none or a list of them."""
-    if isinstance(value, tuple):
-        return all(_is_plain(v) for v in value)
-    return value is None or isinstance(value, (int, float, bool, str))
 
 
 def _number_dtype(value: object) -> str:

@@ -138,6 +138,13 @@ def as_list(value: object) -> object:
     return value
 
 
+def is_plain(value: object) -> bool:
+    """A compile-time value compared by `==` in Python: a number, string, none or a list of them."""
+    if isinstance(value, tuple):
+        return all(is_plain(v) for v in value)
+    return value is None or isinstance(value, (int, float, bool, str))
+
+
 def kind_of(value: object) -> str:
     """A word for a value's kind, for error messages."""
     if isinstance(value, Node):

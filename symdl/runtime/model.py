@@ -134,6 +134,11 @@ class Model:
                 shared = self.lowered.shared[name]
                 shared.set_value(np.asarray(value, dtype=shared.dtype))
 
+    def _repr_html_(self) -> str:  # Jupyter: hypers, a table of parameters with shapes, the graph
+        from symdl.views.notebook import model_html
+
+        return model_html(self.program, self.backend, frozenset(self.compiled.report.produced))
+
     def load_params(self, run_dir: str | Path) -> None:
         path = Path(run_dir)
         path = path / "params.npz" if path.is_dir() else path
@@ -178,6 +183,11 @@ class CompiledFunction:
         self._compiled = None
         self.inputs = [i.name for i in fn.inputs]
         self.outputs = [name for name, _ in fn.outputs]
+
+    def _repr_html_(self) -> str:  # Jupyter: the signature, what it updates, its graph
+        from symdl.views.notebook import function_html
+
+        return function_html(self._model.program, self._fn, frozenset(self._model.compiled.report.produced))
 
     def __call__(self, *args: np.ndarray, **kwargs: np.ndarray):
         values = dict(zip(self.inputs, args))

@@ -87,10 +87,7 @@ class RunDir:
         """A run directory to continue: its metrics so far, and its last checkpoint (values, resume record)."""
         path = self.path / "metrics.csv"
         if path.is_file():
-            with open(path, newline="") as handle:
-                rows = list(csv.DictReader(handle))
-            self.rows = [{k: _number(v) for k, v in r.items() if v != ""} for r in rows]
-            self._columns = list(rows[0]) if rows else []
+            self._columns, self.rows = read_metrics(path)
         arrays = load_arrays(self.path / "params.npz", with_resume=True)
         resume = json.loads(str(arrays.pop(RESUME_KEY))) if RESUME_KEY in arrays else {}
         return arrays, resume
@@ -100,31 +97,19 @@ class RunDir:
 
     def plot(self) -> None:
         """curves.png: each numeric metric against the first column (the epoch, or a sampler's draw)."""
-        import matplotlib
+        from symdl.views.curves import curves_png
 
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
+        png = curves_png(self.rows)
+        if png is not None:
+            (self.path / "curves.png").write_bytes(png)
 
-        if not self._columns:
-            return
-        x = self._columns[0]
-        keys = [k for k in self._columns if k not in (x, "stage", "seconds") and any(isinstance(r.get(k), float) for r in self.rows)]
-        if not keys:
-            return
-        fig, axes = plt.subplots(1, len(keys), figsize=(4.5 * len(keys), 3.5), squeeze=False)
-        for ax, key in zip(axes[0], keys):
-            stages = list(dict.fromkeys(r.get("stage") for r in self.rows if isinstance(r.get(key), float)))
-            for stage in stages:  # one line per stage: pretraining layers restart their epochs
-                points = [(r[x], r[key]) for r in self.rows if isinstance(r.get(key), float) and r.get("stage") == stage]
-                ax.plot([p[0] for p in points], [p[1] for p in points], marker="o", markersize=3, label=stage)
-            if len(stages) > 1:
-                ax.legend(fontsize=7)
-            ax.set_xlabel(x)
-            ax.set_title(key)
-            ax.grid(alpha=0.3)
-        fig.tight_layout()
-        fig.savefig(self.path / "curves.png", dpi=100)
-        plt.close(fig)
+
+def read_metrics(path: Path) -> tuple[list[str], list[dict[str, object]]]:
+    """metrics.csv: its columns (none without a row) and its rows, numbers parsed, empty cells left out."""
+    with open(path, newline="") as handle:
+        reader = csv.DictReader(handle)
+        rows = [{k: _number(v) for k, v in r.items() if v != ""} for r in reader]
+    return (list(reader.fieldnames or []) if rows else []), rows
 
 
 def _number(text: str) -> object:
