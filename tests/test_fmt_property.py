@@ -128,7 +128,7 @@ def block(draw, indent: int, depth: int) -> str:
     return "\n".join(lines)
 
 
-@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(block(0, 2).map(lambda text: text + "\n"))
 def test_formatting_any_layout_keeps_the_program_and_is_idempotent(text):
     once = format_source(text)

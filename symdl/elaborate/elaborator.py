@@ -11,9 +11,10 @@ from dataclasses import dataclass, field
 
 from symdl.diagnostics.catalog import fail, warning
 from symdl.diagnostics.errors import Source, Span, UserError, did_you_mean
+from symdl.elaborate import arith, imports, library, modes, statements
 from symdl.elaborate import builtins as B
-from symdl.elaborate import imports, library, modes, statements
 from symdl.elaborate.binding import REQUIRED, bind, fill_defaults
+from symdl.elaborate.bodies import check_bodies
 from symdl.elaborate.overrides import apply_override
 from symdl.elaborate.recorder import Recorder
 from symdl.elaborate.values import (
@@ -86,7 +87,9 @@ class Elaborator:
     # ---- entry ----------------------------------------------------------------------
     def run(self, module: A.Module) -> Program:
         statements.execute_all(self, module.body, self.top, context="top")
+        check_bodies(module)  # the defs and blocks no statement called
         self._check_overrides_used()
+        self._check_seed()
         return self.program()
 
     def program(self) -> Program:
@@ -116,6 +119,12 @@ class Elaborator:
                 notes=(f"known: {', '.join(known)}",),
                 name=name,
             )
+
+    def _check_seed(self) -> None:
+        """The `seed` hyper seeds every random draw: a whole number a generator accepts."""
+        seed = self.model.hypers.get("seed")
+        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**32):
+            fail("E303", self.hyper_spans["seed"], what="hyper seed", expected="a whole number from 0 to 2**32 - 1", got=repr(seed))
 
     # ---- hypers -----------------------------------------------------------------------
     def define_hyper(self, item: A.HyperItem, scope: Scope) -> None:
@@ -204,10 +213,10 @@ class Elaborator:
     def _eval_Binary(self, e: A.Binary, scope: Scope) -> object:
         left = self.eval(e.left, scope)
         if e.op in ("and_", "or_") and _is_number(left):
-            return B.python_logic(e.op, left, lambda: self.eval(e.right, scope))
+            return arith.python_logic(e.op, left, lambda: self.eval(e.right, scope))
         right = self.eval(e.right, scope)
         if _is_number(left) and _is_number(right):
-            return B.python_binary(e.op, left, right, e.span)
+            return arith.python_binary(e.op, left, right, e.span)
         if isinstance(left, tuple) and isinstance(right, tuple) and e.op == "add":
             return left + right
         if e.op in ("eq", "ne") and is_plain(left) and is_plain(right):  # lists, strings, none: compared at compile time
@@ -296,8 +305,7 @@ class Elaborator:
         try:
             return self._expand_def_body(fn, args, kwargs, e)
         except UserError as err:
-            library.relocate(err, fn.decl.params, e)
-            raise _called_from(err, fn.decl.name, e) from None
+            raise library.called_from(err, fn.decl, e) from None
 
     def _expand_def_body(self, fn: DefValue, args: list, kwargs: dict, e: A.Call) -> object:
         inner = fn.scope.child()
@@ -342,8 +350,7 @@ class Elaborator:
         except ReturnSignal as ret:
             result = ret.value
         except UserError as err:
-            library.relocate(err, block.decl.params, e)
-            raise _called_from(err, block.decl.name, e) from None
+            raise library.called_from(err, block.decl, e) from None
         self.modes.returned(updates_start, result)
         members = {k: v for k, v in inner.names.items() if not k.startswith("__")}
         return Instance(full_path, members, result, tuple(self.model.params[start:]) + _given_params(inner))
@@ -418,8 +425,8 @@ class Elaborator:
     def type_of(self, t: A.TypeExpr, scope: Scope) -> TensorType:
         dims = tuple(None if d is None else self.int_value(d, scope, "a dimension") for d in t.dims)
         for d, expr in zip(dims, t.dims):
-            if d is not None and d < 0:
-                fail("E303", expr.span, what="a dimension", expected="zero or more", got=str(d))
+            if d is not None and d < 1:  # an empty tensor holds nothing to learn and would divide by zero in its initialiser
+                fail("E303", expr.span, what="a dimension", expected="at least 1", got=str(d))
         return TensorType(t.dtype, dims)
 
     def function_ref(self, value: object, span: Span) -> str:
@@ -471,14 +478,6 @@ def _text(expr: A.Node) -> str:
     if span.line != span.end_line:
         return span.source.line(span.line)[span.column - 1 :].strip()
     return span.source.line(span.line)[span.column - 1 : span.end_column - 1]
-
-
-def _called_from(err: UserError, callee: str, e: A.Call) -> UserError:
-    """An error inside a block or def body also names the call that expanded it (innermost first)."""
-    inside = err.span is not None and e.span.line <= err.span.line <= e.span.end_line and err.span.source is e.span.source
-    if err.span is not None and not inside and err.severity == "error":
-        err.notes = (*err.notes, f"in the call of {callee} at {e.span}")
-    return err
 
 
 def elaborate(source: Source, module: A.Module, overrides: dict[str, tuple[str, Span]] | None = None) -> Program:

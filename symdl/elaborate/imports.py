@@ -17,8 +17,10 @@ from typing import TYPE_CHECKING
 from symdl.diagnostics.catalog import fail
 from symdl.diagnostics.errors import Source, Span, UserError, did_you_mean
 from symdl.elaborate import library, statements
+from symdl.elaborate.bodies import check_bodies
 from symdl.elaborate.values import Scope
 from symdl.syntax import ast as A
+from symdl.syntax.limits import read_source
 from symdl.syntax.parser import parse
 
 if TYPE_CHECKING:
@@ -140,8 +142,8 @@ def _read(path: Path, s: A.Import | None, spelled: str) -> Source:
     if not path.is_file():
         fail("E210", span, hint=hint, path=spelled, detail=f"no file {path}")
     try:
-        return Source.read(path)
-    except (OSError, UnicodeDecodeError) as err:
+        return read_source(path)
+    except OSError as err:
         fail("E210", span, hint=hint, path=spelled, detail=f"{path}: {getattr(err, 'strerror', None) or err}")
 
 
@@ -158,6 +160,7 @@ def _library(elab: Elaborator, module: A.Module) -> Library:
             )
         else:
             hidden.update(_declared(stmt))
+    check_bodies(module)  # its defs and blocks, also those no importer uses
     return Library(elab.source, elab.top, tuple(exports), hidden, tuple(elab.model.hypers))
 
 

@@ -9,6 +9,7 @@ code is reported at the user's call that reached it (the library's line becomes 
 
 from __future__ import annotations
 
+import functools
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -47,6 +48,15 @@ def prelude_value(elab: Elaborator, name: str) -> object | None:
     return lib.scope.names[name] if name in lib.exports else None
 
 
+@functools.cache
+def prelude_names() -> frozenset[str]:
+    """The blocks and defs of the prelude (what a body may call without an import)."""
+    from symdl.syntax.parser import parse
+
+    module = parse(Source.read(STD_DIR / PRELUDE[len(STD_PREFIX) :]))
+    return frozenset(s.name for s in module.body if isinstance(s, (A.Def, A.BlockDecl)))
+
+
 def declared_type(elab: Elaborator, t: A.TypeExpr | A.LikeType, scope: Scope) -> tuple[TensorType, Node | None]:
     """A declaration's type, and the parameter it is shaped like (`like(p)`), if any."""
     if not isinstance(t, A.LikeType):
@@ -77,6 +87,15 @@ def call_update_rule(elab: Elaborator, call: A.Node, scope: Scope) -> object:
     if args and isinstance(args[0], Grads) and names[1:2] == ["params"] and "params" not in kwargs:
         args.insert(1, None)
     return elab.instantiate(callee, call, scope, callee.decl.name, (args, kwargs))
+
+
+def called_from(err: UserError, decl: A.Def | A.BlockDecl, e: A.Call) -> UserError:
+    """An error inside a block or def body also names the call that expanded it (innermost first)."""
+    relocate(err, decl.params, e)
+    inside = err.span is not None and e.span.line <= err.span.line <= e.span.end_line and err.span.source is e.span.source
+    if err.span is not None and not inside and err.severity == "error":
+        err.notes = (*err.notes, f"in the call of {decl.name} at {e.span}")
+    return err
 
 
 def relocate(err: UserError, params: tuple[A.Param, ...], e: A.Call) -> None:

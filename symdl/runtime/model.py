@@ -142,7 +142,10 @@ class Model:
     def load_params(self, run_dir: str | Path) -> None:
         path = Path(run_dir)
         path = path / "params.npz" if path.is_dir() else path
-        arrays = load_arrays(path)
+        self.set_values(self.checked_params(load_arrays(path), path))
+
+    def checked_params(self, arrays: dict[str, np.ndarray], path: Path) -> dict[str, np.ndarray]:
+        """Saved values checked against this model: every parameter and state there, numbers, the declared shapes."""
         missing = [n for n in self.lowered.shared if n not in arrays]
         if missing:
             raise UserError(None, f"{path} lacks {', '.join(missing)}", hint="was it written by this model?", code="E600")
@@ -155,7 +158,9 @@ class Model:
                     hint="load it with the same hyperparameters it was trained with",
                     code="E600",
                 )
-        self.set_values(arrays)
+            if arrays[name].dtype.kind not in "biuf":
+                raise UserError(None, f"{path}: '{name}' holds {arrays[name].dtype} values", hint="was it written by symdl?", code="E600")
+        return arrays
 
 
 class FunctionTable:

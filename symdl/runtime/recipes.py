@@ -93,6 +93,8 @@ def _check_kinds(call: RecipeCall, values: dict[str, object], program: Program) 
                 fail("E303", call.span, what=f"'start' of {call.name}", expected="a data field such as digits.x", got=kind_of(value))
         elif name not in FUNCTION_ARGS and name != "data" and value is not None and not isinstance(value, (int, float)):
             fail("E303", call.span, what=f"'{name}' of {call.name}", expected="a number", got=repr(value))
+        if isinstance(value, (int, float)) and value < 0:  # counts, rates and thresholds: none is negative
+            fail("E303", call.span, what=f"'{name}' of {call.name}", expected="zero or more", got=repr(value))
 
 
 def run_recipe(s: Session, call: RecipeCall) -> dict[str, object]:
@@ -405,15 +407,21 @@ def sequences(
         s.progress.update(epochs=epoch, final_cost=row["train_cost"])
         s.position = {"epoch": epoch + 1, "row": row}
         s.checkpoint()
-    result: dict[str, object] = {"epochs": total, "final_cost": row.get("train_cost")}
+    result: dict[str, object] = {"epochs": total, "final_cost": row.get("train_cost"), **_piece_scores(compiled, feed, predict, likelihood)}
+    if generate and s.rundir:
+        _save_generated(s, compiled(generate), samples, step)
+    return result
+
+
+def _piece_scores(compiled: Callable, feed: Callable, predict: str | None, likelihood: str | None) -> dict[str, float]:
+    """The test split's figures, piece by piece: frame accuracy of `predict`, mean per-frame `likelihood`."""
+    result: dict[str, float] = {}
     if predict:
         result["test_frame_accuracy"], result["test_frame_accuracy_of_means"] = _frame_accuracy(compiled(predict), feed(predict, "test"))
     if likelihood:
         started, fn, test = time.perf_counter(), compiled(likelihood), feed(likelihood, "test")
         result["test_log_likelihood"] = float(sum(np.sum(fn(p)[0]) for p in test) / sum(len(p) for p in test))
         result["likelihood_seconds"] = round(time.perf_counter() - started, 3)
-    if generate and s.rundir:
-        _save_generated(s, compiled(generate), samples, step)
     return result
 
 
@@ -512,5 +520,12 @@ def evaluate(s: Session, call: RecipeCall) -> dict[str, float]:
     fn = evaluator(bound, s.model.program)
     data = bound.values["data"]
     split = "test" if "test" in s.dataset(data).splits else "valid"
+    if call.name == "sequences":  # pieces of music: each scored on its own, as the run scores them
+        feed, compiled = _piece_feeder(s, data, bound.binds), functools.cache(s.model.compile)
+        cost = float(np.mean([float(compiled(fn.name)(p)[0]) for p in feed(fn.name, split)]))
+        return {
+            f"{split}_cost": cost,
+            **_piece_scores(compiled, feed, *(_recipe_value(bound.values.get(k)) for k in ("predict", "likelihood"))),
+        }
     measures = s.bind(fn.name, data, split, bound.binds).mean_over_batches()
     return {f"{split}_{k}": v for k, v in measures.items()}

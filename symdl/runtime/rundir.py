@@ -10,7 +10,42 @@ from pathlib import Path
 
 import numpy as np
 
+from symdl.diagnostics.catalog import fail
+from symdl.lowering.backends import BACKENDS
 from symdl.runtime.checkpoint import RESUME_KEY, load_arrays, save_arrays, save_json
+
+# What config.json holds for `--resume` and `eval`, by key: the kinds accepted (None: the key may be null).
+CONFIG_KINDS: dict[str, tuple[type | None, ...]] = {
+    "source": (str,),
+    "overrides": (list, None),
+    "backend": (str, None),
+    "max_epochs": (int, None),
+    "train_limit": (int, None),
+    "data": (str, None),
+}
+DAMAGED_HINT = "use a run directory symdl wrote, unedited (or start the run again)"
+
+
+def read_config(path: Path) -> dict:
+    """A run's config.json, checked key by key: a damaged file is an error naming it, never a traceback."""
+    try:
+        config = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as err:  # UnicodeDecodeError and JSONDecodeError are ValueErrors
+        fail("E710", None, hint=DAMAGED_HINT, path=path, detail=str(err))
+    if not isinstance(config, dict):
+        fail("E710", None, hint=DAMAGED_HINT, path=path, detail=f"it holds a {type(config).__name__}, not an object")
+    for key, kinds in CONFIG_KINDS.items():
+        value = config.get(key)
+        fits = (value is None and None in kinds) or any(
+            k is not None and isinstance(value, k) and not isinstance(value, bool) for k in kinds
+        )
+        if not fits or (key == "overrides" and not all(isinstance(v, str) for v in value or [])):
+            fail("E710", None, hint=DAMAGED_HINT, path=path, detail=f"'{key}' is {value!r}")
+        if key == "backend" and value is not None and value not in BACKENDS:
+            fail("E710", None, hint=DAMAGED_HINT, path=path, detail=f"'backend' is {value!r}, not one of {', '.join(BACKENDS)}")
+        if isinstance(value, int) and value < 1:
+            fail("E710", None, hint=DAMAGED_HINT, path=path, detail=f"'{key}' is {value}, not a positive number")
+    return config
 
 
 class RunDir:
@@ -88,8 +123,13 @@ class RunDir:
         path = self.path / "metrics.csv"
         if path.is_file():
             self._columns, self.rows = read_metrics(path)
-        arrays = load_arrays(self.path / "params.npz", with_resume=True)
-        resume = json.loads(str(arrays.pop(RESUME_KEY))) if RESUME_KEY in arrays else {}
+        path = self.path / "params.npz"
+        arrays = load_arrays(path, with_resume=True)
+        try:
+            resume = json.loads(str(arrays.pop(RESUME_KEY))) if RESUME_KEY in arrays else {}
+        except ValueError as err:
+            fail("E710", None, hint=DAMAGED_HINT, path=path, detail=f"its resume record: {err}")
+        _check_resume(resume, path)
         return arrays, resume
 
     def summary(self, data: dict[str, object]) -> None:
@@ -110,6 +150,25 @@ def read_metrics(path: Path) -> tuple[list[str], list[dict[str, object]]]:
         reader = csv.DictReader(handle)
         rows = [{k: _number(v) for k, v in r.items() if v != ""} for r in reader]
     return (list(reader.fieldnames or []) if rows else []), rows
+
+
+def _check_resume(resume: object, path: Path) -> None:
+    """The resume record's shape: a stage number, a position of counts, a generator state and progress as objects."""
+    problem = ""
+    if not isinstance(resume, dict):
+        problem = f"its resume record is a {type(resume).__name__}"
+    elif not isinstance(resume.get("stage", 0), int) or resume.get("stage", 0) < 0:
+        problem = f"its resume record's stage is {resume.get('stage')!r}"
+    elif any(not isinstance(resume.get(k, {}), dict) for k in ("position", "progress")) or not isinstance(
+        resume.get("random_state") or {}, dict
+    ):
+        problem = "its resume record's position, progress or generator state is not an object"
+    else:
+        counts = {k: v for k, v in resume.get("position", {}).items() if k in ("layer", "epoch", "batch")}
+        bad = [k for k, v in counts.items() if isinstance(v, bool) or not isinstance(v, int) or v < 0]
+        problem = f"its resume record's {bad[0]} is {counts[bad[0]]!r}" if bad else ""
+    if problem:
+        fail("E710", None, hint=DAMAGED_HINT, path=path, detail=problem)
 
 
 def _number(text: str) -> object:
