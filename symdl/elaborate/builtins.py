@@ -2,7 +2,7 @@
 
 Tensor functions build IR nodes (and fold to Python numbers when every argument is
 known at compile time); the rest are compile-time helpers (range, len), gradients,
-update rules (sgd, momentum), initialisers (after `~`) and `dataset`.
+initialisers (after `~`) and `dataset`.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from symdl.diagnostics.errors import Span
 from symdl.elaborate import operators
 from symdl.elaborate.binding import REQUIRED, bind, compile_time_int, fill_defaults
 from symdl.elaborate.operators import weak_dtype
-from symdl.elaborate.values import DataValue, Dtype, Grads, InitSpec, Instance, ParamSet, UpdateRule, kind_of
+from symdl.elaborate.values import DataValue, Dtype, Grads, InitSpec, Instance, ParamSet, as_list, kind_of
 from symdl.ir import build
 from symdl.ir.nodes import DataSpec, Init, Node, substitute, toposort
 from symdl.ir.opdef import OpDef, surface_ops
@@ -158,29 +158,35 @@ def _range(c: Call, n):
 MAX_RANGE = 100_000
 
 
+def _list(c: Call, items: object, arg: str) -> tuple:
+    items = as_list(items)
+    if not isinstance(items, tuple):
+        fail(
+            "E303",
+            c.span(arg),
+            what=f"{c.expr.func.id if isinstance(c.expr.func, A.Name) else 'it'}'s '{arg}'",
+            expected="a list",
+            got=kind_of(items),
+        )
+    return items
+
+
 @builtin("len", "items")
 def _len(c: Call, items):
     """A list's length; a tensor's first dimension (an i64 scalar tensor when it is `?`)."""
     if isinstance(items, Node) and items.type.ndim:
         return shape_of(items, c.span())[0]
-    if not isinstance(items, tuple):
-        fail("E303", c.span("items"), what="len", expected="a list or a tensor", got=kind_of(items))
-    return len(items)
+    return len(_list(c, items, "items"))
 
 
 @builtin("enumerate", "items")
 def _enumerate(c: Call, items):
-    if not isinstance(items, tuple):
-        fail("E303", c.span("items"), what="enumerate", expected="a list", got=kind_of(items))
-    return tuple(enumerate(items))
+    return tuple(enumerate(_list(c, items, "items")))
 
 
 @builtin("zip", "a", "b")
 def _zip(c: Call, a, b):
-    for arg, value in (("a", a), ("b", b)):
-        if not isinstance(value, tuple):
-            fail("E303", c.span(arg), what=f"zip's '{arg}'", expected="a list", got=kind_of(value))
-    return tuple(zip(a, b))
+    return tuple(zip(_list(c, a, "a"), _list(c, b, "b")))
 
 
 @builtin("dataset", ("kind", None), ("path", None), ("n", None), ("seed", None), ("dim", None), ("step", None))
@@ -205,6 +211,8 @@ def _wrt_nodes(c: Call, wrt: object, arg: str) -> tuple[Node, ...]:
 @builtin("grad", "cost", "wrt", ("constant", ()))
 def _grad(c: Call, cost, wrt, constant=()):
     """Theano's consider_constant as marks: each constant inside the cost becomes stop_gradient(constant)."""
+    if isinstance(cost, Grads) and wrt is None:  # gradients handed to an update rule in place of (cost, params)
+        return cost
     items = constant if isinstance(constant, tuple) else (constant,)
     spans = _item_spans(c, "constant", len(items))
     consts = [c.tensor(k, "constant") for k in items]
@@ -231,43 +239,6 @@ def _item_spans(c: Call, arg: str, count: int) -> list[Span]:
     if isinstance(value, A.ListLit) and len(value.items) == count:
         return [item.span for item in value.items]
     return [c.span(arg)] * count
-
-
-def _grads_of(c: Call, cost: object, params: object) -> tuple[tuple[Node, Node], ...]:
-    if isinstance(cost, Grads):
-        return cost.pairs
-    if params is None:
-        fail("E301", c.span(), name="params", callee=c.expr.func.id if isinstance(c.expr.func, A.Name) else "update rule")
-    as_grad = Call(c.elab, c.expr, {"cost": c.span("cost"), "wrt": c.span("params")})
-    return _grad(as_grad, cost, params if isinstance(params, (ParamSet, tuple)) else (params,)).pairs
-
-
-@builtin("sgd", "cost", "params", ("lr", None))
-def _sgd(c: Call, cost, params, lr=None):
-    if isinstance(cost, Grads) and lr is None:
-        params, lr = None, params
-    if lr is None:
-        fail("E301", c.span(), name="lr", callee="sgd", hint="sgd(cost, params, lr) or sgd(grad(cost, params), lr)")
-    pairs = _grads_of(c, cost, params)
-    return UpdateRule(tuple((p, _step(c, p, g, lr)) for p, g in pairs))
-
-
-def _step(c: Call, p: Node, g: Node, lr: object) -> Node:
-    scaled = c.make("mul", [c.tensor(lr, "lr", p.type.dtype), g])
-    return c.make("sub", [p, scaled])
-
-
-@builtin("momentum", "cost", "params", "lr", ("mu", 0.9))
-def _momentum(c: Call, cost, params, lr, mu=0.9):
-    """Seed 002: step = mu * previous_step - lr * grad; param += step (the step is state)."""
-    pairs = []
-    for p, g in _grads_of(c, cost, params):
-        velocity = c.elab.declare_leaf("state", f"{p.name}.velocity", p.type, c.span(), init=Init("constant", (0,)))
-        step = c.make(
-            "sub", [c.make("mul", [c.tensor(mu, "mu", p.type.dtype), velocity]), c.make("mul", [c.tensor(lr, "lr", p.type.dtype), g])]
-        )
-        pairs += [(velocity, step), (p, c.make("add", [p, step]))]
-    return UpdateRule(tuple(pairs))
 
 
 def fit_update(elab: Elaborator, target: Node, value: Node, span: Span) -> Node:

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from symdl.diagnostics.catalog import fail, warning
 from symdl.diagnostics.errors import InternalError, Source, Span, UserError, did_you_mean
-from symdl.elaborate import arith, imports, sampling, statements  # noqa: F401 - sampling registers the random draws and scan
+from symdl.elaborate import arith, imports, library, modes, sampling, statements  # noqa: F401 - sampling registers the draws and scan
 from symdl.elaborate import builtins as B
 from symdl.elaborate.binding import REQUIRED, bind, fill_defaults
 from symdl.elaborate.bodies import check_bodies
@@ -31,6 +31,7 @@ from symdl.elaborate.values import (
     ParamSet,
     ReturnSignal,
     Scope,
+    is_plain,
     kind_of,
 )
 from symdl.ir import build
@@ -71,6 +72,8 @@ class Elaborator:
         self.depth = 0  # of def expansion, to stop endless recursion
         self.warnings: list = []
         self.streams = 0  # random draws made so far: each draw's stream number
+        self.modes = modes.Modes()  # the `training` placeholder and each mode's graphs
+        self.update_sink: list | None = None  # where `update` statements go: the fn being elaborated
         self.recorder: Recorder | None = None  # an editor's index of what each span stood for
 
     def next_stream(self) -> int:
@@ -101,7 +104,7 @@ class Elaborator:
             tuple(m.inputs),
             tuple(m.params),
             tuple(m.states),
-            tuple(m.definitions),
+            tuple(modes.specialise_definitions(self, m.definitions)),
             tuple(m.functions),
             tuple(m.data),
             tuple(m.recipes),
@@ -155,8 +158,14 @@ class Elaborator:
             pass
         if name == "params":
             return ParamSet(tuple(self.model.params))
+        if name == modes.NAME:
+            self.modes.used = True
+            return self.modes.placeholder
         if B.find(name) is not None:
             return Builtin(name)
+        found = imports.prelude_value(self, name)
+        if found is not None:
+            return found
         known = scope.visible() | B.names()
         hint = (
             imports.hidden_hint(self, scope, name)
@@ -213,6 +222,8 @@ class Elaborator:
             return arith.python_binary(e.op, left, right, e.span)
         if isinstance(left, tuple) and isinstance(right, tuple) and e.op == "add":
             return left + right
+        if e.op in ("eq", "ne") and is_plain(left) and is_plain(right):  # lists, strings, none: compared at compile time
+            return (left == right) == (e.op == "eq")
         if isinstance(left, ParamSet) and isinstance(right, ParamSet) and e.op == "add":  # layer.params + out.params
             return ParamSet(tuple(dict.fromkeys(left.nodes + right.nodes)))
         a, b = self.tensors(left, right, e.left.span, e.right.span)
@@ -288,7 +299,7 @@ class Elaborator:
         try:
             return self._expand_def_body(fn, args, kwargs, e)
         except UserError as err:
-            raise _called_from(err, fn.decl.name, e) from None
+            raise library.called_from(err, fn.decl, e) from None
 
     def _expand_def_body(self, fn: DefValue, args: list, kwargs: dict, e: A.Call) -> object:
         inner = fn.scope.child()
@@ -314,10 +325,11 @@ class Elaborator:
         defaults = {p.name: REQUIRED if p.default is None else p.default for p in params}
         return fill_defaults(callee, bound, defaults, e.span, usage, lambda d: self.eval(d, scope))
 
-    def instantiate(self, block: BlockValue, e: A.Call, scope: Scope, path: str) -> Instance:
-        """Expand a block call: its parameters are named under `path`."""
-        args = [self.eval(a, scope) for a in e.args]
-        kwargs = {k.name: (self.eval(k.value, scope), k.span) for k in e.kwargs}
+    def instantiate(self, block: BlockValue, e: A.Call, scope: Scope, path: str, evaluated: tuple[list, dict] | None = None) -> Instance:
+        """Expand a block call: its parameters are named under `path` (`evaluated`: its arguments, already evaluated)."""
+        if evaluated is None:
+            evaluated = [self.eval(a, scope) for a in e.args], {k.name: (self.eval(k.value, scope), k.span) for k in e.kwargs}
+        args, kwargs = evaluated
         declared = tuple(s.name for s in declared_vars(block.decl.body))
         bound = self.bind_params(block.decl.params, args, kwargs, e, block.decl.name, block.scope, extra=declared)
         full_path = f"{scope.prefix}.{path}" if scope.prefix else path
@@ -325,14 +337,15 @@ class Elaborator:
         inner.names.update(bound)
         inner.spans.update({k: e.span for k in bound})
         inner.names["__given__"] = {k: kwargs[k] for k in declared if k in kwargs}
-        start = len(self.model.params)
+        start, updates_start = len(self.model.params), len(self.modes.block_updates)
         try:
             statements.execute_all(self, block.decl.body, inner, context="block")
             result: object = None
         except ReturnSignal as ret:
             result = ret.value
         except UserError as err:
-            raise _called_from(err, block.decl.name, e) from None
+            raise library.called_from(err, block.decl, e) from None
+        self.modes.returned(updates_start, result)
         members = {k: v for k, v in inner.names.items() if not k.startswith("__")}
         return Instance(full_path, members, result, tuple(self.model.params[start:]) + _given_params(inner))
 
@@ -459,14 +472,6 @@ def _text(expr: A.Node) -> str:
     if span.line != span.end_line:
         return span.source.line(span.line)[span.column - 1 :].strip()
     return span.source.line(span.line)[span.column - 1 : span.end_column - 1]
-
-
-def _called_from(err: UserError, callee: str, e: A.Call) -> UserError:
-    """An error inside a block or def body also names the call that expanded it (innermost first)."""
-    inside = err.span is not None and e.span.line <= err.span.line <= e.span.end_line and err.span.source is e.span.source
-    if err.span is not None and not inside and err.severity == "error":
-        err.notes = (*err.notes, f"in the call of {callee} at {e.span}")
-    return err
 
 
 def elaborate(source: Source, module: A.Module, overrides: Given | None = None, defaults: Given | None = None) -> Program:

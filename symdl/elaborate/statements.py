@@ -10,8 +10,9 @@ from typing import TYPE_CHECKING
 
 from symdl.diagnostics.catalog import fail
 from symdl.elaborate import builtins as B
+from symdl.elaborate import library, modes
 from symdl.elaborate.imports import import_names
-from symdl.elaborate.values import BlockValue, Collection, DataValue, DefValue, FnRef, Instance, ReturnSignal, Scope, UpdateRule, kind_of
+from symdl.elaborate.values import BlockValue, Collection, DataValue, DefValue, FnRef, Instance, ReturnSignal, Scope, as_list, kind_of
 from symdl.ir import build
 from symdl.ir.nodes import Function, Node, RecipeCall, toposort
 from symdl.syntax import ast as A
@@ -28,7 +29,7 @@ ALLOWED = {
     A.VarDecl: ("top", "block"),
     A.FnDecl: ("top",),
     A.Run: ("top",),
-    A.Update: ("fn",),
+    A.Update: ("fn", "block"),
     A.Return: ("def", "block"),
     A.BlockDecl: ("top",),
     A.Def: ("top", "block", "def"),
@@ -97,7 +98,7 @@ def _input(elab, s: A.InputDecl, scope, context) -> None:
 
 
 def _var(elab, s: A.VarDecl, scope, context) -> None:
-    type_ = elab.type_of(s.type, scope)
+    type_, owner = library.declared_type(elab, s.type, scope)
     if None in type_.shape:
         fail(
             "E303",
@@ -121,7 +122,7 @@ def _var(elab, s: A.VarDecl, scope, context) -> None:
         elab.bind(scope, s.name, node, s.span)
         return
     init = B.initializer(elab, s, type_, scope)
-    node = elab.declare_leaf(s.kind, elab.qualified(scope, s.name), type_, s.span, init=init)
+    node = elab.declare_leaf(s.kind, library.state_name(elab, s, scope, owner), type_, s.span, init=init)
     elab.bind(scope, s.name, node, s.span)
 
 
@@ -218,7 +219,7 @@ def _if(elab, s: A.If, scope, context) -> None:
 
 
 def _for(elab, s: A.For, scope, context) -> None:
-    items = elab.eval(s.iterable, scope)
+    items = as_list(elab.eval(s.iterable, scope))
     if not isinstance(items, tuple):
         fail("E303", s.iterable.span, what="a compile-time loop", expected="a list (a hyper list or range(n))", got=kind_of(items))
     for item in items:
@@ -239,13 +240,17 @@ def _fn(elab, s: A.FnDecl, scope, context) -> None:
         inputs.append(node)
     inner = scope.child()
     updates: list[tuple[Node, Node]] = []
-    inner.names["__updates__"] = updates
-    execute_all(elab, s.body, inner, "fn")
+    elab.update_sink, outer_sink = updates, elab.update_sink
+    try:
+        execute_all(elab, s.body, inner, "fn")
+    finally:
+        elab.update_sink = outer_sink
     outputs = []
     for k, out in enumerate(s.outputs):
         value = elab.tensor(elab.eval(out.value, inner), out.value.span)
         name = out.alias or (out.value.id if isinstance(out.value, A.Name) else f"out{k}")
         outputs.append((name, value))
+    outputs, updates = modes.specialise_function(elab, outputs, updates, modes.function_mode(inner, updates))
     _check_updates(updates)
     name = s.name if s.index is None else f"{s.name}[{_fn_index(elab, s, scope)}]"
     fn = Function(name, tuple(inputs), tuple(outputs), tuple(updates), s.span)
@@ -267,15 +272,20 @@ def _fn_index(elab, s: A.FnDecl, scope: Scope) -> int:
 
 
 def _update_stmt(elab, s: A.Update, scope: Scope, context) -> None:
-    scope.lookup("__updates__").extend(_update(elab, s, scope))
+    """In a fn, or in a block it calls: the fn's update; in a block outside any fn: one training fns apply."""
+    pairs = _update(elab, s, scope)
+    if elab.update_sink is None:
+        elab.modes.add(pairs)
+    else:
+        elab.update_sink.extend(pairs)
 
 
 def _update(elab, s: A.Update, scope: Scope) -> list[tuple[Node, Node]]:
     if s.target is None:
-        rule = elab.eval(s.value, scope)
-        if not isinstance(rule, UpdateRule):
+        rule = library.call_update_rule(elab, s.value, scope)
+        if not isinstance(rule, Instance):
             fail("E303", s.value.span, what="update", expected="an update rule such as sgd(...) or `update NAME = expr`", got=kind_of(rule))
-        return list(rule.pairs)
+        return []  # a block of update statements (sgd, adam): they have been made
     target = elab.eval(s.target, scope)
     if not isinstance(target, Node) or target.op not in ("param", "state"):
         fail("E407", s.target.span, name=_name(s.target), why="only a param or a state can be updated")

@@ -46,7 +46,7 @@ def describe(text: str, value: object) -> str:
         return signature(value.name)
     if isinstance(value, V.ParamSet):
         return "\n".join([f"{label}: {len(value.nodes)} parameter(s)"] + [f"  {n.name}: {n.type}" for n in value.nodes])
-    if isinstance(value, (V.Grads, V.UpdateRule)):
+    if isinstance(value, V.Grads):
         return "\n".join([f"{label}: {V.kind_of(value)}"] + [f"  {p.name}: {g.type}" for p, g in value.pairs])
     if isinstance(value, V.DataValue):
         return f"data {value.spec.name} = dataset({value.spec.kind!r})"

@@ -104,6 +104,13 @@ class TypeExpr(Node):
 
 
 @dataclass(frozen=True, slots=True)
+class LikeType(Node):
+    """`like(p)`: the dtype and shape of another tensor (per-parameter state of an optimizer)."""
+
+    value: Node
+
+
+@dataclass(frozen=True, slots=True)
 class Init(Node):
     """`= expr` (a value) or `~ expr` (a random initialiser)."""
 
@@ -151,7 +158,7 @@ class VarDecl(Node):
 
     kind: str
     name: str
-    type: TypeExpr
+    type: TypeExpr | LikeType
     init: Init | None
 
 

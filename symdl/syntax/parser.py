@@ -293,6 +293,9 @@ class _ToAst(Transformer):
         dims = tuple(d for d in c[1:] if d is not _ABSENT) if len(c) > 1 else ()
         return A.TypeExpr(self._span(meta), str(c[0]), tuple(None if d is _UNKNOWN else d for d in dims))
 
+    def like_type(self, meta, c):
+        return A.LikeType(self._span(meta), c[0])
+
     def dim(self, meta, c):
         return c[0]
 
