@@ -133,13 +133,13 @@ def _front(args) -> Compiled:  # noqa: F821 - imported lazily
 
 
 def cmd_check(args) -> int:
-    from symdl.runtime.recipes import check_fields, check_recipe
+    from symdl.runtime.recipes import check_fields
     from symdl.runtime.session import check_data_kinds
 
     c = _front(args)
     check_data_kinds(c.optimized)
     for call in c.optimized.recipes:
-        check_fields(call, check_recipe(call, c.optimized), c.optimized)
+        check_fields(call, c.optimized)
     print(_headline(c))
     return 0
 
@@ -216,7 +216,7 @@ def _session(args, c, rundir=None):
 
 def cmd_run(args) -> int:
     from symdl.runtime.nanguard import NonFiniteStop
-    from symdl.runtime.recipes import check_recipe, run_recipe
+    from symdl.runtime.recipes import run_recipe
     from symdl.runtime.rundir import RunDir
     from symdl.runtime.session import check_data_kinds
 
@@ -229,8 +229,6 @@ def cmd_run(args) -> int:
             None, f"{args.file} has no run statement", hint="add e.g. `run epochs(train, data = digits, epochs = 10)`", code="E700"
         )
     check_data_kinds(c.optimized)
-    for call in c.optimized.recipes:
-        check_recipe(call, c.optimized)
     if args.out and not args.resume and (args.out / "config.json").exists():
         raise UserError(
             None,
@@ -341,7 +339,7 @@ def _resume_settings(args) -> dict:
 def _restore(s, rundir) -> tuple[int, dict]:
     """Values, the draws' generator and the recipe's position from the last checkpoint; the stage to continue."""
     arrays, record = rundir.reopen()
-    s.model.set_values(arrays)
+    s.restore(arrays)
     if record.get("random_state"):
         s.model.set_random_state(record["random_state"])
     s.progress.update(record.get("progress", {}))
@@ -381,13 +379,13 @@ def _interrupted(s, rundir) -> int:
 def cmd_eval(args) -> int:
     import json
 
-    from symdl.runtime.recipes import check_recipe, evaluate, evaluator
+    from symdl.runtime.recipes import evaluate, evaluator
 
     config = args.params / "config.json" if args.params.is_dir() else args.params.parent / "config.json"
     if not args.overrides and config.is_file():  # the run's own --set values, unless new ones are given
         args.overrides = json.loads(config.read_text()).get("overrides") or []
     c = _front(args)
-    calls = [call for call in c.optimized.recipes if evaluator(check_recipe(call, c.optimized), c.optimized) is not None]
+    calls = [call for call in c.optimized.recipes if evaluator(call, c.optimized) is not None]
     if not calls:
         raise UserError(
             None,

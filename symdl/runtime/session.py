@@ -20,6 +20,8 @@ from symdl.runtime.data import DataError, Dataset, load_dataset
 from symdl.runtime.model import Model
 from symdl.runtime.rundir import RunDir
 
+KEPT = "__kept__."  # prefix of a sampler's draws so far in params.npz (run records, never parameters)
+
 
 @dataclass
 class RunOptions:
@@ -57,6 +59,8 @@ class Session:
     stage: int = 0  # which `run` statement is running
     position: dict = field(default_factory=dict)  # where its recipe is; saved with every checkpoint
     resume: dict = field(default_factory=dict)  # the position to continue from (`--resume`), for this stage
+    kept: dict[str, list] = field(default_factory=dict)  # what a sampler has drawn so far; saved with every checkpoint
+    watchers: list = field(default_factory=list)  # called with each metrics row (a sweep's per-epoch report)
     _datasets: dict[str, Dataset] = field(default_factory=dict)
     _shared: dict[tuple, object] = field(default_factory=dict)
     _bound: dict[tuple, BoundFunction] = field(default_factory=dict)
@@ -65,7 +69,13 @@ class Session:
         """Values, the draws' generator and the recipe's position, in one atomic file: `--resume` continues exactly."""
         if self.rundir:
             record = {"stage": self.stage, "position": self.position, "random_state": self.model.random_state(), "progress": self.progress}
-            self.rundir.checkpoint(self.model.values(), record)
+            kept = {f"{KEPT}{name}": np.stack(rows) for name, rows in self.kept.items() if rows}
+            self.rundir.checkpoint({**self.model.values(), **kept}, record)
+
+    def restore(self, arrays: dict[str, np.ndarray]) -> None:
+        """Values and a sampler's draws so far from a checkpoint (`--resume`)."""
+        self.model.set_values(arrays)
+        self.kept = {name[len(KEPT) :]: list(rows) for name, rows in arrays.items() if name.startswith(KEPT)}
 
     def start_stage(self, stage: int, resume: dict | None = None) -> None:
         self.stage, self.position, self.resume = stage, {}, dict(resume or {})
