@@ -43,3 +43,83 @@ def test_a_run_line_is_checked_against_its_declaration(cli, write_model, name, l
     assert status == 2, err
     assert f"{path}:7:{column}: error[{code}]" in err, err
     assert words in err and "Traceback" not in err and "DataField(" not in err
+
+
+SHUFFLED = """model shuffled
+hyper lr = 0.05, shuffle = 1
+data d = dataset("gaussian_clouds", n = 64, seed = 3)
+input x: f32[8, 2]
+input y: f32[8]
+param w: f32[2] ~ normal(1.0)
+param b: f32 = 0
+cost = mean((x @ w + b - y) ** 2)
+fn train(x, y) -> cost:
+    update sgd(cost, params, lr)
+run epochs(train, data = d, epochs = 3, shuffle = shuffle)
+"""
+
+
+def _params(run: Path) -> dict[str, np.ndarray]:
+    return load_arrays(run / "params.npz")
+
+
+def _resumed(cli, monkeypatch, path: Path, parts: Path, stop_at: int, *args: str) -> str:
+    """Run `path` interrupted at the `stop_at`-th step boundary, then `--resume` it to the end (its stderr)."""
+    with monkeypatch.context() as m:
+        _interrupt_after(m, stop_at)
+        status, _, err = cli("run", path, "--out", parts, "--backend", "fast", "--quiet", *args)
+    assert status == 130 and f"--resume {parts}" in err, err
+    status, _, err = cli("run", "--resume", parts)
+    assert status == 0, err
+    return err
+
+
+def _same_params(a: Path, b: Path) -> None:
+    first, second = _params(a), _params(b)
+    assert set(first) == set(second)
+    for name in first:
+        np.testing.assert_array_equal(first[name], second[name], err_msg=name)
+
+
+def test_a_shuffled_run_resumed_mid_epoch_ends_bit_identical(cli, write_model, tmp_path, monkeypatch):
+    path = write_model(SHUFFLED)
+    for name, shuffle in (("whole", "1"), ("ordered", "0")):
+        assert cli("run", path, "--out", tmp_path / name, "--backend", "fast", "--quiet", "--set", f"shuffle={shuffle}")[0] == 0
+    _resumed(cli, monkeypatch, path, tmp_path / "parts", 11)  # 8 minibatches an epoch: mid-epoch 2
+    _same_params(tmp_path / "whole", tmp_path / "parts")
+    assert not np.array_equal(_params(tmp_path / "whole")["w"], _params(tmp_path / "ordered")["w"])  # the order did change
+
+
+def test_sample_chains_resumed_mid_stage_ends_bit_identical(cli, tmp_path, monkeypatch):
+    from tests.test_resume import RUNS
+
+    path = ROOT / "models" / "rbm.sdl"
+    args = (*RUNS["rbm"], "--set", "n_samples=3")
+    assert cli("run", path, "--out", tmp_path / "whole", "--backend", "fast", "--quiet", *args)[0] == 0
+    _resumed(cli, monkeypatch, path, tmp_path / "parts", 22, *args)  # 2 epochs of 10 steps, then the 2nd sample
+    _same_params(tmp_path / "whole", tmp_path / "parts")
+    assert (tmp_path / "whole" / "samples.png").read_bytes() == (tmp_path / "parts" / "samples.png").read_bytes()
+
+
+def test_mcmc_resumed_mid_stage_ends_bit_identical_and_writes_its_draws(cli, tmp_path, monkeypatch):
+    path, args = ROOT / "models" / "hmc.sdl", ("--set", "burn_in=30", "--set", "n_samples=40", "--set", "n_steps=3")
+    assert cli("run", path, "--out", tmp_path / "whole", "--backend", "fast", "--quiet", *args)[0] == 0
+    _resumed(cli, monkeypatch, path, tmp_path / "parts", 50, *args)  # 20 samples kept when interrupted
+    _same_params(tmp_path / "whole", tmp_path / "parts")
+    whole, parts = (np.load(tmp_path / run / "draws.npz")["draws"] for run in ("whole", "parts"))
+    assert whole.shape == (40, 3, 5)
+    np.testing.assert_array_equal(whole, parts)
+    summaries = [json.loads((tmp_path / run / "summary.json").read_text()) for run in ("whole", "parts")]
+    assert summaries[0]["mean_abs_error"] == summaries[1]["mean_abs_error"]
+
+
+def test_sequences_resumed_mid_epoch_ends_bit_identical(cli, tmp_path, monkeypatch):
+    from tests.test_rnnrbm import TINY, _midi_pieces
+
+    _midi_pieces(tmp_path / "midi", 6)
+    model = ROOT / "models" / "rnnrbm.sdl"
+    args = ("--data", tmp_path / "midi", "--max-epochs", "2", *[a for s in TINY for a in ("--set", s)])
+    assert cli("run", model, "--out", tmp_path / "whole", "--backend", "fast", "--quiet", *args)[0] == 0
+    err = _resumed(cli, monkeypatch, model, tmp_path / "parts", 5, *args)
+    assert "epoch 2, batch 1" in err  # 4 training pieces an epoch: stopped after the first piece of epoch 2
+    _same_params(tmp_path / "whole", tmp_path / "parts")
