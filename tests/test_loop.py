@@ -123,3 +123,28 @@ def test_sequences_resumed_mid_epoch_ends_bit_identical(cli, tmp_path, monkeypat
     err = _resumed(cli, monkeypatch, model, tmp_path / "parts", 5, *args)
     assert "epoch 2, batch 1" in err  # 4 training pieces an epoch: stopped after the first piece of epoch 2
     _same_params(tmp_path / "whole", tmp_path / "parts")
+
+
+SCHEDULED = SHUFFLED.replace(
+    "fn train(x, y) -> cost:\n    update sgd(cost, params, lr)\n",
+    "state seen_step: f32 = 0\nstate seen_epoch: f32 = 0\n"
+    "fn train(x, y) -> cost, lr * 0.5 ** epoch as rate:\n"
+    "    update sgd(cost, params, lr * 0.5 ** epoch)\n"
+    "    update seen_step = step\n"
+    "    update seen_epoch = epoch\n",
+)
+
+
+def test_step_and_epoch_are_scalars_the_loop_sets(cli, write_model, tmp_path):
+    out = tmp_path / "run"
+    assert cli("run", write_model(SCHEDULED), "--out", out, "--backend", "fast", "--quiet")[0] == 0
+    rates = [row.split(",")[2] for row in (out / "metrics.csv").read_text().splitlines()[1:]]
+    assert [float(r) for r in rates] == pytest.approx([0.05, 0.025, 0.0125])
+    values = _params(out)
+    assert (values["seen_step"], values["seen_epoch"]) == (23, 2)  # the last call: step 23 of 3 epochs of 8, epoch 2 counted from 0
+
+
+def test_a_models_own_step_shadows_the_built_in(cli, write_model):
+    status, out, err = cli("compile", write_model(SHUFFLED.replace("shuffle = 1\n", "shuffle = 1, epoch = 7\n")), "--emit", "ir")
+    assert status == 0, err
+    assert "state epoch" not in out

@@ -158,4 +158,8 @@ SIGNATURES: dict[str, Signature] = {
     )
 }
 
+# Built-in scalar states the loop sets before each call: `step`, the updates made so far in this stage
+# (0 during the first), and `epoch`, the epochs completed (0 during the first). A model's own names shadow them.
+CLOCK = ("step", "epoch")
+
 EVALUATORS = ("test", "validate", "valid")  # parameters naming a function that measures, never one that trains
