@@ -88,6 +88,7 @@ def _fn(name: str, required: bool = False) -> Param:
 LOOP_OPTIONS = (
     Param("shuffle", "integer", 0),  # 1: a permutation of the minibatches per epoch, drawn from `seed`
     Param("seed", "integer", 0),
+    Param("tiles", "function", None, True),  # a function without inputs whose first output, images, goes to NAME.png
 )
 
 SIGNATURES: dict[str, Signature] = {
@@ -123,7 +124,7 @@ SIGNATURES: dict[str, Signature] = {
             Param("data", "data"),
             Param("epochs", "integers", 15),
             Param("filters", "tensor", None, True),
-            *LOOP_OPTIONS,
+            *LOOP_OPTIONS[:2],
         ),
         _sig(
             "sample_chains",

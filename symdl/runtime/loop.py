@@ -131,10 +131,10 @@ class Loop:
         state.update(epoch=epoch + 1, batch=0, valid=None, row=row)
         state["sums"] = {step.name: [0.0] * len(step.outputs) for step in self.steps}
         state["counts"] = {step.name: 0 for step in self.steps}
+        for hook in self.after_epoch:  # before the checkpoint: a hook that draws advances the saved generator
+            hook(epoch)
         s.position = {**base, **state}
         s.checkpoint()
-        for hook in self.after_epoch:
-            hook(epoch)
 
     def _validate(self, s: Session, state: dict, epoch: int, iteration: int) -> None:
         check = self.validation

@@ -18,16 +18,18 @@ from symdl.runtime.loop import Loop, Patience, Step, Validation, capped
 from symdl.runtime.samplers import mcmc, sample_chains
 from symdl.runtime.sequences import sequences
 from symdl.runtime.session import Session
-from symdl.runtime.writers import filters_writer
+from symdl.runtime.writers import filters_writer, tiles_writer
 
 Args = dict[str, object]
 
 
 def _steps(s: Session, call: RecipeCall, names: tuple[str, ...]) -> tuple[list[Step], int]:
-    """Each training function bound to the train split; the loop visits as many minibatches as the fewest."""
+    """Each training function bound to the train split; the loop visits as many minibatches as the fewest
+    (a function without inputs, such as a GAN's generator step, is called once a minibatch)."""
     data, binds = call.value("data"), dict(call.binds)
     bound = [s.bind(name, data, "train", binds) for name in names]
-    return [Step.of(fn) for fn in bound], min(fn.n_batches for fn in bound)
+    fed = [fn.n_batches for fn in bound if s.model.function(fn.name).inputs]
+    return [Step.of(fn) for fn in bound], min(fed or [fn.n_batches for fn in bound])
 
 
 def _measure(s: Session, call: RecipeCall, fn: FunctionArg, split: str) -> Callable[[], dict[str, float]]:
@@ -42,7 +44,7 @@ def _epochs(s: Session, call: RecipeCall, a: Args) -> Args:
     loop = Loop(steps, batches, capped(s, a["epochs"]), bool(a["shuffle"]), a["seed"])
     if a["valid"]:
         loop.validation = Validation(_measure(s, call, a["valid"], "valid"), a["validation_frequency"] or batches)
-    loop.after_epoch += filters_writer(s, a["filters"])
+    loop.after_epoch += filters_writer(s, a["filters"]) + tiles_writer(s, a["tiles"])
     state = loop.run(s, resume=s.resume)
     row = state["row"]
     return {"epochs": loop.epochs, "final_cost": row.get(loop.cost_column), **{k: v for k, v in row.items() if k.startswith("valid_")}}
@@ -58,7 +60,7 @@ def _early_stopping(s: Session, call: RecipeCall, a: Args) -> Args:
     every = a["validation_frequency"] or min(batches, a["patience"] // 2)
     loop = Loop(steps, batches, capped(s, a["epochs"]), bool(a["shuffle"]), a["seed"])
     loop.validation = Validation(_first(_measure(s, call, a["validate"], "valid")), every, patience, tester)
-    loop.after_epoch += filters_writer(s, a["filters"])
+    loop.after_epoch += filters_writer(s, a["filters"]) + tiles_writer(s, a["tiles"])
     state = loop.run(s, resume=s.resume)
     best = state["best"] if state["best"] < math.inf else None
     return {"best_valid_error": best, "test_error": state["test_score"], "best_epoch": state["best_epoch"], "epochs": state["epoch"] - 1}

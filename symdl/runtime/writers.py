@@ -5,12 +5,13 @@ Each writer takes the run directory, a file stem and an array, and writes one fi
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
-from symdl.ir.recipes import TensorArg
+from symdl.ir.recipes import FunctionArg, TensorArg
 from symdl.runtime.checkpoint import save_arrays
 from symdl.runtime.pictures import filters_picture, save_picture, square_side, tile
 from symdl.runtime.session import Session
@@ -29,6 +30,14 @@ def write_tiles(directory: Path, stem: str, rows: np.ndarray) -> None:
     if side:
         images = rows.reshape(-1, side, side)
         save_picture(directory / f"{stem}.png", tile(images, rows.shape[0], rows.shape[1], scale=False))
+
+
+def write_grid(directory: Path, stem: str, images: np.ndarray) -> None:
+    """Images `[n, pixels]` (square, values in [0, 1]) on a near-square grid."""
+    side = square_side(images.shape[-1])
+    if side:
+        cols = math.ceil(math.sqrt(len(images)))
+        save_picture(directory / f"{stem}.png", tile(images.reshape(-1, side, side), math.ceil(len(images) / cols), cols, scale=False))
 
 
 def write_npz(directory: Path, stem: str, draws: np.ndarray) -> None:
@@ -53,6 +62,7 @@ def write_midi(directory: Path, stem: str, roll: np.ndarray, step: float = 1.0) 
 WRITERS: dict[str, Callable[..., None]] = {
     "filters": write_filters,
     "tiles": write_tiles,
+    "grid": write_grid,
     "npz": write_npz,
     "piano_roll": write_piano_roll,
     "midi": write_midi,
@@ -64,3 +74,11 @@ def filters_writer(s: Session, tensor: TensorArg | None) -> list[Callable[[int],
     if tensor is None or s.rundir is None:
         return []
     return [lambda epoch: write_filters(s.rundir.path, "filters", s.model.values()[tensor.name])]
+
+
+def tiles_writer(s: Session, fn: FunctionArg | None) -> list[Callable[[int], None]]:
+    """`tiles = samples`: after each epoch, the first output of `samples` (no inputs; images `[n, pixels]`) to samples.png."""
+    if fn is None or s.rundir is None:
+        return []
+    compiled = s.model.compile(fn.name)
+    return [lambda epoch: write_grid(s.rundir.path, fn.name, np.asarray(compiled()[0]))]
