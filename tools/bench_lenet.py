@@ -1,8 +1,8 @@
 """LeNet5 in tools/bench.py, by hand: the training step in PyTensor (im2col with tensordot, as
 PYTENSOR3.md measured it) and in PyTorch, and each conv layer's forward + backward alone.
 
-The hand-written im2col stacks the slices as [b, c, kh*kw, oh, ow] and contracts them with
-tensordot, independently of symdl's lowering (which stacks them channel-major for one GEMM).
+The hand-written im2col is the fast layout a PyTensor user finds by measuring (channel-major
+patches, one GEMM), the one symdl's lowering uses, written here independently of it.
 """
 
 from __future__ import annotations
@@ -27,13 +27,16 @@ def lenet_init() -> list[np.ndarray]:
 
 
 def hand_conv(x, w):
+    """im2col as a PyTensor user who measured it writes it: the image channel-major [c, b, h, w], its
+    kh*kw shifted views stacked to patches [c*kh*kw, b*oh*ow], one product with the flipped filters."""
     import pytensor.tensor as pt
 
     o, c, kh, kw = w.type.shape
-    oh, ow = x.type.shape[2] - kh + 1, x.type.shape[3] - kw + 1
-    patches = pt.stack([x[:, :, i : i + oh, j : j + ow] for i in range(kh) for j in range(kw)], axis=2)
-    flipped = w[:, :, ::-1, ::-1].reshape((o, c, kh * kw))
-    return pt.tensordot(patches, flipped, axes=[[1, 2], [1, 2]]).dimshuffle(0, 3, 1, 2)
+    b, oh, ow = x.type.shape[0], x.type.shape[2] - kh + 1, x.type.shape[3] - kw + 1
+    image = x.dimshuffle(1, 0, 2, 3)
+    patches = pt.stack([image[:, :, i : i + oh, j : j + ow] for i in range(kh) for j in range(kw)], axis=1)
+    flipped = w[:, :, ::-1, ::-1].reshape((o, c * kh * kw))
+    return pt.dot(flipped, patches.reshape((c * kh * kw, b * oh * ow))).reshape((o, b, oh, ow)).dimshuffle(1, 0, 2, 3)
 
 
 def hand_pool(x):
@@ -63,17 +66,17 @@ def torch_lenet(spec, xt, yt):
     import torch.nn.functional as F
 
     params = [torch.from_numpy(v).requires_grad_() for v in lenet_init()]
-    n = spec.batch
+    n, opt = spec.batch, torch.optim.SGD(params, lr=spec.lr, foreach=True)
 
     def step(i: int) -> float:
+        opt.zero_grad(set_to_none=False)
         h = xt[i * n : (i + 1) * n].reshape(n, 1, 28, 28)
         for w, b in (params[0:2], params[2:4]):
             h = torch.tanh(F.max_pool2d(F.conv2d(h, w), 2) + b.view(1, -1, 1, 1))
-        h = torch.tanh(h.flatten(1) @ params[4] + params[5])
-        cost = F.cross_entropy(h @ params[6] + params[7], yt[i * n : (i + 1) * n])
-        with torch.no_grad():
-            for p, g in zip(params, torch.autograd.grad(cost, params), strict=True):
-                p.sub_(g, alpha=spec.lr)
+        h = torch.tanh(torch.addmm(params[5], h.flatten(1), params[4]))
+        cost = F.cross_entropy(torch.addmm(params[7], h, params[6]), yt[i * n : (i + 1) * n])
+        cost.backward()
+        opt.step()
         return cost.item()
 
     return step

@@ -3,8 +3,9 @@
 Each is the tutorial's step: the RBM's k Gibbs steps from the persistent chain, the free-energy
 cost with the chain's end held constant, SGD, the chain update and the pseudo-likelihood
 monitor with its bit counter; the dA's binomial corruption, tied-weight reconstruction and
-cross-entropy. The hand-written PyTensor draws as the tutorial does (binomial), in a scan that
-carries the generator, as PyTensor 3 asks.
+cross-entropy. Both are written as a careful user would: every draw a uniform compared with its
+mean (the hand-written RBM makes all of its chain's draws in one call ahead of the scan, as symdl
+does), the cross-entropy from the logits, PyTorch's RBM gradient in closed form under no_grad.
 """
 
 from __future__ import annotations
@@ -33,14 +34,16 @@ def hand_rbm(spec, xs, mode):
     def free_energy(v):
         return -(v @ vbias) - pt.sum(pt.softplus(v @ W + hbias), axis=1)
 
-    def gibbs_hvh(h, g):
-        v_mean = pt.sigmoid(h @ W.T + vbias)
-        g, v = g.binomial(1, v_mean)
-        h_mean = pt.sigmoid(pt.cast(v, "float32") @ W + hbias)
-        g, h1 = g.binomial(1, h_mean)
-        return pt.cast(v, "float32"), pt.cast(h1, "float32"), g
+    # every draw of the chain in one call ahead of the scan, each a uniform compared with its mean
+    rng_v, u_v = rng.uniform(size=(spec.k, spec.batch, N_IN), dtype="float32")
+    rng_h, u_h = rng_v.uniform(size=(spec.k, spec.batch, spec.hidden), dtype="float32")
 
-    v_samples, h_samples, g_end = pytensor.scan(gibbs_hvh, outputs_info=[None, chain, rng], n_steps=spec.k, return_updates=False)
+    def gibbs_hvh(uv, uh, h):
+        v = pt.cast(uv < pt.sigmoid(h @ W.T + vbias), "float32")
+        h1 = pt.cast(uh < pt.sigmoid(v @ W + hbias), "float32")
+        return v, h1
+
+    v_samples, h_samples = pytensor.scan(gibbs_hvh, sequences=[u_v, u_h], outputs_info=[None, chain], return_updates=False)
     chain_end = v_samples[-1]
     cost = pt.mean(free_energy(x)) - pt.mean(free_energy(chain_end))
     params = [W, hbias, vbias]
@@ -49,7 +52,7 @@ def hand_rbm(spec, xs, mode):
     flipped = pt.set_subtensor(xi[:, bit], 1 - xi[:, bit])
     monitor = pt.mean(N_IN * pt.log(pt.sigmoid(free_energy(flipped) - free_energy(xi))))
     updates = [(p, p - np.float32(spec.lr) * g) for p, g in zip(params, grads, strict=True)]
-    updates += [(chain, h_samples[-1]), (bit, (bit + 1) % N_IN), (rng, g_end)]
+    updates += [(chain, h_samples[-1]), (bit, (bit + 1) % N_IN), (rng, rng_h)]
     b = spec.batch
     return pytensor.function([index], monitor, updates=updates, givens={x: xs[index * b : (index + 1) * b]}, mode=mode)
 
@@ -61,10 +64,10 @@ def hand_da(spec, xs, mode):
     W, b, b_prime = (pytensor.shared(v) for v in rbm_init(spec.hidden))
     rng = pt.random.shared_rng(seed=123)
     index, x = pt.lscalar("index"), pt.matrix("x", dtype="float32")
-    g, mask = rng.binomial(1, np.float32(1 - spec.corruption), size=(spec.batch, N_IN))
-    y = pt.sigmoid((pt.cast(mask, "float32") * x) @ W + b)
-    z = pt.sigmoid(y @ W.T + b_prime)
-    cost = pt.mean(-pt.sum(x * pt.log(z) + (1 - x) * pt.log(1 - z), axis=1))
+    g, u = rng.uniform(size=(spec.batch, N_IN), dtype="float32")
+    y = pt.sigmoid(pt.switch(u < np.float32(1 - spec.corruption), x, 0) @ W + b)
+    a = y @ W.T + b_prime  # the cross-entropy from the logits, as a careful user writes it
+    cost = pt.mean(-pt.sum(x * a - pt.softplus(a), axis=1))
     params = [W, b, b_prime]
     updates = [(p, p - np.float32(spec.lr) * gp) for p, gp in zip(params, pytensor.grad(cost, params), strict=True)] + [(rng, g)]
     n = spec.batch
@@ -72,32 +75,35 @@ def hand_da(spec, xs, mode):
 
 
 def torch_rbm(spec, xt):
+    """PCD-k with the closed-form gradient under no_grad, into preallocated buffers."""
     import torch
 
-    W, hbias, vbias = (torch.from_numpy(v).requires_grad_() for v in rbm_init(spec.hidden))
-    state = {"chain": torch.zeros(spec.batch, spec.hidden), "bit": 0}
-    b = spec.batch
+    W, hbias, vbias = (torch.from_numpy(v) for v in rbm_init(spec.hidden))
+    b, lr = spec.batch, spec.lr
+    chain, u_v, u_h = torch.zeros(b, spec.hidden), torch.empty(b, N_IN), torch.empty(b, spec.hidden)
+    state = {"bit": 0}
+    F = torch.nn.functional
 
     def free_energy(v):
-        return -(v @ vbias) - torch.nn.functional.softplus(v @ W + hbias).sum(1)
+        return -(v @ vbias) - F.softplus(v @ W + hbias).sum(1)
 
+    @torch.no_grad()
     def step(i: int) -> float:
-        x = xt[i * b : (i + 1) * b]
-        with torch.no_grad():
-            h = state["chain"]
-            for _ in range(spec.k):
-                v = torch.bernoulli(torch.sigmoid(h @ W.T + vbias))
-                h = torch.bernoulli(torch.sigmoid(v @ W + hbias))
-        cost = free_energy(x).mean() - free_energy(v).mean()
-        with torch.no_grad():
-            for p, g in zip((W, hbias, vbias), torch.autograd.grad(cost, (W, hbias, vbias)), strict=True):
-                p.sub_(g, alpha=spec.lr)
-            state["chain"] = h
-            xi = torch.round(x)
-            flipped = xi.clone()
-            flipped[:, state["bit"]] = 1 - xi[:, state["bit"]]
-            monitor = (N_IN * torch.nn.functional.logsigmoid(free_energy(flipped) - free_energy(xi))).mean()
-            state["bit"] = (state["bit"] + 1) % N_IN
+        x, h = xt[i * b : (i + 1) * b], chain
+        for _ in range(spec.k):
+            v = (u_v.uniform_() < torch.sigmoid(torch.addmm(vbias, h, W.T))).float()
+            h = (u_h.uniform_() < torch.sigmoid(torch.addmm(hbias, v, W))).float()
+        ph_x, ph_v = torch.sigmoid(torch.addmm(hbias, x, W)), torch.sigmoid(torch.addmm(hbias, v, W))
+        # d(mean F(x) - mean F(v)) / dW = (v^T ph_v - x^T ph_x) / b, and likewise for the biases
+        W.addmm_(x.T, ph_x, alpha=lr / b).addmm_(v.T, ph_v, alpha=-lr / b)
+        hbias.add_(ph_x.mean(0) - ph_v.mean(0), alpha=lr)
+        vbias.add_(x.mean(0) - v.mean(0), alpha=lr)
+        chain.copy_(h)
+        xi = torch.round(x)
+        flipped = xi.clone()
+        flipped[:, state["bit"]] = 1 - xi[:, state["bit"]]
+        monitor = (N_IN * F.logsigmoid(free_energy(flipped) - free_energy(xi))).mean()
+        state["bit"] = (state["bit"] + 1) % N_IN
         return monitor.item()
 
     return step
@@ -107,17 +113,17 @@ def torch_da(spec, xt):
     import torch
 
     W, b, b_prime = (torch.from_numpy(v).requires_grad_() for v in rbm_init(spec.hidden))
-    n = spec.batch
+    n, keep = spec.batch, 1 - spec.corruption
+    opt, u = torch.optim.SGD([W, b, b_prime], lr=spec.lr, foreach=True), torch.empty(n, N_IN)
+    F = torch.nn.functional
 
     def step(i: int) -> float:
         x = xt[i * n : (i + 1) * n]
-        tilde = torch.bernoulli(torch.full_like(x, 1 - spec.corruption)) * x
-        y = torch.sigmoid(tilde @ W + b)
-        z = torch.sigmoid(y @ W.T + b_prime)
-        cost = (-(x * torch.log(z) + (1 - x) * torch.log(1 - z)).sum(1)).mean()
-        with torch.no_grad():
-            for p, g in zip((W, b, b_prime), torch.autograd.grad(cost, (W, b, b_prime)), strict=True):
-                p.sub_(g, alpha=spec.lr)
+        opt.zero_grad(set_to_none=False)
+        y = torch.sigmoid(torch.addmm(b, x * (u.uniform_() < keep), W))
+        cost = F.binary_cross_entropy_with_logits(torch.addmm(b_prime, y, W.T), x, reduction="sum") / n
+        cost.backward()
+        opt.step()
         return cost.item()
 
     return step

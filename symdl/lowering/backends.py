@@ -14,20 +14,22 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class Backend:
-    """A way to run compiled functions: its PyTensor mode and whether gradcheck may difference on it."""
+    """A way to run compiled functions: its PyTensor mode, whether gradcheck may difference on it, and
+    whether the real compile happens at the first call (Numba's and JAX's jit), not when PyTensor builds it."""
 
     name: str
     mode: str
     about: str
     gradcheck: bool
+    compiles_at_first_call: bool = False
 
 
 BACKENDS: dict[str, Backend] = {
     b.name: b
     for b in (
-        Backend("numba", "NUMBA", "Numba: fastest steps for most models, slow first compile", gradcheck=True),
+        Backend("numba", "NUMBA", "Numba: fastest steps for most models, slow first compile", gradcheck=True, compiles_at_first_call=True),
         Backend("c", "CVM", "PyTensor's C linker with OpenBLAS", gradcheck=True),
-        Backend("jax", "JAX", "JAX (the GPU path); needs static shapes", gradcheck=False),
+        Backend("jax", "JAX", "JAX (the GPU path); needs static shapes", gradcheck=False, compiles_at_first_call=True),
         Backend("fast", "FAST_COMPILE", "compiles fastest (tests); its sums round least (gradcheck's default)", gradcheck=True),
     )
 }

@@ -7,8 +7,7 @@ m.params["hidden.W"]            # numpy arrays in and out, by name
 
 from __future__ import annotations
 
-import sys
-import time
+import copy
 from collections.abc import Iterator, MutableMapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,9 +18,10 @@ from symdl.diagnostics.catalog import fail
 from symdl.diagnostics.errors import UserError, did_you_mean
 from symdl.ir.nodes import Function, Program
 from symdl.ir.types import NUMPY_DTYPE
-from symdl.lowering.backends import resolve_backend
+from symdl.lowering.backends import BACKENDS, resolve_backend
 from symdl.pipeline import Compiled, front_end
 from symdl.runtime.checkpoint import load_arrays
+from symdl.runtime.progress import compile_notice
 
 
 def sdl_literal(value: object) -> str:
@@ -73,7 +73,7 @@ class Model:
         self.hypers = dict(self.program.hypers)
         self.backend = resolve_backend(compiled.optimized, backend)
         self.verbose = verbose
-        self.compiling = False  # a Ctrl-C during a compile stops at once (no step is half done)
+        self.compiling = False
         self.mode = None  # a PyTensor Mode replacing the backend's (the NaN guard's)
         self._lowered = None
         self.fn = FunctionTable(self)
@@ -93,27 +93,33 @@ class Model:
             self._lowered = Lowered(self.program, self.seed, self.backend)
         return self._lowered
 
-    def compile(self, name: str, binding=None, over: str = ""):
-        """The PyTensor function of `name` (bound to `over`, e.g. the test split), announcing the wait
-        (Numba's first compile is slow)."""
+    def compile(self, name: str, binding=None):
+        """The PyTensor function of `name`, ready to run: on a backend that compiles at the first call
+        (Numba, JAX) that call is made here, on saved values put back after, so the wait is announced
+        as compiling and the first training step is a step."""
         fn = self.function(name)
-        started = time.perf_counter()
-        if self.verbose:
-            what = f"{name} over the {over}" if over else name
-            print(
-                f"compiling {what} with pytensor/{self.backend} (first time is slow; cached afterwards) ...",
-                end=" ",
-                file=sys.stderr,
-                flush=True,
-            )
-        self.compiling = True
+        self.compiling = True  # a Ctrl-C during a compile stops at once (no step is half done)
         try:
-            compiled = self.lowered.function(fn, binding, self.mode)
+            with compile_notice(f"{name} with pytensor/{self.backend}", self.verbose):
+                compiled = self.lowered.function(fn, binding, self.mode)
+                if self.mode is None and BACKENDS[self.backend].compiles_at_first_call:
+                    self._first_call(compiled, fn, binding)
         finally:
             self.compiling = False
-        if self.verbose:
-            print(f"done in {time.perf_counter() - started:.1f}s", file=sys.stderr)
         return compiled
+
+    def _first_call(self, compiled, fn: Function, binding) -> None:
+        saved, generator = self.values(), copy.deepcopy(self.lowered.rng.get_value(borrow=True))
+        try:
+            if binding is not None:
+                compiled(0)
+            else:  # zeros of the declared shapes, a `?` dimension as 1
+                compiled(*(np.zeros([d or 1 for d in i.type.shape], NUMPY_DTYPE[i.type.dtype]) for i in fn.inputs))
+        except Exception:  # zeros need not be valid input everywhere: the real first call compiles then
+            pass
+        finally:
+            self.set_values(saved)
+            self.lowered.rng.set_value(generator, borrow=True)
 
     def function(self, name: str) -> Function:
         names = [f.name for f in self.program.functions]

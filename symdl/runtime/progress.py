@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterable
+import threading
+import time
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 
 from tqdm import tqdm
 
@@ -29,3 +32,30 @@ def format_metrics(row: dict[str, object], total: int) -> str:
         else:
             parts.append(f"{label} {value}")
     return "  ".join(parts)
+
+
+@contextmanager
+def compile_notice(what: str, verbose: bool, every_s: float = 1.0) -> Iterator[None]:
+    """`compiling WHAT ... done in 12.3s` on stderr; on a terminal the seconds count while it waits."""
+    if not verbose:
+        yield
+        return
+    started, done = time.perf_counter(), threading.Event()
+    head = f"compiling {what} (first time is slow; cached afterwards) ..."
+    print(head, end="", file=sys.stderr, flush=True)
+
+    def tick() -> None:
+        while not done.wait(every_s):
+            print(f"\r{head} {time.perf_counter() - started:.0f}s", end="", file=sys.stderr, flush=True)
+
+    ticker = threading.Thread(target=tick, daemon=True) if sys.stderr.isatty() else None
+    if ticker:
+        ticker.start()
+    try:
+        yield
+    finally:
+        done.set()
+        if ticker:
+            ticker.join()
+        again = f"\r{head}" if ticker else ""
+        print(f"{again} done in {time.perf_counter() - started:.1f}s", file=sys.stderr, flush=True)

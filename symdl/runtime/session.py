@@ -48,6 +48,21 @@ class BoundFunction:
         return dict(zip(self.outputs, (totals / max(self.n_batches, 1)).tolist()))
 
 
+class Rebound:
+    """A function compiled once over shared slots, fed one split's arrays: switching splits swaps the
+    slots' values (no copy, no second compile), so `validate` serves the valid and the test split."""
+
+    def __init__(self, compiled, slots: dict[str, object], arrays: dict[str, np.ndarray]) -> None:
+        self.compiled, self.slots, self.arrays = compiled, slots, arrays
+
+    def __call__(self, index: int):
+        if self.slots["__active__"] is not self:
+            for name, array in self.arrays.items():
+                self.slots[name].set_value(array, borrow=True)
+            self.slots["__active__"] = self
+        return self.compiled(index)
+
+
 @dataclass
 class Session:
     model: Model
@@ -62,7 +77,7 @@ class Session:
     kept: dict[str, list] = field(default_factory=dict)  # what a sampler has drawn so far; saved with every checkpoint
     watchers: list = field(default_factory=list)  # called with each metrics row (a sweep's per-epoch report)
     _datasets: dict[str, Dataset] = field(default_factory=dict)
-    _shared: dict[tuple, object] = field(default_factory=dict)
+    _compiled: dict[tuple, tuple] = field(default_factory=dict)  # (fn, batch) -> compiled function and its slots
     _bound: dict[tuple, BoundFunction] = field(default_factory=dict)
 
     def checkpoint(self) -> None:
@@ -140,9 +155,8 @@ class Session:
                     name=name,
                     hint=did_you_mean(name, list(fields)) or f"fields: {', '.join(fields)}; bind one: {node.name} = {spec.name}.FIELD",
                 )
-            array = check_field(self.model, node, fields[name], split)
-            arrays[node.name] = self._shared_array(spec.name, split, name, array)
-            sizes.append(len(array))
+            arrays[node.name] = np.ascontiguousarray(check_field(self.model, node, fields[name], split))
+            sizes.append(len(arrays[node.name]))
         batch = _batch_size(fn.inputs, min(sizes) if sizes else 1)
         if batch <= 0:
             fail(
@@ -159,16 +173,13 @@ class Session:
                 detail=f"the {split} split has {min(sizes)} examples, fewer than one batch of {batch}",
                 hint="lower the batch hyper or use more data",
             )
-        compiled = self.model.compile(fn_name, Binding(arrays, batch), f"{split} split")
-        return BoundFunction(fn_name, compiled, n_batches, [n for n, _ in fn.outputs])
+        if (fn_name, batch) not in self._compiled:
+            import pytensor
 
-    def _shared_array(self, data: str, split: str, field_name: str, array: np.ndarray):
-        import pytensor
-
-        key = (data, split, field_name, array.dtype.str)
-        if key not in self._shared:
-            self._shared[key] = pytensor.shared(np.ascontiguousarray(array), name=f"{data}.{split}.{field_name}", borrow=True)
-        return self._shared[key]
+            slots = {n: pytensor.shared(a, name=f"{fn_name}.{n}", borrow=True) for n, a in arrays.items()}
+            self._compiled[fn_name, batch] = self.model.compile(fn_name, Binding(slots, batch)), slots | {"__active__": None}
+        compiled, slots = self._compiled[fn_name, batch]
+        return BoundFunction(fn_name, Rebound(compiled, slots, arrays), n_batches, [n for n, _ in fn.outputs])
 
 
 def check_data_kinds(program) -> None:
