@@ -179,3 +179,32 @@ def _png_size(path: Path) -> tuple[int, int]:
     assert data[:8] == b"\x89PNG\r\n\x1a\n"
     width, height = struct.unpack(">II", data[16:24])
     return height, width
+
+
+def test_a_data_kind_is_one_registry_entry(cli, write_model):
+    """Registered once (name, options, fields, loader), a kind is known to `check`, its fields checked, and it loads."""
+    from symdl.runtime.data import KINDS, DataKind, load_dataset, register
+
+    register(DataKind("toy", {"n": 3}, ("x", "y"), lambda n: {"train": {"x": np.ones((n, 2)), "y": np.arange(n) % 2}}))
+    head = HEAD.replace('dataset("gaussian_clouds", n = 8)', 'dataset("toy", n = 8)')
+    try:
+        assert cli("check", write_model(head + TRAIN + "run epochs(f, data = d)\n"))[0] == 0
+        status, _, err = cli("check", write_model(head + "input z: f32[4]\nfn g(z) -> sum(z)\nrun epochs(g, data = d)\n"))
+        assert status == 2 and "error[E208]: unknown data field 'z'" in err and "'toy' has fields x, y" in err
+        assert load_dataset("toy", {"n": 5}).splits["train"]["x"].shape == (5, 2)
+    finally:
+        del KINDS["toy"]
+
+
+def test_data_given_on_the_command_line_keeps_the_declarations_options(tmp_path):
+    """A MIDI folder passed with --data is read on the grid the model's `data` line declares."""
+    from symdl.ir.nodes import DataSpec
+    from symdl.runtime.session import RunOptions, Session
+    from tests.test_rnnrbm import _midi_pieces
+
+    _midi_pieces(tmp_path / "midi", 1)
+    frames = {}
+    for step in (1.0, 0.5):
+        session = Session(model=None, options=RunOptions(data_path=str(tmp_path / "midi")))
+        frames[step] = len(session.dataset(DataSpec("chorales", "bach-chorales", (("step", step),))).splits["train"]["x"])
+    assert frames[0.5] == 2 * frames[1.0] == 20

@@ -111,10 +111,10 @@ def run_recipe(s: Session, call: RecipeCall) -> dict[str, object]:
 def check_fields(call: RecipeCall, program: Program) -> None:
     """Each input of the functions a `run` statement trains or measures has a field in its data set
     (for the built-in kinds, whose fields are known before anything loads: `symdl check`)."""
-    from symdl.runtime.data import FIELDS
+    from symdl.runtime.data import KINDS
 
     spec = call.value("data")
-    fields = FIELDS.get(spec.kind) if isinstance(spec, DataSpec) else None
+    fields = KINDS[spec.kind].fields if isinstance(spec, DataSpec) and spec.kind in KINDS else None
     if fields is None:
         return
     binds = dict(call.binds)

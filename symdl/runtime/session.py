@@ -118,12 +118,8 @@ class Session:
 
     def _load(self, spec: DataSpec) -> Dataset:
         try:
-            if self.options.data_path:
-                data = load_dataset("file", path=self.options.data_path)
-            elif spec.kind.startswith("path:"):
-                data = load_dataset("file", dict(spec.options), path=spec.kind[5:])
-            else:
-                data = load_dataset(spec.kind, dict(spec.options))
+            kind, path = ("file", spec.kind[5:]) if spec.kind.startswith("path:") else (spec.kind, None)
+            data = load_dataset(kind, dict(spec.options), path=self.options.data_path or path)  # --data keeps the options
             if self.options.train_limit:
                 data = data.limit_train(self.options.train_limit)
         except DataError as err:
@@ -184,15 +180,15 @@ class Session:
 
 def check_data_kinds(program) -> None:
     """Every `data` declaration names a known dataset (checked before anything loads)."""
-    from symdl.runtime.data import KNOWN_DATASETS
+    from symdl.runtime.data import KINDS
 
     for spec in program.data:
-        if not spec.kind.startswith("path:") and spec.kind not in KNOWN_DATASETS:
+        if not spec.kind.startswith("path:") and spec.kind not in KINDS:
             fail(
                 "E206",
                 spec.span,
                 name=spec.kind,
-                hint=did_you_mean(spec.kind, KNOWN_DATASETS) or f"known: {', '.join(KNOWN_DATASETS)}, or dataset(path = ...)",
+                hint=did_you_mean(spec.kind, list(KINDS)) or f"known: {', '.join(KINDS)}, or dataset(path = ...)",
             )
 
 
