@@ -192,7 +192,7 @@ def package_version(name: str) -> str:
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--models", default="mlp,logreg,rbm,da,lenet", help="comma-separated: " + ", ".join(SPECS))
-    p.add_argument("--backends", default="default,numba,c", help="comma-separated: default, numba, c")
+    p.add_argument("--backends", default="default,numba,c", help="comma-separated: default, numba, c, jax")
     p.add_argument("--rounds", type=int, default=12, help="bursts per implementation")
     p.add_argument("--burst-s", type=float, default=0.3, help="seconds per burst (roughly)")
     p.add_argument("--threads", type=int, default=2)
