@@ -8,8 +8,6 @@ from collections.abc import Callable
 
 import numpy as np
 
-from symdl.diagnostics.catalog import fail
-from symdl.diagnostics.errors import did_you_mean
 from symdl.ir.nodes import DataSpec, RecipeCall
 from symdl.runtime.loop import Loop, Step, capped
 from symdl.runtime.session import Session
@@ -62,21 +60,10 @@ def _after_training(s: Session, a: Args, compiled: Callable, feed: Callable, fin
 def _piece_feeder(s: Session, data: DataSpec, binds: dict) -> Callable[[str, str], list[np.ndarray]]:
     """`feed(fn, split)`: the pieces of `split` for the one input of `fn` (its field by name or binding), checked."""
     from symdl.runtime.music import pieces
-    from symdl.runtime.session import check_field
 
     def feed(fn_name: str, split: str) -> list[np.ndarray]:
-        node = s.model.function(fn_name).inputs[0]
-        fields = s.dataset(data).splits[split]
-        name = binds.get(node.name, node.name)
-        if name not in fields:
-            fail(
-                "E208",
-                data.span,
-                name=name,
-                hint=did_you_mean(name, list(fields)) or f"fields: {', '.join(fields)}; bind one: {node.name} = {data.name}.x",
-            )
-        x = check_field(s.model, node, fields[name], split)
-        return pieces({"x": x, "piece": fields["piece"]})
+        x = s.field_for(s.model.function(fn_name).inputs[0], data, split, binds)
+        return pieces({"x": x, "piece": s.dataset(data).splits[split]["piece"]})
 
     return feed
 

@@ -133,6 +133,19 @@ class Session:
             self._bound[key] = self._make_bound(fn_name, spec, split, binds)
         return self._bound[key]
 
+    def field_for(self, node: Node, spec: DataSpec, split: str, binds: dict[str, str]) -> np.ndarray:
+        """The array feeding input `node` from `split` of `spec` (the field of its name, or its binding), checked."""
+        fields = self.dataset(spec).splits[split]
+        name = binds.get(node.name, node.name)
+        if name not in fields:
+            fail(
+                "E208",
+                spec.span,
+                name=name,
+                hint=did_you_mean(name, list(fields)) or f"fields: {', '.join(fields)}; bind one: {node.name} = {spec.name}.FIELD",
+            )
+        return check_field(self.model, node, fields[name], split)
+
     def _make_bound(self, fn_name: str, spec: DataSpec, split: str, binds: dict[str, str]) -> BoundFunction:
         from symdl.lowering.lower import Binding
 
@@ -140,18 +153,9 @@ class Session:
         data = self.dataset(spec)
         if split not in data.splits:
             fail("E700", spec.span, detail=f"dataset '{spec.name}' has no '{split}' split (it has {', '.join(data.splits)})")
-        fields = data.splits[split]
         arrays, sizes = {}, []
         for node in fn.inputs:
-            name = binds.get(node.name, node.name)
-            if name not in fields:
-                fail(
-                    "E208",
-                    spec.span,
-                    name=name,
-                    hint=did_you_mean(name, list(fields)) or f"fields: {', '.join(fields)}; bind one: {node.name} = {spec.name}.FIELD",
-                )
-            arrays[node.name] = np.ascontiguousarray(check_field(self.model, node, fields[name], split))
+            arrays[node.name] = np.ascontiguousarray(self.field_for(node, spec, split, binds))
             sizes.append(len(arrays[node.name]))
         batch = _batch_size(fn.inputs, min(sizes) if sizes else 1)
         if batch <= 0:
