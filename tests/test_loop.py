@@ -208,3 +208,15 @@ def test_data_given_on_the_command_line_keeps_the_declarations_options(tmp_path)
         session = Session(model=None, options=RunOptions(data_path=str(tmp_path / "midi")))
         frames[step] = len(session.dataset(DataSpec("chorales", "bach-chorales", (("step", step),))).splits["train"]["x"])
     assert frames[0.5] == 2 * frames[1.0] == 20
+
+
+def test_mcmc_without_data_when_draw_takes_no_inputs(cli, write_model, tmp_path):
+    walk = (
+        "model walk\nstate pos: f32[2, 3] = 0\nmoved = pos + normal(shape = [2, 3])\n"
+        "fn draw() -> moved as position:\n    update pos = moved\nrun mcmc(draw, burn_in = 5, samples = 7)\n"
+    )
+    out = tmp_path / "run"
+    status, _, err = cli("run", write_model(walk), "--out", out, "--backend", "fast", "--quiet")
+    assert status == 0, err
+    draws = np.load(out / "draws.npz")["draws"]
+    assert draws.shape == (7, 2, 3) and np.array_equal(draws[-1], _params(out)["pos"])  # the last draw is where the chain is
