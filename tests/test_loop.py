@@ -220,3 +220,18 @@ def test_mcmc_without_data_when_draw_takes_no_inputs(cli, write_model, tmp_path)
     assert status == 0, err
     draws = np.load(out / "draws.npz")["draws"]
     assert draws.shape == (7, 2, 3) and np.array_equal(draws[-1], _params(out)["pos"])  # the last draw is where the chain is
+
+
+def test_sequences_stop_early_on_the_patience_rule(cli, tmp_path):
+    from tests.test_rnnrbm import TINY, _midi_pieces
+
+    _midi_pieces(tmp_path / "midi", 6)  # 4 training pieces: an epoch is 4 steps
+    out, run = tmp_path / "run", ROOT / "models" / "rnnrbm.sdl"
+    args = ("--data", tmp_path / "midi", "--max-epochs", "6", *[a for s in TINY for a in ("--set", s)])
+    model = tmp_path / "rnnrbm.sdl"
+    model.write_text(run.read_text().replace("samples = n_generated,", "samples = n_generated, patience = 6,"))
+    status, _, err = cli("run", model, "--out", out, "--backend", "fast", "--quiet", *args)
+    assert status == 0, err
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["epochs"] == 2 and (out / "best.npz").exists()  # validated at step 3 (patience stays 6): stops at step 6, in epoch 2
+    assert "best_valid" in (out / "metrics.csv").read_text().splitlines()[0]

@@ -155,6 +155,9 @@ SIGNATURES: dict[str, Signature] = {
             Param("samples", "integer", 2),
             Param("step", "number", 1.0),
             Param("seed", "integer", 0),
+            Param("patience", "integer", None, True),  # early stopping on `valid`, the tutorial's rule in pieces visited
+            Param("patience_increase", "number", 2),
+            Param("improvement_threshold", "number", 0.995),
         ),
     )
 }

@@ -9,7 +9,7 @@ from collections.abc import Callable
 import numpy as np
 
 from symdl.ir.nodes import DataSpec, RecipeCall
-from symdl.runtime.loop import Loop, Step, capped
+from symdl.runtime.loop import Loop, Patience, Step, Validation, capped
 from symdl.runtime.session import Session
 from symdl.runtime.writers import write_midi, write_piano_roll
 
@@ -33,12 +33,20 @@ def sequences(s: Session, call: RecipeCall, a: Args) -> Args:
     loop = Loop([Step(a["train"].name, ["cost"], piece_step)], len(pieces), capped(s, a["epochs"]), shuffle=True, seed=a["seed"])
     if a["valid"]:
         valid = compiled(a["valid"].name)
-        loop.per_epoch.append(lambda: {"valid_cost": float(np.mean([float(valid(p)[0]) for p in feed(a["valid"].name, "valid")]))})
+
+        def measure() -> dict[str, float]:
+            return {"cost": float(np.mean([float(valid(p)[0]) for p in feed(a["valid"].name, "valid")]))}
+
+        if a["patience"] is None:
+            loop.per_epoch.append(lambda: {f"valid_{k}": v for k, v in measure().items()})
+        else:  # validated at each epoch's end; the best parameters are what the run leaves
+            rule = Patience(a["patience"], a["patience_increase"], a["improvement_threshold"])
+            loop.validation = Validation(measure, len(pieces), rule)
     if a["predict"]:
         predict = compiled(a["predict"].name)
         loop.per_epoch.append(lambda: {"valid_frame_accuracy": _frame_accuracy(predict, feed(a["predict"].name, "valid"))[0]})
     state = loop.run(s, resume=s.resume)
-    return _after_training(s, a, compiled, feed, state["row"].get("train_cost"), loop.epochs)
+    return _after_training(s, a, compiled, feed, state["row"].get("train_cost"), state["epoch"] - 1)
 
 
 def _after_training(s: Session, a: Args, compiled: Callable, feed: Callable, final: float | None, epochs: int) -> Args:
