@@ -26,4 +26,18 @@ def load(path, params=None, backend=None, **overrides):
     return _load(path, params=params, backend=backend, **overrides)
 
 
-__all__ = ["load", "__version__"]
+def train(path, out, max_epochs=None, train_limit=None, backend=None, data=None, **overrides):
+    """Train a model with its recipes as `symdl run` does, into `out`; see `symdl.runtime.results.train`."""
+    from symdl.runtime.results import train as _train
+
+    return _train(path, out, max_epochs=max_epochs, train_limit=train_limit, backend=backend, data=data, **overrides)
+
+
+def read_run(path):
+    """A run directory that `symdl run` wrote: its metrics, summary and config; see `symdl.runtime.results`."""
+    from symdl.runtime.results import read_run as _read_run
+
+    return _read_run(path)
+
+
+__all__ = ["load", "train", "read_run", "__version__"]

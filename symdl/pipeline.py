@@ -15,6 +15,7 @@ from symdl.elaborate.overrides import parse_overrides
 from symdl.ir.nodes import Program
 from symdl.passes import PassReport, run_passes
 from symdl.syntax import ast as A
+from symdl.syntax import limits
 from symdl.syntax.parser import parse
 
 
@@ -31,8 +32,8 @@ class Compiled:
 
 def read_source(path: str | Path) -> Source:
     try:
-        return Source.read(path)
-    except (OSError, UnicodeDecodeError) as err:
+        return limits.read_source(path)
+    except OSError as err:
         raise UserError(None, f"cannot read model file '{path}': {getattr(err, 'strerror', None) or err}", hint="check the path") from None
 
 

@@ -101,3 +101,19 @@ def test_a_function_without_gradients_is_a_user_error(cli):
     status, _, err = cli("gradcheck", MODELS / "linear.sdl", "--fn", "predict", *FAST)
     assert status == 2
     assert "fn predict takes no gradient" in err
+
+
+def test_a_gradient_inside_a_loop_body_is_differenced(cli, monkeypatch):
+    status, out, _ = cli("gradcheck", MODELS / "hmc.sdl", *FAST)
+    assert status == 0, out
+    assert re.search(r"pos \(loop body\)\s+3x5\s+elements\s+\S+\s+ok", out), out
+    right = Lowered._grad
+
+    def off_in_the_body(self, node, memo, groups):  # leapfrog's energy gradient: wrt its carried position
+        grad = right(self, node, memo, groups)
+        return grad * 1.01 if node.inputs[1].op in ("arg", "add") else grad
+
+    monkeypatch.setattr(Lowered, "_grad", off_in_the_body)
+    status, out, _ = cli("gradcheck", MODELS / "hmc.sdl", *FAST)
+    assert status == 1, out
+    assert "wrong: pos (loop body)" in out

@@ -1,7 +1,8 @@
 """Models trained end to end through the CLI and the Python API, on real and generated data.
 
-Functions compile with the `fast` backend (PyTensor's FAST_COMPILE): Numba's cold compile
-costs ~18 s per function on a fresh machine, so one deliberate test covers it.
+Most functions compile with the `fast` backend (PyTensor's FAST_COMPILE): Numba's cold compile
+costs ~18 s per function on a fresh machine, so one deliberate test covers it. The dA and LeNet
+learning tests run on the models' default backend (C), the one their figures come from.
 """
 
 from __future__ import annotations
@@ -162,8 +163,23 @@ def _png_shape(path: Path) -> tuple[int, ...]:
     return matplotlib.image.imread(path).shape[:2]
 
 
+def _run_default_backend(cli, tmp_path, model, *args):
+    """A run on the backend the model names (its `backend` hyper: C for these), not `fast`."""
+    out = tmp_path / model
+    status, _, stderr = cli("run", ROOT / "models" / f"{model}.sdl", "--out", out, "--quiet", *args)
+    assert status == 0, stderr
+    assert json.loads((out / "config.json").read_text())["backend"] == "c"
+    return out, json.loads((out / "summary.json").read_text())
+
+
+DA_SMALL = ("--train-limit", "400", "--max-epochs", "3", "--set", "n_hidden=36")
+
+
 def test_denoising_autoencoder_learns_and_draws_its_filters(cli, tmp_path):
-    out, summary = _run(cli, tmp_path, "da", "--train-limit", "400", "--max-epochs", "3", "--set", "n_hidden=36")
+    out, summary = _run_default_backend(cli, tmp_path, "da", *DA_SMALL)
+    _, untrained = _run(cli, tmp_path / "untrained", "da", *DA_SMALL, "--set", "lr=0")
+    # the reconstruction cross-entropy: measured 320.7 trained against 581.1 untrained (2026-12-04)
+    assert summary["final_cost"] < untrained["final_cost"] - 150
     costs = [float(r["train_cost"]) for r in csv.DictReader(open(out / "metrics.csv"))]
     assert len(costs) == 3 and costs[2] < costs[0] and summary["final_cost"] == pytest.approx(costs[-1])
     assert _png_shape(out / "filters.png") == (6 * 29 - 1, 6 * 29 - 1)  # 36 filters of 28x28 on a 6x6 grid
@@ -249,3 +265,12 @@ def test_compile_lists_the_stages_and_their_functions(cli):
     status, out, _ = cli("compile", ROOT / "models" / "dbn.sdl", "--set", "hidden_sizes=[6, 5]", "--backend", "fast")
     assert status == 0
     assert "stage 1: layerwise(pretrain[0], pretrain[1])" in out and "stage 2: early_stopping(train, validate)" in out
+
+
+def test_lenet_learns_fashion_mnist_on_a_subset(cli, tmp_path):
+    """LeNet on its default backend (C): 2000 training images, 2 epochs, smaller layers. Measured test error
+    0.326 (2026-12-04) where chance is 0.9; the published 0.95% is MNIST after 200 epochs (RESULTS.md)."""
+    args = ("--train-limit", "2000", "--max-epochs", "2", "--set", "nkerns=[8, 16]", "--set", "n_hidden=64", "--set", "batch=50")
+    out, summary = _run_default_backend(cli, tmp_path, "lenet", *args)
+    assert summary["test_error"] < 0.45 and summary["best_valid_error"] < 0.45
+    assert (out / "filters.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

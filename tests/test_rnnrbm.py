@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 import symdl
+import symdl.runtime.model
 from symdl.runtime.data import DataError, load_dataset
 from symdl.runtime.music import (
     KEYS,
@@ -166,6 +167,58 @@ def test_a_tiny_run_writes_metrics_midi_and_pictures(cli, tmp_path):
         notes = [m.note for m in mido.MidiFile(str(out / f"sample{k}.mid")) if m.type == "note_on"]
         assert notes and all(21 <= n <= 108 for n in notes)
         assert (out / f"sample{k}.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_eval_scores_each_test_piece_on_its_own_as_the_run_does(cli, tmp_path, monkeypatch):
+    _midi_pieces(tmp_path / "midi", 10)  # a 6/2/2 split: two test pieces of 10 frames
+    out = tmp_path / "run"
+    sets = [arg for s in TINY for arg in ("--set", s)]
+    status, _, stderr = cli(
+        "run", MODEL, "--data", tmp_path / "midi", "--backend", "fast", "--quiet", "--max-epochs", "1", "--out", out, *sets
+    )
+    assert status == 0, stderr
+    lengths: list[int] = []
+    compile_ = symdl.runtime.model.Model.compile
+
+    def spy(self, name, *args, **kwargs):
+        fn = compile_(self, name, *args, **kwargs)
+        if name != "evaluate":
+            return fn
+        return lambda *inputs: lengths.append(len(inputs[0])) or fn(*inputs)
+
+    monkeypatch.setattr(symdl.runtime.model.Model, "compile", spy)
+    status, stdout, stderr = cli("eval", MODEL, "--params", out, "--data", tmp_path / "midi", "--backend", "fast")
+    assert status == 0, stderr
+    assert lengths == [10, 10]  # one call per piece, never the split run together across a piece boundary
+    scores = dict(line.split(": ") for line in stdout.splitlines())
+    assert {"test_cost", "test_frame_accuracy", "test_log_likelihood"} <= set(scores)
+    assert all(math.isfinite(float(v)) for v in scores.values())
+
+
+def _independent_keys_accuracy(data: Path) -> float:
+    """The frame accuracy of keys drawn independently at the training set's rates, on the test pieces (seeded)."""
+    dataset = load_dataset("bach-chorales", {}, str(data))
+    rates, rng, counts = dataset.splits["train"]["x"].mean(axis=0), np.random.default_rng(0), np.zeros(3, np.int64)
+    for piece in pieces(dataset.splits["test"]):
+        counts += frame_accuracy((rng.random(piece.shape) < rates).astype(np.float32), piece)
+    return accuracy(*counts)
+
+
+def test_the_rnn_rbm_predicts_frames_better_than_keys_drawn_at_their_rates(cli, tmp_path):
+    """Pieces whose chords move by a rule: the RNN-RBM learns when keys sound, not only how often.
+    Measured (2026-12-04, fast backend): test frame accuracy 0.262 after 14 epochs (0.119 after 8, 0.297 after 20)
+    against 0.077 for independent keys at the training rates; music21's chorales need far longer (RESULTS.md)."""
+    _midi_pieces(tmp_path / "midi", 20)
+    sets = [arg for s in [*(t for t in TINY if not t.startswith("n_hidden=")), "n_hidden=20", "lr=0.1"] for arg in ("--set", s)]
+    out = tmp_path / "run"
+    status, _, stderr = cli(
+        "run", MODEL, "--data", tmp_path / "midi", "--backend", "fast", "--quiet", "--max-epochs", "14", "--out", out, *sets
+    )
+    assert status == 0, stderr
+    trained = json.loads((out / "summary.json").read_text())["test_frame_accuracy"]
+    baseline = _independent_keys_accuracy(tmp_path / "midi")
+    assert baseline < 0.1
+    assert trained > baseline + 0.08
 
 
 def test_a_bad_step_is_reported_at_the_data_line(cli, tmp_path):

@@ -3,6 +3,8 @@ errors at the user's lines, and stability across the scan boundary."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -118,3 +120,26 @@ def test_log_of_a_sigmoid_made_inside_a_scan_stays_finite(write_model):
     assert not np.isfinite(naive.fn.monitor(v))
     report = front_end(path).report
     assert report.counts["scan_sigmoid_output_to_preactivation"] == 1 and report.counts["cross_entropy_to_logits"] == 1
+
+
+def _break_inside_leapfrog(program):
+    """The HMC program with one node of the leapfrog body retyped (f64), as a faulty rewrite could leave it."""
+    from dataclasses import replace
+
+    from symdl.ir.nodes import rebuild, toposort
+    from symdl.ir.types import TensorType
+
+    scan = next(n for n in toposort(program.roots()) if n.op == "scan")
+    body = scan.attr("body")
+    target = next(n for n in body.nodes(scan.inputs) if not n.is_leaf and n.op != "scan")
+    broken = {id(target)}
+    return rebuild(program, lambda n: replace(n, type=TensorType("f64", n.type.shape)) if id(n) in broken else n)
+
+
+def test_the_verifier_enters_scan_bodies():
+    from symdl.diagnostics.errors import InternalError
+
+    program = front_end(Path(__file__).resolve().parents[1] / "models" / "hmc.sdl").optimized
+    verify(program)
+    with pytest.raises(InternalError, match=r"hmc.sdl:2[1-8]:"):  # the body: leapfrog and the energy gradient it takes
+        verify(_break_inside_leapfrog(program))

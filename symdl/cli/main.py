@@ -84,6 +84,12 @@ def _parser() -> argparse.ArgumentParser:
     graph.add_arguments(graph_, BACKENDS)
     graph_.set_defaults(handler=graph.cmd_graph)
 
+    from symdl.fmt import command as fmt
+
+    fmt_ = sub.add_parser("fmt", help="lay out model files in the one canonical style (in place, or --check, --diff)")
+    fmt.add_arguments(fmt_)
+    fmt_.set_defaults(handler=fmt.cmd_fmt)
+
     gradcheck = sub.add_parser("gradcheck", help="check every gradient against finite differences in float64")
     _model_args(gradcheck)
     gradcheck.add_argument("--fn", help="check only the gradients this function uses")
@@ -94,6 +100,8 @@ def _parser() -> argparse.ArgumentParser:
         "--backend", choices=[b.name for b in BACKENDS.values() if b.gradcheck], default="fast", help="default fast: its sums round least"
     )
     gradcheck.set_defaults(handler=cmd_gradcheck)
+
+    sub.add_parser("lsp", help="run the language server over stdin/stdout (for an editor)").set_defaults(handler=cmd_lsp)
     return parser
 
 
@@ -123,12 +131,15 @@ def _data_args(p: argparse.ArgumentParser) -> None:
 
 def _front(args) -> Compiled:  # noqa: F821 - imported lazily
     from symdl.pipeline import front_end
+    from symdl.syntax.ast import Hyper
 
     compiled = front_end(args.file, args.overrides, tuple(args.exclude))
     for warning in compiled.ir.warnings:
         print(warning.render(), file=sys.stderr)
+    hyper = next((i for s in compiled.ast.body if isinstance(s, Hyper) for i in s.items if i.name == "backend"), None)
+    backend = resolve_backend(compiled.optimized, getattr(args, "backend", None), hyper and hyper.span)
     if "backend" in args:  # a model may name the backend it runs fastest on
-        args.backend = resolve_backend(compiled.optimized, args.backend)
+        args.backend = backend
     return compiled
 
 
@@ -296,7 +307,8 @@ def _print_saved(rundir, summary: dict) -> None:
 
 def _resume_settings(args) -> dict:
     """`--resume DIR`: the run's model file, overrides and options, unless given again."""
-    import json
+
+    from symdl.runtime.rundir import read_config
 
     config_path = args.resume / "config.json"
     if not config_path.is_file() or not (args.resume / "params.npz").is_file():
@@ -306,13 +318,8 @@ def _resume_settings(args) -> dict:
             hint="give the directory a `symdl run` wrote (config.json, params.npz)",
             code="E700",
         )
-    try:
-        config = json.loads(config_path.read_text())
-        source = Path(config["source"])
-    except (ValueError, KeyError, TypeError) as err:
-        raise UserError(
-            None, f"'{config_path}' is damaged: {err}", hint="resume a run directory symdl wrote, unedited", code="E700"
-        ) from None
+    config = read_config(config_path)
+    source = Path(config["source"])
     if args.file is not None and args.file.resolve() != source.resolve():
         raise UserError(
             None,
@@ -339,9 +346,12 @@ def _resume_settings(args) -> dict:
 def _restore(s, rundir) -> tuple[int, dict]:
     """Values, the draws' generator and the recipe's position from the last checkpoint; the stage to continue."""
     arrays, record = rundir.reopen()
-    s.restore(arrays)
+    s.restore(s.model.checked_params(arrays, rundir.path / "params.npz"))
     if record.get("random_state"):
-        s.model.set_random_state(record["random_state"])
+        try:
+            s.model.set_random_state(record["random_state"])
+        except (TypeError, ValueError, KeyError) as err:
+            raise UserError(None, f"'{rundir.path}/params.npz' is damaged: its generator state: {err}", code="E710") from None
     s.progress.update(record.get("progress", {}))
     stage = int(record.get("stage", 0))
     print(f"resuming {rundir.path} at stage {stage + 1}, position {_position_brief(record.get('position', {}))}", file=sys.stderr)
@@ -377,13 +387,13 @@ def _interrupted(s, rundir) -> int:
 
 
 def cmd_eval(args) -> int:
-    import json
 
     from symdl.runtime.recipes import evaluate, evaluator
+    from symdl.runtime.rundir import read_config
 
     config = args.params / "config.json" if args.params.is_dir() else args.params.parent / "config.json"
     if not args.overrides and config.is_file():  # the run's own --set values, unless new ones are given
-        args.overrides = json.loads(config.read_text()).get("overrides") or []
+        args.overrides = read_config(config).get("overrides") or []
     c = _front(args)
     calls = [call for call in c.optimized.recipes if evaluator(call, c.optimized) is not None]
     if not calls:
@@ -399,6 +409,12 @@ def cmd_eval(args) -> int:
     for key, value in evaluate(s, calls[-1]).items():
         print(f"{key}: {value:.6g}")
     return 0
+
+
+def cmd_lsp(args) -> int:
+    from symdl.lsp.server import main as serve  # pygls loads only here
+
+    return serve()
 
 
 def cmd_gradcheck(args) -> int:

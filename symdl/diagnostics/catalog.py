@@ -15,6 +15,11 @@ MESSAGES: dict[str, str] = {
     "E101": "unexpected end of file: {detail}",
     "E102": "inconsistent indentation",
     "E103": "unexpected indentation",
+    # limits on a file (E11x)
+    "E110": "the file is longer than {limit} characters",
+    "E111": "expressions and blocks are nested more than {limit} levels deep",
+    "E112": "integer literal larger than {limit}",
+    "E113": "the file is not UTF-8: byte {byte} cannot be read as text",
     # names (E2xx)
     "E200": "unknown name '{name}'",
     "E201": "'{name}' is already defined",
@@ -44,11 +49,13 @@ MESSAGES: dict[str, str] = {
     "E407": "'{name}' cannot be updated: {why}",
     "E408": "the cost does not depend on '{name}', so its gradient is undefined",
     "E409": "index out of range in {what}",
+    "E420": "{what} gives an integer beyond {limit}",
     # hyperparameters and overrides (E5xx)
     "E500": "bad override '{text}'",
     "E501": "override of '{name}' must be {expected}, got '{value}'",
     "E502": "hyperparameter '{name}' refers to itself",
     "E503": "--exclude names no rewrite '{name}'",
+    "E504": "override '{text}' spans more than one line",
     # data (E6xx)
     "E600": "cannot read data: {detail}",
     "E601": "data does not match input '{name}': {detail}",
@@ -57,6 +64,7 @@ MESSAGES: dict[str, str] = {
     "E700": "{detail}",
     "E701": "function '{name}' has no input named '{input}'",
     "E705": "training stopped: the first {kind} came from {what}",
+    "E710": "'{path}' is damaged: {detail}",
     # drawings: symdl graph (E70x)
     "E702": "cannot draw to '{path}': unknown format",
     "E703": "the graphviz program `dot` is not installed",

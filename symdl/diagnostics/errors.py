@@ -68,10 +68,15 @@ class Span:
         """The source line framed with its number and a caret under the span."""
         text = self.source.line(self.line)
         end = self.end_column if self.end_line == self.line else len(text) + 1
-        width = max(1, end - self.column)
+        skipped = max(0, self.column - 1 - EXCERPT_WIDTH // 2) if len(text) > EXCERPT_WIDTH else 0
+        text, column = text[skipped : skipped + EXCERPT_WIDTH], self.column - skipped  # a long line: the part around the span
+        width = max(1, min(end - self.column, len(text) + 1 - column))
         gutter = f"{self.line:>5} | "
-        caret = " " * (len(gutter) - 2) + "| " + " " * (self.column - 1) + "^" * width
+        caret = " " * (len(gutter) - 2) + "| " + " " * (column - 1) + "^" * width
         return f"{gutter}{text}\n{caret}" + (f" {label}" if label else "")
+
+
+EXCERPT_WIDTH = 160  # characters of a source line shown around a span
 
 
 class SymdlError(Exception):

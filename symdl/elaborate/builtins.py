@@ -8,7 +8,6 @@ update rules (sgd, momentum), initialisers (after `~`) and `dataset`.
 from __future__ import annotations
 
 import math
-import operator
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -99,39 +98,6 @@ class Call:
 
 def _is_number(value: object) -> bool:
     return isinstance(value, (int, float, bool))
-
-
-# ---- compile-time arithmetic -----------------------------------------------------------
-
-_PY_BINARY = {
-    "add": operator.add,
-    "sub": operator.sub,
-    "mul": operator.mul,
-    "div": operator.truediv,
-    "floordiv": operator.floordiv,
-    "mod": operator.mod,
-    "pow": operator.pow,
-    "eq": operator.eq,
-    "ne": operator.ne,
-    "lt": operator.lt,
-    "le": operator.le,
-    "gt": operator.gt,
-    "ge": operator.ge,
-}
-
-
-def python_binary(op: str, a: object, b: object, span: Span) -> object:
-    """Hyperparameter arithmetic, folded at compile time."""
-    if op == "matmul":
-        fail("E303", span, what="'@'", expected="tensors", got="numbers")
-    try:
-        return _PY_BINARY[op](a, b)
-    except ZeroDivisionError:
-        fail("E700", span, detail="division by zero in a compile-time expression")
-
-
-def python_logic(op: str, a: object, b: Callable[[], object]) -> object:
-    return (a and b()) if op == "and_" else (a or b())
 
 
 def weak_dtype(number: object, tensor_dtype: str) -> str:
@@ -298,7 +264,13 @@ def _max_pool2d(c: Call, x, size=(2, 2), ignore_border=True):
 
 @builtin("range", "n")
 def _range(c: Call, n):
-    return tuple(range(c.integer(n, "n")))
+    count = c.integer(n, "n")
+    if count > MAX_RANGE:  # a compile-time loop unrolls every step into the graph
+        fail("E303", c.span("n"), what="range's 'n'", expected=f"at most {MAX_RANGE}", got=str(count))
+    return tuple(range(count))
+
+
+MAX_RANGE = 100_000
 
 
 @builtin("len", "items")
@@ -315,6 +287,9 @@ def _enumerate(c: Call, items):
 
 @builtin("zip", "a", "b")
 def _zip(c: Call, a, b):
+    for arg, value in (("a", a), ("b", b)):
+        if not isinstance(value, tuple):
+            fail("E303", c.span(arg), what=f"zip's '{arg}'", expected="a list", got=kind_of(value))
     return tuple(zip(a, b))
 
 

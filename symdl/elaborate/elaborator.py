@@ -11,10 +11,12 @@ from dataclasses import dataclass, field
 
 from symdl.diagnostics.catalog import fail, warning
 from symdl.diagnostics.errors import Source, Span, UserError, did_you_mean
+from symdl.elaborate import arith, imports, statements
 from symdl.elaborate import builtins as B
-from symdl.elaborate import imports, statements
 from symdl.elaborate.binding import REQUIRED, bind, fill_defaults
+from symdl.elaborate.bodies import check_bodies
 from symdl.elaborate.overrides import apply_override
+from symdl.elaborate.recorder import Recorder
 from symdl.elaborate.values import (
     BlockValue,
     Builtin,
@@ -71,6 +73,7 @@ class Elaborator:
         self.depth = 0  # of def expansion, to stop endless recursion
         self.warnings: list = []
         self.streams = 0  # random draws made so far: each draw's stream number
+        self.recorder: Recorder | None = None  # an editor's index of what each span stood for
 
     def next_stream(self) -> int:
         self.streams += 1
@@ -82,7 +85,13 @@ class Elaborator:
     # ---- entry ----------------------------------------------------------------------
     def run(self, module: A.Module) -> Program:
         statements.execute_all(self, module.body, self.top, context="top")
+        check_bodies(module)  # the defs and blocks no statement called
         self._check_overrides_used()
+        self._check_seed()
+        return self.program()
+
+    def program(self) -> Program:
+        """The program of what has been declared so far."""
         m = self.model
         return Program(
             m.name,
@@ -109,6 +118,12 @@ class Elaborator:
                 name=name,
             )
 
+    def _check_seed(self) -> None:
+        """The `seed` hyper seeds every random draw: a whole number a generator accepts."""
+        seed = self.model.hypers.get("seed")
+        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**32):
+            fail("E303", self.hyper_spans["seed"], what="hyper seed", expected="a whole number from 0 to 2**32 - 1", got=repr(seed))
+
     # ---- hypers -----------------------------------------------------------------------
     def define_hyper(self, item: A.HyperItem, scope: Scope) -> None:
         value = self.eval(item.value, scope)
@@ -125,6 +140,8 @@ class Elaborator:
             fail("E201", span, hint=f"first defined at {scope.spans[name]}", name=name)
         scope.names[name] = value
         scope.spans[name] = span
+        if self.recorder is not None:
+            self.recorder.binding(name, span, value)
         result = value.result if isinstance(value, Instance) else value
         if isinstance(result, Node) and scope is self.top and not result.is_leaf:
             self.model.definitions.append((name, result))
@@ -169,8 +186,10 @@ class Elaborator:
 
     # ---- expressions ---------------------------------------------------------------------
     def eval(self, expr: A.Node, scope: Scope) -> object:
-        method = getattr(self, f"_eval_{type(expr).__name__}")
-        return method(expr, scope)
+        value = getattr(self, f"_eval_{type(expr).__name__}")(expr, scope)
+        if self.recorder is not None:
+            self.recorder.expression(expr.span, value, expr.id if isinstance(expr, A.Name) else None, scope)
+        return value
 
     def _eval_Literal(self, e: A.Literal, scope: Scope) -> object:
         return e.value
@@ -193,10 +212,10 @@ class Elaborator:
     def _eval_Binary(self, e: A.Binary, scope: Scope) -> object:
         left = self.eval(e.left, scope)
         if e.op in ("and_", "or_") and _is_number(left):
-            return B.python_logic(e.op, left, lambda: self.eval(e.right, scope))
+            return arith.python_logic(e.op, left, lambda: self.eval(e.right, scope))
         right = self.eval(e.right, scope)
         if _is_number(left) and _is_number(right):
-            return B.python_binary(e.op, left, right, e.span)
+            return arith.python_binary(e.op, left, right, e.span)
         if isinstance(left, tuple) and isinstance(right, tuple) and e.op == "add":
             return left + right
         if isinstance(left, ParamSet) and isinstance(right, ParamSet) and e.op == "add":  # layer.params + out.params
@@ -313,7 +332,7 @@ class Elaborator:
         """Expand a block call: its parameters are named under `path`."""
         args = [self.eval(a, scope) for a in e.args]
         kwargs = {k.name: (self.eval(k.value, scope), k.span) for k in e.kwargs}
-        declared = tuple(s.name for s in _declared_vars(block.decl.body))
+        declared = tuple(s.name for s in declared_vars(block.decl.body))
         bound = self.bind_params(block.decl.params, args, kwargs, e, block.decl.name, block.scope, extra=declared)
         full_path = f"{scope.prefix}.{path}" if scope.prefix else path
         inner = block.scope.child(prefix=full_path)
@@ -401,8 +420,8 @@ class Elaborator:
     def type_of(self, t: A.TypeExpr, scope: Scope) -> TensorType:
         dims = tuple(None if d is None else self.int_value(d, scope, "a dimension") for d in t.dims)
         for d, expr in zip(dims, t.dims):
-            if d is not None and d < 0:
-                fail("E303", expr.span, what="a dimension", expected="zero or more", got=str(d))
+            if d is not None and d < 1:  # an empty tensor holds nothing to learn and would divide by zero in its initialiser
+                fail("E303", expr.span, what="a dimension", expected="at least 1", got=str(d))
         return TensorType(t.dtype, dims)
 
     def function_ref(self, value: object, span: Span) -> str:
@@ -411,7 +430,7 @@ class Elaborator:
         return value.name
 
 
-def _declared_vars(body: tuple[A.Node, ...]) -> list[A.VarDecl]:
+def declared_vars(body: tuple[A.Node, ...]) -> list[A.VarDecl]:
     """The param and state declarations of a block body, also inside its ifs."""
     out: list[A.VarDecl] = []
     for stmt in body:
@@ -419,10 +438,10 @@ def _declared_vars(body: tuple[A.Node, ...]) -> list[A.VarDecl]:
             out.append(stmt)
         elif isinstance(stmt, A.If):
             for _, branch in stmt.branches:
-                out += _declared_vars(branch)
-            out += _declared_vars(stmt.orelse)
+                out += declared_vars(branch)
+            out += declared_vars(stmt.orelse)
         elif isinstance(stmt, A.For):
-            out += _declared_vars(stmt.body)
+            out += declared_vars(stmt.body)
     return out
 
 

@@ -18,8 +18,10 @@ from typing import TYPE_CHECKING
 from symdl.diagnostics.catalog import fail
 from symdl.diagnostics.errors import Source, Span, UserError, did_you_mean
 from symdl.elaborate import statements
+from symdl.elaborate.bodies import check_bodies
 from symdl.elaborate.values import Scope
 from symdl.syntax import ast as A
+from symdl.syntax.limits import read_source
 from symdl.syntax.parser import parse
 
 if TYPE_CHECKING:
@@ -133,8 +135,8 @@ def _read(path: Path, s: A.Import) -> Source:
     if not path.is_file():
         fail("E210", s.path.span, hint=hint, path=s.path.value, detail=f"no file {path}")
     try:
-        return Source.read(path)
-    except (OSError, UnicodeDecodeError) as err:
+        return read_source(path)
+    except OSError as err:
         fail("E210", s.path.span, hint=hint, path=s.path.value, detail=f"{path}: {getattr(err, 'strerror', None) or err}")
 
 
@@ -151,6 +153,7 @@ def _library(elab: Elaborator, module: A.Module) -> Library:
             )
         else:
             hidden.update(_declared(stmt))
+    check_bodies(module)  # its defs and blocks, also those no importer uses
     return Library(elab.source, elab.top, tuple(exports), hidden, tuple(elab.model.hypers))
 
 

@@ -25,6 +25,8 @@ def parse_overrides(texts: list[str]) -> dict[str, tuple[str, Span]]:
         source = Source("--set", text)
         name, sep, value = text.partition("=")
         span = Span(source, 1, 1, 1, len(text) + 1)
+        if "\n" in text or "\r" in text:  # a second line would be read as a second statement and dropped
+            fail("E504", span, text=text.splitlines()[0] + " ...", hint="give each hyperparameter its own --set NAME=VALUE")
         if not sep or not name.strip().isidentifier() or not value.strip():
             fail("E500", span, text=text, hint="write --set NAME=VALUE, e.g. --set lr=0.05")
         out[name.strip()] = (text, span)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from symdl.diagnostics.errors import UserError
+from symdl.diagnostics.errors import Span, UserError
 from symdl.ir.nodes import Program
 
 if TYPE_CHECKING:
@@ -43,11 +43,11 @@ def mode_of(backend: str) -> Mode:
     return get_mode(BACKENDS[backend].mode)
 
 
-def resolve_backend(program: Program, requested: str | None) -> str:
-    """The backend a model runs on: the one asked for, else the model's `backend` hyper, else the default."""
+def resolve_backend(program: Program, requested: str | None, where: Span | None = None) -> str:
+    """The backend a model runs on: the one asked for, else the model's `backend` hyper (declared at `where`), else the default."""
     if requested is not None:
         return requested
     chosen = dict(program.hypers).get("backend", DEFAULT_BACKEND)
     if chosen not in BACKENDS:
-        raise UserError(None, f"hyper backend is '{chosen}', not a backend", hint=f"backends: {', '.join(BACKENDS)}", code="E303")
+        raise UserError(where, f"hyper backend is '{chosen}', not a backend", hint=f"backends: {', '.join(BACKENDS)}", code="E303")
     return chosen

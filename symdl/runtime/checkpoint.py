@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import io
+import itertools
 import json
 import os
 import tempfile
+import time
 import zipfile
 from pathlib import Path
 
@@ -12,12 +15,19 @@ import numpy as np
 
 from symdl.diagnostics.errors import UserError
 
+# For the fault test only: "N" makes this process's N-th checkpoint write stop halfway through the file
+# and wait (marking `params.npz.paused`), so a test can `kill -9` it mid-write.
+PAUSE_ENV = "SYMDL_TEST_PAUSE_CHECKPOINT"
+_checkpoints = itertools.count(1)
+
 
 def _atomic(path: Path, write) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as handle:
+            if path.name == "params.npz" and os.environ.get(PAUSE_ENV) == str(next(_checkpoints)):
+                write = _halfway_then_wait(write, path)
             write(handle)
             handle.flush()
             os.fsync(handle.fileno())
@@ -25,6 +35,20 @@ def _atomic(path: Path, write) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _halfway_then_wait(write, path: Path):
+    def halfway(handle) -> None:
+        buffer = io.BytesIO()
+        write(buffer)
+        data = buffer.getvalue()
+        handle.write(data[: len(data) // 2])
+        handle.flush()
+        path.with_name(path.name + ".paused").touch()
+        time.sleep(600)
+        handle.write(data[len(data) // 2 :])
+
+    return halfway
 
 
 def save_arrays(path: Path, arrays: dict[str, np.ndarray]) -> None:

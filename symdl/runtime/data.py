@@ -11,6 +11,7 @@ import functools
 import gzip
 import importlib
 import io
+import math
 import os
 import pickle
 import zlib
@@ -72,7 +73,15 @@ def _frozen(array: np.ndarray) -> np.ndarray:
 
 def _check_split(split: str, fields: dict[str, np.ndarray], source: str) -> dict[str, np.ndarray]:
     """All fields of a split must have the same number of examples."""
+    for name, array in fields.items():
+        if array.dtype.kind not in "biuf":  # strings, objects, complex numbers: nothing a model can be fed
+            raise DataError(
+                f"field '{name}' of split '{split}' in {source} holds {array.dtype} values, not numbers",
+                "store data as integer, float or boolean arrays",
+            )
     lengths = {k: (v.shape[0] if v.ndim else None) for k, v in fields.items()}
+    if 0 in lengths.values():
+        raise DataError(f"split '{split}' in {source} holds no examples", "every split needs at least one example")
     if len(set(lengths.values())) > 1 or None in lengths.values():
         found = ", ".join(f"{k}: {n}" for k, n in lengths.items())
         raise DataError(
@@ -114,7 +123,7 @@ def _read_idx(path: Path) -> np.ndarray:
     if len(data) < head:
         raise DataError(f"the IDX header of '{path}' is truncated", hint)
     shape = tuple(int(d) for d in np.frombuffer(data, ">u4", ndim, 4))
-    expected = int(np.prod(shape)) * dtype.itemsize
+    expected = math.prod(shape) * dtype.itemsize  # Python's integers: sizes near 2**32 overflow numpy's
     if len(data) - head != expected:
         raise DataError(f"'{path}' holds {len(data) - head} bytes of data where its header {shape} needs {expected}", hint)
     return np.frombuffer(data, dtype, offset=head).reshape(shape)
@@ -123,6 +132,8 @@ def _read_idx(path: Path) -> np.ndarray:
 def _idx_pair(images: Path, labels: Path) -> dict[str, np.ndarray]:
     """Images scaled to float32 [N, H*W] in [0, 1] and int32 labels [N]."""
     x, y = _read_idx(images), _read_idx(labels)
+    if not x.size:
+        raise DataError(f"'{images}' holds no images (its header says {x.shape})", "download the data set again")
     if x.ndim < 2 or y.ndim != 1 or x.dtype != np.uint8:
         raise DataError(
             f"'{images}' and '{labels}' are not an IDX image/label pair", "images need a ubyte IDX file of rank 3, labels one of rank 1"

@@ -61,6 +61,7 @@ class CostCheck:
     cost: Node
     held: tuple[Node, ...]
     grads: tuple[Node, ...]
+    labels: tuple[str, ...] = ()  # per grad: how the table names its wrt ("" for the default)
 
 
 def load_for_gradcheck(path, overrides: list[str], exclude: tuple[str, ...], batch: int) -> Compiled:
@@ -94,8 +95,8 @@ def collect_checks(program: Program, fn_name: str | None) -> list[CostCheck]:
     checks: dict[tuple, CostCheck] = {}
     seen: set[int] = set()
     for fn in _functions(program, fn_name):
-        for node in toposort(fn.roots()):
-            if node.op != "grad" or id(node) in seen:
+        for node, label in _grad_nodes(toposort(fn.roots())):
+            if id(node) in seen:
                 continue
             seen.add(id(node))
             cost = node.inputs[0]
@@ -105,7 +106,7 @@ def collect_checks(program: Program, fn_name: str | None) -> list[CostCheck]:
             held = tuple(n for n in toposort([cost]) if n.op == "stop_gradient") + ((wrt,) if wrt.op not in ("param", "state") else ())
             key = (id(cost), *sorted(id(h) for h in held))
             old = checks.get(key) or CostCheck(fn.name, cost, held, ())
-            checks[key] = replace(old, grads=old.grads + (node,))
+            checks[key] = replace(old, grads=old.grads + (node,), labels=old.labels + (label,))
     if not checks:
         where = f"fn {fn_name}" if fn_name else program.name
         raise UserError(
@@ -115,6 +116,33 @@ def collect_checks(program: Program, fn_name: str | None) -> list[CostCheck]:
             code="E700",
         )
     return list(checks.values())
+
+
+def _grad_nodes(nodes: list[Node]) -> list[tuple[Node, str]]:
+    """The grad nodes among `nodes`, and those taken inside their scans' bodies (with the table's label)."""
+    found: list[tuple[Node, str]] = []
+    for node in nodes:
+        if node.op == "grad":
+            found.append((node, ""))
+        elif node.op == "scan":
+            found += _body_grads(node)
+    return found
+
+
+def _body_grads(scan: Node) -> list[tuple[Node, str]]:
+    """Gradients taken inside a loop body (HMC's leapfrog), checked at the loop's first step: each carried
+    argument replaced by its initial value, so the gradient is one of the outer graph. Gradients that read
+    a sequence element are left out (no first element is built here)."""
+    body = scan.attr("body")
+    carried = dict(zip((id(a) for a in body.args[body.n_seqs :]), scan.inputs[body.n_seqs : body.n_seqs + body.n_carried]))
+    sequence_args = {id(a) for a in body.args[: body.n_seqs]}
+    found = []
+    for node, _ in _grad_nodes(body.nodes(scan.inputs)):
+        if any(id(n) in sequence_args for n in toposort([node])):
+            continue
+        wrt = node.inputs[1]
+        found.append((substitute(node, carried), f"{wrt.name} (loop body)" if wrt.op == "arg" else ""))
+    return found
 
 
 def _functions(program: Program, fn_name: str | None) -> list[Function]:
@@ -172,13 +200,14 @@ def _check_cost(
 
     cost_name = dict((id(n), name) for name, n in program.definitions).get(id(check.cost), "cost")
     rows = []
-    for node, grad in zip(check.grads, grads):
+    for node, grad, label in zip(check.grads, grads, check.labels):
         wrt = node.inputs[1]
         if wrt.op in ("param", "state"):
             param, target = wrt.name, lowered.shared[wrt.name]
         else:
             named = dict((id(n), name) for name, n in program.definitions).get(id(wrt))
             param, target = named or (wrt.span.text if wrt.span else wrt.op), _HeldPoint(held_values, check.held.index(wrt))
+        param = label or param
         method, error = _compare(target, np.asarray(grad), cost, options, rng)
         rows.append(GradRow(check.fn, cost_name, param, np.shape(grad), method, error, options.tolerance))
     return rows

@@ -152,10 +152,18 @@ class Model:
                 shared = self.lowered.shared[name]
                 shared.set_value(np.asarray(value, dtype=shared.dtype))
 
+    def _repr_html_(self) -> str:  # Jupyter: hypers, a table of parameters with shapes, the graph
+        from symdl.views.notebook import model_html
+
+        return model_html(self.program, self.backend, frozenset(self.compiled.report.produced))
+
     def load_params(self, run_dir: str | Path) -> None:
         path = Path(run_dir)
         path = path / "params.npz" if path.is_dir() else path
-        arrays = load_arrays(path)
+        self.set_values(self.checked_params(load_arrays(path), path))
+
+    def checked_params(self, arrays: dict[str, np.ndarray], path: Path) -> dict[str, np.ndarray]:
+        """Saved values checked against this model: every parameter and state there, numbers, the declared shapes."""
         missing = [n for n in self.lowered.shared if n not in arrays]
         if missing:
             raise UserError(None, f"{path} lacks {', '.join(missing)}", hint="was it written by this model?", code="E600")
@@ -168,7 +176,9 @@ class Model:
                     hint="load it with the same hyperparameters it was trained with",
                     code="E600",
                 )
-        self.set_values(arrays)
+            if arrays[name].dtype.kind not in "biuf":
+                raise UserError(None, f"{path}: '{name}' holds {arrays[name].dtype} values", hint="was it written by symdl?", code="E600")
+        return arrays
 
 
 class FunctionTable:
@@ -196,6 +206,11 @@ class CompiledFunction:
         self._compiled = None
         self.inputs = [i.name for i in fn.inputs]
         self.outputs = [name for name, _ in fn.outputs]
+
+    def _repr_html_(self) -> str:  # Jupyter: the signature, what it updates, its graph
+        from symdl.views.notebook import function_html
+
+        return function_html(self._model.program, self._fn, frozenset(self._model.compiled.report.produced))
 
     def __call__(self, *args: np.ndarray, **kwargs: np.ndarray):
         values = dict(zip(self.inputs, args))

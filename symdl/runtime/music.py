@@ -57,6 +57,8 @@ def midi_roll(path: Path, step: float) -> np.ndarray:
 
     try:
         midi = mido.MidiFile(str(path))
+        if midi.ticks_per_beat <= 0:
+            raise ValueError(f"its header gives {midi.ticks_per_beat} ticks per beat")
         notes, sounding, end = [], {}, 0.0
         for track in midi.tracks:
             ticks = 0
@@ -71,8 +73,8 @@ def midi_roll(path: Path, step: float) -> np.ndarray:
                     sounding.setdefault(key, beat)
                 elif key in sounding:
                     notes.append((msg.note, sounding.pop(key), beat))
-    except (OSError, EOFError, ValueError, KeyError, TypeError) as e:
-        raise DataError(f"cannot read MIDI file '{path}': {e}", "the file is corrupt or not a MIDI file") from None
+    except Exception as e:  # noqa: BLE001 - mido fails on a damaged file in many ways (KeySignatureError among them)
+        raise DataError(f"cannot read MIDI file '{path}': {str(e) or type(e).__name__}", "the file is corrupt or not a MIDI file") from None
     notes += [(note, onset, end) for (_, note), onset in sounding.items()]  # notes never released end with the file
     return roll_from_notes(notes, end, step)
 

@@ -16,7 +16,7 @@ from symdl.ir.nodes import DataSpec, Program, RecipeCall
 from symdl.ir.recipes import EVALUATORS, FunctionArg, FunctionsArg
 from symdl.runtime.loop import Loop, Patience, Step, Validation, capped
 from symdl.runtime.samplers import mcmc, sample_chains
-from symdl.runtime.sequences import sequences
+from symdl.runtime.sequences import evaluate_pieces, sequences
 from symdl.runtime.session import Session
 from symdl.runtime.writers import filters_writer, tiles_writer
 
@@ -153,5 +153,7 @@ def evaluate(s: Session, call: RecipeCall) -> dict[str, float]:
     """The measures of a recipe's validation function on the test split (`symdl eval`)."""
     fn, data = evaluator(call, s.model.program), call.value("data")
     split = "test" if "test" in s.dataset(data).splits else "valid"
+    if call.name == "sequences":  # pieces of music: each scored on its own, as the run scores them
+        return evaluate_pieces(s, call, fn, split)
     measures = s.bind(fn.name, data, split, dict(call.binds)).mean_over_batches()
     return {f"{split}_{k}": v for k, v in measures.items()}

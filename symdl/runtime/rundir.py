@@ -10,7 +10,42 @@ from pathlib import Path
 
 import numpy as np
 
+from symdl.diagnostics.catalog import fail
+from symdl.lowering.backends import BACKENDS
 from symdl.runtime.checkpoint import RESUME_KEY, load_arrays, save_arrays, save_json
+
+# What config.json holds for `--resume` and `eval`, by key: the kinds accepted (None: the key may be null).
+CONFIG_KINDS: dict[str, tuple[type | None, ...]] = {
+    "source": (str,),
+    "overrides": (list, None),
+    "backend": (str, None),
+    "max_epochs": (int, None),
+    "train_limit": (int, None),
+    "data": (str, None),
+}
+DAMAGED_HINT = "use a run directory symdl wrote, unedited (or start the run again)"
+
+
+def read_config(path: Path) -> dict:
+    """A run's config.json, checked key by key: a damaged file is an error naming it, never a traceback."""
+    try:
+        config = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as err:  # UnicodeDecodeError and JSONDecodeError are ValueErrors
+        fail("E710", None, hint=DAMAGED_HINT, path=path, detail=str(err))
+    if not isinstance(config, dict):
+        fail("E710", None, hint=DAMAGED_HINT, path=path, detail=f"it holds a {type(config).__name__}, not an object")
+    for key, kinds in CONFIG_KINDS.items():
+        value = config.get(key)
+        fits = (value is None and None in kinds) or any(
+            k is not None and isinstance(value, k) and not isinstance(value, bool) for k in kinds
+        )
+        if not fits or (key == "overrides" and not all(isinstance(v, str) for v in value or [])):
+            fail("E710", None, hint=DAMAGED_HINT, path=path, detail=f"'{key}' is {value!r}")
+        if key == "backend" and value is not None and value not in BACKENDS:
+            fail("E710", None, hint=DAMAGED_HINT, path=path, detail=f"'backend' is {value!r}, not one of {', '.join(BACKENDS)}")
+        if isinstance(value, int) and value < 1:
+            fail("E710", None, hint=DAMAGED_HINT, path=path, detail=f"'{key}' is {value}, not a positive number")
+    return config
 
 
 class RunDir:
@@ -87,12 +122,14 @@ class RunDir:
         """A run directory to continue: its metrics so far, and its last checkpoint (values, resume record)."""
         path = self.path / "metrics.csv"
         if path.is_file():
-            with open(path, newline="") as handle:
-                rows = list(csv.DictReader(handle))
-            self.rows = [{k: _number(v) for k, v in r.items() if v != ""} for r in rows]
-            self._columns = list(rows[0]) if rows else []
-        arrays = load_arrays(self.path / "params.npz", with_resume=True)
-        resume = json.loads(str(arrays.pop(RESUME_KEY))) if RESUME_KEY in arrays else {}
+            self._columns, self.rows = read_metrics(path)
+        path = self.path / "params.npz"
+        arrays = load_arrays(path, with_resume=True)
+        try:
+            resume = json.loads(str(arrays.pop(RESUME_KEY))) if RESUME_KEY in arrays else {}
+        except ValueError as err:
+            fail("E710", None, hint=DAMAGED_HINT, path=path, detail=f"its resume record: {err}")
+        _check_resume(resume, path)
         return arrays, resume
 
     def summary(self, data: dict[str, object]) -> None:
@@ -100,31 +137,38 @@ class RunDir:
 
     def plot(self) -> None:
         """curves.png: each numeric metric against the first column (the epoch, or a sampler's draw)."""
-        import matplotlib
+        from symdl.views.curves import curves_png
 
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
+        png = curves_png(self.rows)
+        if png is not None:
+            (self.path / "curves.png").write_bytes(png)
 
-        if not self._columns:
-            return
-        x = self._columns[0]
-        keys = [k for k in self._columns if k not in (x, "stage", "seconds") and any(isinstance(r.get(k), float) for r in self.rows)]
-        if not keys:
-            return
-        fig, axes = plt.subplots(1, len(keys), figsize=(4.5 * len(keys), 3.5), squeeze=False)
-        for ax, key in zip(axes[0], keys):
-            stages = list(dict.fromkeys(r.get("stage") for r in self.rows if isinstance(r.get(key), float)))
-            for stage in stages:  # one line per stage: pretraining layers restart their epochs
-                points = [(r[x], r[key]) for r in self.rows if isinstance(r.get(key), float) and r.get("stage") == stage]
-                ax.plot([p[0] for p in points], [p[1] for p in points], marker="o", markersize=3, label=stage)
-            if len(stages) > 1:
-                ax.legend(fontsize=7)
-            ax.set_xlabel(x)
-            ax.set_title(key)
-            ax.grid(alpha=0.3)
-        fig.tight_layout()
-        fig.savefig(self.path / "curves.png", dpi=100)
-        plt.close(fig)
+
+def read_metrics(path: Path) -> tuple[list[str], list[dict[str, object]]]:
+    """metrics.csv: its columns (none without a row) and its rows, numbers parsed, empty cells left out."""
+    with open(path, newline="") as handle:
+        reader = csv.DictReader(handle)
+        rows = [{k: _number(v) for k, v in r.items() if v != ""} for r in reader]
+    return (list(reader.fieldnames or []) if rows else []), rows
+
+
+def _check_resume(resume: object, path: Path) -> None:
+    """The resume record's shape: a stage number, a position of counts, a generator state and progress as objects."""
+    problem = ""
+    if not isinstance(resume, dict):
+        problem = f"its resume record is a {type(resume).__name__}"
+    elif not isinstance(resume.get("stage", 0), int) or resume.get("stage", 0) < 0:
+        problem = f"its resume record's stage is {resume.get('stage')!r}"
+    elif any(not isinstance(resume.get(k, {}), dict) for k in ("position", "progress")) or not isinstance(
+        resume.get("random_state") or {}, dict
+    ):
+        problem = "its resume record's position, progress or generator state is not an object"
+    else:
+        counts = {k: v for k, v in resume.get("position", {}).items() if k in ("layer", "epoch", "batch")}
+        bad = [k for k, v in counts.items() if isinstance(v, bool) or not isinstance(v, int) or v < 0]
+        problem = f"its resume record's {bad[0]} is {counts[bad[0]]!r}" if bad else ""
+    if problem:
+        fail("E710", None, hint=DAMAGED_HINT, path=path, detail=problem)
 
 
 def _number(text: str) -> object:

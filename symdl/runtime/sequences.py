@@ -4,11 +4,13 @@ visited in a seeded random order each epoch, and one step trains on its consecut
 from __future__ import annotations
 
 import functools
+import time
 from collections.abc import Callable
 
 import numpy as np
 
 from symdl.ir.nodes import DataSpec, RecipeCall
+from symdl.ir.recipes import FunctionArg
 from symdl.runtime.loop import Loop, Patience, Step, Validation, capped
 from symdl.runtime.session import Session
 from symdl.runtime.writers import write_midi, write_piano_roll
@@ -50,19 +52,30 @@ def sequences(s: Session, call: RecipeCall, a: Args) -> Args:
 
 
 def _after_training(s: Session, a: Args, compiled: Callable, feed: Callable, final: float | None, epochs: int) -> Args:
-    import time
-
-    result: Args = {"epochs": epochs, "final_cost": final}
-    if a["predict"]:
-        test = feed(a["predict"].name, "test")
-        result["test_frame_accuracy"], result["test_frame_accuracy_of_means"] = _frame_accuracy(compiled(a["predict"].name), test)
-    if a["likelihood"]:
-        started, fn, test = time.perf_counter(), compiled(a["likelihood"].name), feed(a["likelihood"].name, "test")
-        result["test_log_likelihood"] = float(sum(np.sum(fn(p)[0]) for p in test) / sum(len(p) for p in test))
-        result["likelihood_seconds"] = round(time.perf_counter() - started, 3)
+    result: Args = {"epochs": epochs, "final_cost": final, **piece_scores(compiled, feed, a["predict"], a["likelihood"])}
     if a["generate"] and s.rundir:
         _save_generated(s, compiled(a["generate"].name), a["samples"], a["step"])
     return result
+
+
+def piece_scores(compiled: Callable, feed: Callable, predict: FunctionArg | None, likelihood: FunctionArg | None) -> dict[str, float]:
+    """The test split's figures, piece by piece: frame accuracy of `predict`, mean per-frame `likelihood`."""
+    result: dict[str, float] = {}
+    if predict:
+        test = feed(predict.name, "test")
+        result["test_frame_accuracy"], result["test_frame_accuracy_of_means"] = _frame_accuracy(compiled(predict.name), test)
+    if likelihood:
+        started, fn, test = time.perf_counter(), compiled(likelihood.name), feed(likelihood.name, "test")
+        result["test_log_likelihood"] = float(sum(np.sum(fn(p)[0]) for p in test) / sum(len(p) for p in test))
+        result["likelihood_seconds"] = round(time.perf_counter() - started, 3)
+    return result
+
+
+def evaluate_pieces(s: Session, call: RecipeCall, fn: FunctionArg, split: str) -> dict[str, float]:
+    """`symdl eval` of a `sequences` run: each piece scored on its own, as the run scores them."""
+    feed, compiled = _piece_feeder(s, call.value("data"), dict(call.binds)), functools.cache(s.model.compile)
+    cost = float(np.mean([float(compiled(fn.name)(p)[0]) for p in feed(fn.name, split)]))
+    return {f"{split}_cost": cost, **piece_scores(compiled, feed, call.value("predict"), call.value("likelihood"))}
 
 
 def _piece_feeder(s: Session, data: DataSpec, binds: dict) -> Callable[[str, str], list[np.ndarray]]:

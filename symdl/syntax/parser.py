@@ -17,6 +17,7 @@ from lark.indenter import DedentError, Indenter
 from symdl.diagnostics.catalog import fail
 from symdl.diagnostics.errors import Source, Span, split_lines
 from symdl.syntax import ast as A
+from symdl.syntax.limits import check_depth, check_size, int_literal
 
 
 class _Indenter(Indenter):
@@ -63,9 +64,11 @@ SYNTAX_EXAMPLES: dict[str, list[str]] = {
 
 def parse(source: Source) -> A.Module:
     """Parse one source text into its AST, or raise a UserError at the offending place."""
+    check_size(source)
     text = source.text if source.text.endswith("\n") else source.text + "\n"
     try:
         tree = _lark().parse(text)
+        check_depth(tree, source)
         return _ToAst(source).transform(tree)
     except UnexpectedInput as err:
         _syntax_error(source, err)
@@ -399,7 +402,7 @@ class _ToAst(Transformer):
         return A.Name(self._span(meta), str(c[0]))
 
     def int_lit(self, meta, c):
-        return A.Literal(self._span(meta), int(c[0]))
+        return A.Literal(self._span(meta), int_literal(str(c[0]), self._span(meta)))
 
     def float_lit(self, meta, c):
         return A.Literal(self._span(meta), float(c[0]))
