@@ -16,6 +16,7 @@ from symdl.elaborate import builtins as B
 from symdl.elaborate.binding import REQUIRED, bind, fill_defaults
 from symdl.elaborate.bodies import check_bodies
 from symdl.elaborate.overrides import apply_override
+from symdl.elaborate.recipes import clock_state
 from symdl.elaborate.recorder import Recorder
 from symdl.elaborate.values import (
     BlockValue,
@@ -33,7 +34,7 @@ from symdl.elaborate.values import (
     kind_of,
 )
 from symdl.ir import build
-from symdl.ir.nodes import DataSpec, Function, Init, Node, Program, RecipeCall
+from symdl.ir.nodes import DataSpec, Function, Node, Program, RecipeCall
 from symdl.ir.recipes import CLOCK
 from symdl.ir.types import TensorType
 from symdl.syntax import ast as A
@@ -154,7 +155,7 @@ class Elaborator:
         if name == "params":
             return ParamSet(tuple(self.model.params))
         if name in CLOCK:
-            return self._clock(name, span)
+            return clock_state(self, name, span)
         if name in B.BUILTINS:
             return Builtin(name)
         known = scope.visible() | set(B.BUILTINS)
@@ -164,11 +165,6 @@ class Elaborator:
             or "declare it first (hyper, input, param, state, or an assignment)"
         )
         fail("E200", span, hint=hint, name=name)
-
-    def _clock(self, name: str, span: Span) -> Node:
-        """The built-in scalar state `step` or `epoch`, declared where first used (the loop sets it)."""
-        known = next((n for n in self.model.states if n.name == name), None)
-        return known or self.declare_leaf("state", name, TensorType("f32", ()), span, init=Init("constant", (0,)), clock=True)
 
     def qualified(self, scope: Scope, name: str) -> str:
         return f"{scope.prefix}.{name}" if scope.prefix else name

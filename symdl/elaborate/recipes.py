@@ -10,9 +10,10 @@ from symdl.diagnostics.catalog import fail
 from symdl.diagnostics.errors import Span, did_you_mean
 from symdl.elaborate.binding import REQUIRED, bind, fill_defaults
 from symdl.elaborate.values import Collection, DataField, DataValue, FnRef, Scope, kind_of
-from symdl.ir.nodes import DataSpec, Node, RecipeCall
+from symdl.ir.nodes import DataSpec, Init, Node, RecipeCall
 from symdl.ir.recipes import KINDS, SIGNATURES, FieldArg, FunctionArg, FunctionsArg, Param, Signature, TensorArg
 from symdl.ir.recipes import REQUIRED as NO_DEFAULT
+from symdl.ir.types import TensorType
 from symdl.syntax import ast as A
 
 
@@ -43,6 +44,12 @@ def check_run(elab, call: A.Call, span: Span, scope: Scope) -> RecipeCall:
         span,
         tuple(spans.items()),
     )
+
+
+def clock_state(elab, name: str, span: Span) -> Node:
+    """The built-in scalar state `step` or `epoch` (`CLOCK`), declared where first used; the loop sets it."""
+    known = next((n for n in elab.model.states if n.name == name), None)
+    return known or elab.declare_leaf("state", name, TensorType("f32", ()), span, init=Init("constant", (0,)), clock=True)
 
 
 def _typed(sig: Signature, param: Param, value: object, span: Span) -> object:
