@@ -59,8 +59,9 @@ def _typed(sig: Signature, param: Param, value: object, span: Span) -> object:
     converted = _convert(param.kind, value)
     if converted is None:
         fail("E303", span, what=f"'{param.name}' of {sig.name}", expected=KINDS[param.kind], got=_describe(value))
-    if any(v < 0 for v in (converted if isinstance(converted, tuple) else (converted,)) if isinstance(v, (int, float))):
-        fail("E303", span, what=f"'{param.name}' of {sig.name}", expected="zero or more", got=repr(value))  # counts, rates, thresholds
+    counts = converted if isinstance(converted, tuple) else (converted,) if param.kind == "integer" else ()
+    if any(v < 0 for v in counts):  # epochs, patience, samples, seeds: none is negative (a data option is the data's)
+        fail("E303", span, what=f"'{param.name}' of {sig.name}", expected="zero or more", got=repr(value))
     return converted
 
 
