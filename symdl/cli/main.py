@@ -154,13 +154,13 @@ def _data_args(p: argparse.ArgumentParser) -> None:
 
 def cmd_check(args) -> int:
     from symdl.api import compile_front
-    from symdl.runtime.recipes import check_fields, check_recipe
+    from symdl.runtime.recipes import check_fields
     from symdl.runtime.session import check_data_kinds
 
     c = compile_front(run_config(args), warn=True)
     check_data_kinds(c.optimized)
     for call in c.optimized.recipes:
-        check_fields(call, check_recipe(call, c.optimized), c.optimized)
+        check_fields(call, c.optimized)
     print(headline(c))
     return 0
 
@@ -220,7 +220,7 @@ def _describe(c, explain: bool) -> None:
 
 def cmd_eval(args) -> int:
     from symdl.api import open_model
-    from symdl.runtime.recipes import check_recipe, evaluate, evaluator
+    from symdl.runtime.recipes import evaluate, evaluator
     from symdl.runtime.rundir import read_config
     from symdl.runtime.session import Session
 
@@ -229,7 +229,7 @@ def cmd_eval(args) -> int:
         saved = read_config(args.params if args.params.is_dir() else args.params.parent)
         config = dataclasses.replace(config, overrides=tuple(saved.get("overrides") or ()))
     c, model = open_model(config, warn=True)
-    calls = [call for call in c.optimized.recipes if evaluator(check_recipe(call, c.optimized), c.optimized) is not None]
+    calls = [call for call in c.optimized.recipes if evaluator(call, c.optimized) is not None]
     if not calls:
         fail(
             "E737",

@@ -38,15 +38,13 @@ def cmd_run(config: RunConfig) -> int:
 
 
 def _check_runnable(config: RunConfig, program) -> None:
-    """A run statement, data of kinds that exist, recipes called with what they take: before anything compiles."""
-    from symdl.runtime.recipes import check_recipe
+    """A run statement and data of kinds that exist, before anything compiles (the elaborator checked each
+    recipe call against its declaration)."""
     from symdl.runtime.session import check_data_kinds
 
     if not program.recipes:
         fail("E731", None, hint="add e.g. `run epochs(train, data = digits, epochs = 10)`", file=config.file)
     check_data_kinds(program)
-    for call in program.recipes:
-        check_recipe(call, program)
 
 
 def _rundir(config: RunConfig, model: str):
@@ -128,7 +126,7 @@ def _restore(s, rundir) -> tuple[int, dict]:
     from symdl.runtime.rundir import DAMAGED_HINT
 
     arrays, record = rundir.reopen()
-    s.model.set_values(s.model.checked_params(arrays, rundir.path / "params.npz"))
+    s.restore(s.model.checked_params(arrays, rundir.path / "params.npz"))
     if record.get("random_state"):
         try:
             s.model.set_random_state(record["random_state"])

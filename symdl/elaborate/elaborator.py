@@ -16,6 +16,7 @@ from symdl.elaborate import builtins as B
 from symdl.elaborate.binding import REQUIRED, bind, fill_defaults
 from symdl.elaborate.bodies import check_bodies
 from symdl.elaborate.overrides import apply_override
+from symdl.elaborate.recipes import clock_state
 from symdl.elaborate.recorder import Recorder
 from symdl.elaborate.values import (
     BlockValue,
@@ -36,6 +37,7 @@ from symdl.elaborate.values import (
 )
 from symdl.ir import build
 from symdl.ir.nodes import DataSpec, Function, Node, Program, RecipeCall
+from symdl.ir.recipes import CLOCK
 from symdl.ir.types import TensorType
 from symdl.syntax import ast as A
 
@@ -161,6 +163,8 @@ class Elaborator:
         if name == modes.NAME:
             self.modes.used = True
             return self.modes.placeholder
+        if name in CLOCK:
+            return clock_state(self, name, span)
         if B.find(name) is not None:
             return Builtin(name)
         found = imports.prelude_value(self, name)

@@ -12,9 +12,10 @@ from symdl.diagnostics.catalog import fail
 from symdl.elaborate import builtins as B
 from symdl.elaborate import library, modes
 from symdl.elaborate.imports import import_names
+from symdl.elaborate.recipes import check_run
 from symdl.elaborate.values import BlockValue, Collection, DataValue, DefValue, FnRef, Instance, ReturnSignal, Scope, as_list, kind_of
 from symdl.ir import build
-from symdl.ir.nodes import Function, Node, RecipeCall, toposort
+from symdl.ir.nodes import Function, Node, toposort
 from symdl.syntax import ast as A
 
 if TYPE_CHECKING:
@@ -324,16 +325,7 @@ def _run(elab, s: A.Run, scope, context) -> None:
             expected="a recipe call such as early_stopping(train, validate, data = digits)",
             got="another expression",
         )
-    args = tuple(_recipe_arg(elab.eval(a, scope)) for a in call.args)
-    kwargs = tuple((k.name, _recipe_arg(elab.eval(k.value, scope))) for k in call.kwargs)
-    elab.model.recipes.append(RecipeCall(call.func.id, args, kwargs, s.span, tuple(k.span for k in call.kwargs)))
-
-
-def _recipe_arg(value: object) -> object:
-    """Recipe arguments stay plain: function and data references by name."""
-    if isinstance(value, DataValue):
-        return value.spec
-    return value
+    elab.model.recipes.append(check_run(elab, call, s.span, scope))
 
 
 def _name(expr: A.Node) -> str:

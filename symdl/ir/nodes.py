@@ -95,13 +95,22 @@ class Function:
 
 @dataclass(frozen=True, slots=True)
 class RecipeCall:
-    """One `run` statement: a recipe name and its compile-time arguments."""
+    """One `run` statement, checked against its recipe's signature (`symdl/ir/recipes.py`): every
+    parameter's IR-level value (defaults filled), the model inputs it binds to data fields, and where
+    each value was written (for errors found when the data loads)."""
 
     name: str
-    args: tuple[object, ...]
-    kwargs: tuple[tuple[str, object], ...]
+    values: tuple[tuple[str, object], ...]
+    binds: tuple[tuple[str, str], ...] = ()
     span: Span | None = field(default=None, repr=False)
-    kwarg_spans: tuple[Span, ...] = field(default=(), repr=False, compare=False)
+    spans: tuple[tuple[str, Span], ...] = field(default=(), repr=False, compare=False)
+
+    def value(self, name: str) -> object:
+        return dict(self.values).get(name)
+
+    def span_of(self, name: str) -> Span | None:
+        """Where the argument `name` was written, or the `run` line when it took its default."""
+        return dict(self.spans).get(name, self.span)
 
 
 @dataclass(frozen=True, slots=True)

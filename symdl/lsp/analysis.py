@@ -79,12 +79,12 @@ def _elaborate(analysis: Analysis, module: A.Module) -> None:
 
 
 def _check_runs(program: Program) -> None:
-    from symdl.runtime.recipes import check_fields, check_recipe
+    from symdl.runtime.recipes import check_fields
     from symdl.runtime.session import check_data_kinds
 
     check_data_kinds(program)
     for call in program.recipes:
-        check_fields(call, check_recipe(call, program), program)
+        check_fields(call, program)
 
 
 def bound_names(stmt: A.Node) -> set[str]:

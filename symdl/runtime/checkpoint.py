@@ -64,10 +64,10 @@ RESUME_KEY = "__resume__"  # a run's position, kept inside params.npz so both ch
 
 
 def load_arrays(path: Path, with_resume: bool = False) -> dict[str, np.ndarray]:
-    """Arrays by name from an .npz file (never unpickling); the resume record only when asked for."""
+    """Arrays by name from an .npz file (never unpickling); the run's records (names `__...`) only when asked for."""
     try:
         with np.load(path, allow_pickle=False) as data:
-            return {k: data[k] for k in data.files if with_resume or k != RESUME_KEY}
+            return {k: data[k] for k in data.files if with_resume or not k.startswith("__")}
     except (OSError, ValueError, zipfile.BadZipFile) as err:
         fail("E605", None, hint="point --params at a run directory holding params.npz", path=path, detail=err)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Iterator, MutableMapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -21,6 +22,19 @@ from symdl.lowering.backends import BACKENDS
 from symdl.runtime.checkpoint import load_arrays
 from symdl.runtime.config import RunConfig
 from symdl.runtime.progress import compile_notice
+
+
+@dataclass
+class Clock:
+    """Sets the shared values of `step` and `epoch` (only those the model declares), when they change."""
+
+    shared: dict[str, object]
+    last: dict[str, int] = field(default_factory=dict)
+
+    def set(self, name: str, value: int) -> None:
+        if name in self.shared and self.last.get(name) != value:
+            self.shared[name].set_value(np.asarray(value, dtype=self.shared[name].dtype))
+            self.last[name] = value
 
 
 class Model:
@@ -99,6 +113,10 @@ class Model:
     def values(self) -> dict[str, np.ndarray]:
         """Every parameter and state value, by name (what a checkpoint holds)."""
         return {k: np.array(v.get_value()) for k, v in self.lowered.shared.items()}
+
+    def clock(self) -> Clock:
+        """The built-in `step` and `epoch` states this model uses (`docs/LANGUAGE.md`), for the loop to set."""
+        return Clock({n.name: self.lowered.shared[n.name] for n in self.program.states if n.attr("clock")})
 
     def random_state(self) -> dict:
         """The draws' generator state (JSON-able), so a resumed run draws what the run would have."""

@@ -14,7 +14,7 @@ from symdl.diagnostics.errors import Span, UserError, did_you_mean
 from symdl.elaborate.elaborator import elaborate
 from symdl.elaborate.overrides import parse_overrides
 from symdl.pipeline import read_source
-from symdl.runtime.recipes import check_recipe, evaluator
+from symdl.runtime.recipes import evaluator
 from symdl.runtime.session import check_data_kinds
 from symdl.sweep.space import Axis, override_texts, set_text
 from symdl.syntax.parser import parse
@@ -100,7 +100,7 @@ def _measure(program, file: Path) -> str:
     check_data_kinds(program)
     fn = None
     for call in program.recipes:
-        fn = evaluator(check_recipe(call, program), program) or fn
+        fn = evaluator(call, program) or fn
     if fn is None:
         fail(
             "E755",
