@@ -3,7 +3,7 @@
 import glob
 import os
 
-__version__ = "0.1.0"
+from symdl.version import __version__
 
 
 def _link_system_blas() -> None:
@@ -19,11 +19,11 @@ def _link_system_blas() -> None:
 _link_system_blas()
 
 
-def load(path, params=None, backend=None, **overrides):
-    """Parse, check, rewrite and lower a model file; see `symdl.runtime.model.load`."""
-    from symdl.runtime.model import load as _load
+def load(path, params=None, backend=None, exclude=(), **overrides):
+    """Parse, check, rewrite and lower a model file; see `symdl.api.load`."""
+    from symdl.api import load as _load
 
-    return _load(path, params=params, backend=backend, **overrides)
+    return _load(path, params=params, backend=backend, exclude=exclude, **overrides)
 
 
 def train(path, out, max_epochs=None, train_limit=None, backend=None, data=None, **overrides):

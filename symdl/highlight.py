@@ -26,7 +26,7 @@ OPERATORS = r"\*\*|//|->|==|!=|<=|>=|[-+*/%@<>=~?]"
 @functools.cache
 def words() -> dict[str, frozenset[str]]:
     """Each highlighted kind of word and its members: keywords, constants, word operators, dtypes, builtins."""
-    from symdl.elaborate.builtins import BUILTINS, INITIALIZERS
+    from symdl.elaborate.builtins import INITIALIZERS, names
     from symdl.syntax.concrete import grammar_dtypes, grammar_keywords
 
     reserved = grammar_keywords()
@@ -35,7 +35,7 @@ def words() -> dict[str, frozenset[str]]:
         "constant": reserved & CONSTANTS,
         "operator": reserved & WORD_OPERATORS,
         "dtype": frozenset(grammar_dtypes()),
-        "builtin": frozenset(BUILTINS) | frozenset(INITIALIZERS),
+        "builtin": frozenset(names()) | frozenset(INITIALIZERS),
     }
 
 

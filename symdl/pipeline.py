@@ -9,7 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from symdl.diagnostics.errors import Source, UserError
+from symdl.diagnostics.catalog import fail
+from symdl.diagnostics.errors import Source
 from symdl.elaborate.elaborator import elaborate
 from symdl.elaborate.overrides import parse_overrides
 from symdl.ir.nodes import Program
@@ -34,13 +35,20 @@ def read_source(path: str | Path) -> Source:
     try:
         return limits.read_source(path)
     except OSError as err:
-        raise UserError(None, f"cannot read model file '{path}': {getattr(err, 'strerror', None) or err}", hint="check the path") from None
+        fail("E000", None, hint="check the path", path=path, detail=getattr(err, "strerror", None) or err)
 
 
-def front_end(path: str | Path, overrides: list[str] | tuple[str, ...] = (), exclude: tuple[str, ...] = ()) -> Compiled:
-    """Parse, elaborate and optimize a model file (no PyTensor involved)."""
+def front_end(
+    path: str | Path, overrides: list[str] | tuple[str, ...] = (), exclude: tuple[str, ...] = (), defaults: dict[str, str] | None = None
+) -> Compiled:
+    """Parse, elaborate and optimize a model file (no PyTensor involved).
+
+    `defaults` ({name: value text}) set hypers the model declares and no override sets (gradcheck's small batch).
+    """
     source = read_source(path)
     module = parse(source)
-    program = elaborate(source, module, parse_overrides(list(overrides)))
+    given = parse_overrides(list(overrides))
+    fallback = parse_overrides([f"{k}={v}" for k, v in (defaults or {}).items() if k not in given])
+    program = elaborate(source, module, given, fallback)
     optimized, report = run_passes(program, exclude=exclude)
     return Compiled(source, module, program, optimized, report)

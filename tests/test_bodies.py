@@ -32,10 +32,13 @@ def _edit(path: Path, old: str, new: str) -> None:
 
 
 def test_a_typo_in_an_uncalled_block_of_layers_is_found(models):
-    (models / "layers.sdl").write_text((models / "layers.sdl").read_text() + "\nblock unused(inp):\n    return tanh(inpt)\n")
+    layers = (MODELS.parent / "symdl" / "std" / "layers.sdl").read_text()  # the library's layers, imported by a relative path
+    (models / "layers.sdl").write_text(layers + "\nblock unused(inp):\n    return tanh(inpt)\n")
+    _edit(models / "lenet.sdl", '"std/layers.sdl"', '"layers.sdl"')
     status, err = _check(models / "lenet.sdl")
     assert status == 2
-    assert f"{models / 'layers.sdl'}:17:17: error[E200]: unknown name 'inpt'" in err and "did you mean 'inp'?" in err
+    line = len(layers.splitlines()) + 3
+    assert f"{models / 'layers.sdl'}:{line}:17: error[E200]: unknown name 'inpt'" in err and "did you mean 'inp'?" in err
 
 
 def test_a_typo_in_the_rbm_branch_persistent_does_not_take_is_found(models):

@@ -40,17 +40,17 @@ CASES = [
         19,
         "'V'",
     ),
-    ("fn missing input", "c = sum(x) + sum(y)\nfn f(x) -> c\n", "E700", 7, 1, "does not list it"),
+    ("fn missing input", "c = sum(x) + sum(y)\nfn f(x) -> c\n", "E802", 7, 1, "does not list it"),
     ("tensor if", "if x:\n    z = 1\n", "E303", 6, 4, "switch"),
     ("recipe unknown", "fn f(x, y) -> sum(x)\nrun early_stoping(f, f, data = d)\n", "E207", 7, 1, "did you mean 'early_stopping'"),
     ("recipe kwarg", "fn f(x, y) -> sum(x)\nrun epochs(f, data = d, epoch = 3)\n", "E205", 7, 25, "did you mean 'epochs'"),
-    ("param in def", "def f(a):\n    param W: f32[2]\n    return a\n", "E700", 7, 5, "not allowed"),
+    ("param in def", "def f(a):\n    param W: f32[2]\n    return a\n", "E800", 7, 5, "not allowed"),
     ("dimension", "input z: f32[lr]\n", "E303", 6, 14, "integer"),
     ("unknown dataset", 'data e = dataset("fashion_mnist")\n', "E206", 6, 1, "did you mean 'fashion-mnist'"),
     ("update in if", "param W: f32[2]\nfn f(x) -> x:\n    if true:\n        update W = x\n", "E406", 9, 20, "f32[4, 2]"),
     ("param with ? dim", "param W: f32[?, 2]\n", "E303", 6, 10, "static"),
     ("sgd without lr", "param W: f32[2]\nc = sum(x @ W)\nfn f(x) -> c:\n    update sgd(c, params)\n", "E301", 9, 12, "'lr'"),
-    ("recursive def", "def f(a) = f(a) + 1\nz = f(x)\n", "E700", 6, 12, "calls itself"),
+    ("recursive def", "def f(a) = f(a) + 1\nz = f(x)\n", "E803", 6, 12, "calls itself"),
     ("duplicate hyper", "hyper lr = 0.5\n", "E201", 6, 7, "first defined at"),
     ("unknown initialiser", "param W: f32[2, 2] ~ xavier(tanh)\n", "E203", 6, 22, "glorot"),
 ]
@@ -110,7 +110,10 @@ def _run_with_data(cli, write_model, tmp_path, body: str, arrays: dict | None, r
     return path, cli("run", path, "--backend", "fast", "--out", tmp_path / "run", "--quiet")
 
 
-CLASSIFIER = "param W: f32[2, 3]\np = softmax(x @ W)\nnll = -mean(log(p)[arange(n), y])\nfn train(x, y) -> nll:\n    update sgd(nll, params, lr)\nrun epochs(train, data = d)\n"
+CLASSIFIER = (
+    "param W: f32[2, 3]\np = softmax(x @ W)\nnll = -mean(log(p)[arange(n), y])\n"
+    "fn train(x, y) -> nll:\n    update sgd(nll, params, lr)\nrun epochs(train, data = d)\n"
+)
 
 
 def test_labels_out_of_range(cli, write_model, tmp_path):

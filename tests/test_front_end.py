@@ -23,7 +23,11 @@ class Block:
             raise ImportError("pytensor is blocked in this test")
 sys.meta_path.insert(0, Block())
 from symdl.cli.main import main
-for args in (["check", "models/mlp.sdl"], ["compile", "models/mlp.sdl", "--emit", "ir-opt"], ["compile", "models/mlp.sdl", "--emit", "ast"]):
+for args in (
+    ["check", "models/mlp.sdl"],
+    ["compile", "models/mlp.sdl", "--emit", "ir-opt"],
+    ["compile", "models/mlp.sdl", "--emit", "ast"],
+):
     assert main(args) == 0, args
 assert "pytensor" not in sys.modules
 """

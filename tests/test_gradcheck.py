@@ -94,7 +94,7 @@ def test_float64_copy_has_no_float32_left_on_the_gradient_path():
 def test_unknown_fn_is_a_user_error(cli):
     status, _, err = cli("gradcheck", MODELS / "linear.sdl", "--fn", "trian", *FAST)
     assert status == 2
-    assert "no function named 'trian'" in err and "did you mean 'train'?" in err
+    assert "error[E203]: unknown function 'trian'" in err and "did you mean 'train'?" in err
 
 
 def test_a_function_without_gradients_is_a_user_error(cli):

@@ -95,13 +95,14 @@ def test_tooltips_give_file_line_and_source_text(cli, tmp_path):
 
 
 def test_pytensor_stage_draws_the_compiled_function_graph(cli, tmp_path):
+    from symdl.lowering.backends import mode_of
     from symdl.lowering.lower import Lowered
 
     out = tmp_path / "g.svg"
     status, stdout, stderr = cli("graph", MODELS / "logreg.sdl", "--stage", "pytensor", "--fn", "train", "--backend", "fast", "-o", out)
     assert status == 0, stderr
     program = front_end(MODELS / "logreg.sdl").optimized
-    fgraph = Lowered(program, 1234, "fast").function(program.function("train")).maker.fgraph
+    fgraph = Lowered(program, 1234, "fast").function(program.function("train"), None, mode_of("fast")).maker.fgraph
     constants = {v for a in fgraph.apply_nodes for v in a.inputs if v.owner is None and v not in fgraph.inputs}
     expected = len(fgraph.apply_nodes) + len(fgraph.inputs) + len(constants) + len(fgraph.outputs)
     nodes = svg_nodes(out.read_bytes())

@@ -49,7 +49,7 @@ def test_the_models_use_every_token_class_and_each_word_gets_its_own():
         Comment.Single: {"# hidden bias"},
         Operator: {"@", "=", "~", "**", "->", "-", "==", "?"},
         Name.Builtin: {"sigmoid", "scan", "glorot", "sum"},
-        Name.Function: {"dense", "train", "epochs"},
+        Name.Function: {"layer", "train", "epochs"},
         Name.Namespace: {"rbm"},
         Name: {"n_visible", "W"},
         Punctuation: {"(", "[", ",", ":", "."},

@@ -103,7 +103,7 @@ HOSTILE_OVERRIDES = {
     "patience=-1": ("logreg", "E303", "zero or more"),
     "seed=-1": ("logreg", "E303", "hyper seed"),
     "backend=7": ("logreg", "E501", "must be a string"),
-    'backend="gpu"': ("logreg", "E303", "not a backend"),
+    'backend="gpu"': ("logreg", "E506", "not a backend"),
     "lr=0.1\nepochs=3": ("logreg", "E504", "more than one line"),
     "k=0": ("rbm", "E303", "at least 1"),
 }
@@ -275,12 +275,12 @@ RUN_DIRS = {
     "config.json a list": ({"config": lambda c: b"[1, 2]"}, "config.json", "E710"),
     "config.json overrides not strings": ({"config": lambda c: json.dumps({**c, "overrides": [1, None]}).encode()}, "config.json", "E710"),
     "config.json unknown backend": ({"config": lambda c: json.dumps({**c, "backend": "gpu"}).encode()}, "config.json", "E710"),
-    "config.json missing": ({"drop": "config.json"}, "", "E700"),
-    "params.npz garbage": ({"params": lambda a: b"PK\x03\x04 junk"}, "params.npz", "E600"),
-    "params.npz missing": ({"drop": "params.npz"}, "", "E700"),
-    "params.npz lacks a parameter": ({"params": lambda a: dict(list(a.items())[1:])}, "params.npz", "E600"),
-    "params.npz wrong shape": ({"params": lambda a: _first_changed(a, lambda v: np.zeros((7, 7)))}, "params.npz", "E600"),
-    "params.npz of strings": ({"params": lambda a: _first_changed(a, lambda v: np.full(v.shape, "a"))}, "params.npz", "E600"),
+    "config.json missing": ({"drop": "config.json"}, "", "E733"),
+    "params.npz garbage": ({"params": lambda a: b"PK\x03\x04 junk"}, "params.npz", "E605"),
+    "params.npz missing": ({"drop": "params.npz"}, "", "E733"),
+    "params.npz lacks a parameter": ({"params": lambda a: dict(list(a.items())[1:])}, "params.npz", "E603"),
+    "params.npz wrong shape": ({"params": lambda a: _first_changed(a, lambda v: np.zeros((7, 7)))}, "params.npz", "E604"),
+    "params.npz of strings": ({"params": lambda a: _first_changed(a, lambda v: np.full(v.shape, "a"))}, "params.npz", "E606"),
     "resume record not JSON": ({"params": _record("not json")}, "params.npz", "E710"),
     "resume record a list": ({"params": _record("[1, 2]")}, "params.npz", "E710"),
     "resume record's stage a word": ({"params": _record('{"stage": "x"}')}, "params.npz", "E710"),
@@ -296,7 +296,7 @@ def test_damaged_run_directory_is_refused_naming_the_file(finished_run, tmp_path
     assert status == 2, err
     assert f"error[{code}]" in err and f"{directory / file}".rstrip("/") in err
     assert "internal error" not in err
-    if file != "config.json" and "resume record" not in case and code != "E700":  # eval reads the parameters too
+    if file != "config.json" and "resume record" not in case and code != "E733":  # eval reads the parameters too
         status, err = _symdl("eval", str(MODELS / "mlp_momentum.sdl"), "--params", str(directory), "--backend", "fast")
         assert status == 2 and f"error[{code}]" in err and str(directory / file) in err, err
     if file == "config.json":  # and the run's overrides from its config.json

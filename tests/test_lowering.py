@@ -10,13 +10,15 @@ import pytest
 from symdl.ir.ops import OPS
 from symdl.ir.types import NUMPY_DTYPE, TensorType
 from symdl.lowering.backends import mode_of
-from symdl.lowering.table import LOWER, STRUCTURAL
+from symdl.lowering.table import DRAWS, FROM_NOISE, LOWER
 
 RNG = np.random.default_rng(0)
 
 
 def test_tables_name_the_same_operators():
-    assert set(LOWER) | set(STRUCTURAL) == set(OPS)
+    assert set(LOWER) == {op for op, d in OPS.items() if not d.structural}
+    assert set(DRAWS) == {op for op, d in OPS.items() if d.kind == "random"}
+    assert set(FROM_NOISE) == {op for op, d in OPS.items() if d.ahead}
 
 
 def _array(t: TensorType) -> np.ndarray:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-import shutil
+import re
 from pathlib import Path
 
 import pytest
@@ -17,10 +17,20 @@ ROOT = Path(__file__).resolve().parents[1]
 MODELS = ROOT / "models"
 
 
+def _mlp_with_its_blocks(layers: str) -> str:
+    """models/mlp.sdl with the library's dense and softmax_layer written in the file (hovers inside a block body)."""
+    blocks = "\n".join(re.search(rf"^block {name}\(.*?\n\n", layers, re.S | re.M).group(0) for name in ("dense", "softmax_layer"))
+    return (MODELS / "mlp.sdl").read_text().replace('from "std/layers.sdl" import dense, softmax_layer\n', blocks)
+
+
 @pytest.fixture
 def workspace(tmp_path: Path) -> Path:
-    for name in ("mlp.sdl", "lenet.sdl", "layers.sdl"):
-        shutil.copy(MODELS / name, tmp_path / name)
+    # the library's layers beside lenet.sdl, imported by a relative path (go-to-definition across files)
+    layers = (ROOT / "symdl" / "std" / "layers.sdl").read_text()
+    (tmp_path / "layers.sdl").write_text(layers)
+    lenet = (MODELS / "lenet.sdl").read_text()
+    (tmp_path / "lenet.sdl").write_text(lenet.replace('"std/layers.sdl"', '"layers.sdl"'))
+    (tmp_path / "mlp.sdl").write_text(_mlp_with_its_blocks(layers))
     return tmp_path
 
 
@@ -147,7 +157,7 @@ def test_positions_count_utf16_units(client: LspClient, workspace: Path):
 
 def test_hover_still_works_after_an_error():
     """Each top-level statement is checked on its own: a mistake leaves later, independent ones indexed."""
-    text = (MODELS / "mlp.sdl").read_text().replace("hyper lr = 0.01", "hyper lr = undefined_name")
+    text = _mlp_with_its_blocks((ROOT / "symdl" / "std" / "layers.sdl").read_text()).replace("hyper lr = 0.01", "hyper lr = undefined_name")
     analysis = analyse(text, str(MODELS / "mlp.sdl"))
     assert [d.code for d in analysis.diagnostics] == ["E200"]  # `lr`'s later uses are not reported again
     line, char = _line_of(text, "inp @ W + b")

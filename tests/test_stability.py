@@ -14,7 +14,8 @@ from conftest import check_golden
 
 from symdl.ir.printer import format_program
 from symdl.ir.verify import verify
-from symdl.passes.registry import RULES, known_names
+from symdl.passes.phases import known_names
+from symdl.passes.registry import RULES
 from symdl.pipeline import front_end
 
 GOLDEN = Path(__file__).parent / "golden" / "rewrites"
@@ -51,7 +52,7 @@ def _compile(path: Path, stable: bool):
     exclude = () if stable else tuple(r.name for r in RULES if r.phase == "stabilize")
     program = front_end(path, exclude=exclude).optimized
     mode = modes.get_mode("FAST_COMPILE").excluding("stabilize")
-    return program, Lowered(program, seed=0, backend="fast").function(program.function("f"), mode=mode)
+    return program, Lowered(program, seed=0, backend="fast").function(program.function("f"), None, mode)
 
 
 @pytest.fixture(scope="module")

@@ -227,7 +227,8 @@ def main(argv: list[str] | None = None) -> None:
         results[model] = {"default_backend": default, "implementations": impls}
         rows += table_rows(model, backends, impls, default)
     print(
-        f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores; {', '.join(map(package_version, ('pytensor', 'numba', 'torch', 'numpy')))}; "
+        f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores; "
+        f"{', '.join(map(package_version, ('pytensor', 'numba', 'torch', 'numpy')))}; "
         f"{args.threads} threads; float32 matrix-product peak {peak:.0f} GFLOP/s (NumPy, 1024^3)"
     )
     print("median ms per training step [10th-90th percentile of burst medians]; products = the step's matrix products alone in NumPy")

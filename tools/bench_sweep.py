@@ -37,7 +37,10 @@ def symdl(*args: str) -> list[str]:
 
 def ray_start() -> float:
     """Seconds to start (and stop) a local Ray of two workers, in a fresh process."""
-    code = "import time,ray;t=time.perf_counter();ray.init(num_cpus=2,include_dashboard=False,log_to_driver=False);print(time.perf_counter()-t)"
+    code = (
+        "import time,ray;t=time.perf_counter();"
+        "ray.init(num_cpus=2,include_dashboard=False,log_to_driver=False);print(time.perf_counter()-t)"
+    )
     return float(subprocess.run([sys.executable, "-c", code], env=ENV, capture_output=True, text=True, check=True).stdout.split()[-1])
 
 
@@ -77,7 +80,8 @@ def main() -> None:
         rows = list(csv.DictReader(handle))
     best = min(rows, key=lambda r: float(r["best_valid_errors"] or "inf"))
     print(
-        f"best: {best['trial']} lr={best['lr']} n_hidden={best['n_hidden']}: valid_errors {best['best_valid_errors']} after {best['epochs']} epochs"
+        f"best: {best['trial']} lr={best['lr']} n_hidden={best['n_hidden']}: "
+        f"valid_errors {best['best_valid_errors']} after {best['epochs']} epochs"
     )
     print("statuses: " + ", ".join(f"{s} {sum(r['status'] == s for r in rows)}" for s in sorted({r["status"] for r in rows})))
     loop = 0.0

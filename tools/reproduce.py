@@ -54,7 +54,7 @@ FIGURES: dict[str, tuple[str, str, tuple[str, ...]]] = {
             "fast",
         ),
     ),
-    "hmc": ("acceptance_rate", "acceptance rate {:.2f}", ()),
+    "hmc": ("mean_abs_error", "sample mean off by {:.3f} on average", ()),
 }
 
 
@@ -77,7 +77,8 @@ def main(argv: list[str] | None = None) -> int:
     summary = json.loads((out / "summary.json").read_text())
     figure = shown.format(summary[key]) if isinstance(summary.get(key), (int, float)) else f"{key}: {summary.get(key)}"
     typed = " ".join(["symdl run", f"models/{args.model}.sdl", *(_quoted(a) for a in schedule)])
-    update_row(args.model, typed, "full (the model's hypers)" if not schedule else "shortened: " + " ".join(schedule), figure, seconds)
+    label = "shortened: " + " ".join(short) if args.short else "full (the model's hypers)"
+    update_row(args.model, typed, label + (f", with {' '.join(args.extra)}" if args.extra else ""), figure, seconds)
     print(f"{args.model}: {figure} in {seconds:.0f} s; RESULTS.md updated")
     return 0
 

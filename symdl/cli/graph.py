@@ -52,9 +52,10 @@ def select(program: Program, name: str | None) -> list[Function]:
 
 
 def _compiled_drawing(c, functions: list[Function], backend: str, title: str):
+    from symdl.runtime.config import RunConfig
     from symdl.runtime.model import Model
     from symdl.views.pytensor_graph import Compiled, draw_functions
 
-    model = Model(c, backend)
+    model = Model(c.optimized, RunConfig(backend=backend))
     compiled = [Compiled(f.name, model.compile(f.name).maker.fgraph, tuple(n for n, _ in f.outputs)) for f in functions]
     return draw_functions(compiled, title)

@@ -36,7 +36,7 @@ def python_binary(op: str, a: object, b: object, span: Span) -> object:
     try:
         return bounded(_PY_BINARY[op](a, b), span, f"'{_SYMBOLS.get(op, op)}'")
     except ZeroDivisionError:
-        fail("E700", span, detail="division by zero in a compile-time expression")
+        fail("E807", span)
     except OverflowError:
         fail("E420", span, what=f"'{_SYMBOLS.get(op, op)}'", limit="a float's range", hint="keep compile-time values within 1e308")
 

@@ -17,11 +17,18 @@ Scopes = tuple[dict[str, object], ...]  # innermost last; a name maps to its Def
 _UNKNOWN = None
 
 
+def prelude_names() -> frozenset[str]:
+    from symdl.elaborate.library import prelude_names as names  # library imports the elaborator's helpers late
+
+    return names()
+
+
 def check_bodies(module: A.Module) -> None:
     """Check each def and block of `module`, called or not."""
-    from symdl.elaborate.builtins import BUILTINS
+    from symdl.elaborate.builtins import find, names
 
-    builtins = {name: None if sig.variadic else sig.params for name, sig in BUILTINS.items()}  # None: any number
+    signatures = {name: find(name) for name in names()}
+    builtins = {name: None if sig.collect is not None else sig.params for name, sig in signatures.items()}  # None: any number
     top = dict.fromkeys(_bound_names(module.body), _UNKNOWN) | _callables(module.body)
     _Checker(builtins).statements(module.body, (top,))  # the top level too: a compile-time if skips a branch
 
@@ -93,7 +100,8 @@ class _Checker:
                     target = target.value
             self.expr(s.value, scopes)
         elif isinstance(s, A.VarDecl):
-            self.exprs(tuple(d for d in s.type.dims if d is not None), scopes)
+            dims = (s.type.value,) if isinstance(s.type, A.LikeType) else s.type.dims
+            self.exprs(tuple(d for d in dims if d is not None), scopes)
             if s.init is not None:
                 self.init(s.init, scopes)
         elif isinstance(s, A.Return):
@@ -140,7 +148,7 @@ class _Checker:
         for scope in reversed(scopes):
             if name.id in scope:
                 return scope[name.id]
-        if name.id in self.builtins or name.id == "params":
+        if name.id in self.builtins or name.id in ("params", "training") or name.id in prelude_names():
             return name.id
         known = set(self.builtins).union(*scopes)
         fail(

@@ -2,11 +2,12 @@
 
 Tensor functions build IR nodes (and fold to Python numbers when every argument is
 known at compile time); the rest are compile-time helpers (range, len), gradients,
-update rules (sgd, momentum), initialisers (after `~`) and `dataset`.
+initialisers (after `~`) and `dataset`.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -16,11 +17,13 @@ import numpy as np
 
 from symdl.diagnostics.catalog import fail
 from symdl.diagnostics.errors import Span
+from symdl.elaborate import operators
 from symdl.elaborate.binding import REQUIRED, bind, compile_time_int, fill_defaults
-from symdl.elaborate.values import DataValue, Dtype, Grads, InitSpec, Instance, ParamSet, UpdateRule, kind_of
+from symdl.elaborate.operators import weak_dtype
+from symdl.elaborate.values import DataValue, Dtype, Grads, InitSpec, Instance, ParamSet, as_list, kind_of
 from symdl.ir import build
 from symdl.ir.nodes import DataSpec, Init, Node, substitute, toposort
-from symdl.ir.ops import OPS
+from symdl.ir.opdef import OpDef, surface_ops
 from symdl.ir.types import TensorType
 from symdl.syntax import ast as A
 
@@ -28,30 +31,55 @@ if TYPE_CHECKING:
     from symdl.elaborate.elaborator import Elaborator
 
 
+def shape_of(node: Node, span: Span) -> tuple[int | Node, ...]:
+    """A tensor's dimensions: each static one an int, each `?` its length at run time (an i64 scalar)."""
+    return tuple(d if d is not None else build.make("dim", [node], {"axis": k}, span=span) for k, d in enumerate(node.type.shape))
+
+
 @dataclass(frozen=True)
 class Sig:
     params: tuple[tuple[str, object], ...]
     impl: Callable
-    variadic: bool = False  # extra positional arguments are collected into the first parameter
+    collect: int | None = None  # the parameter that collects the positional arguments from here on
+    doc: str = ""  # what the call does, after its usage in an error's hint
 
 
 BUILTINS: dict[str, Sig] = {}
 
 
-def builtin(name: str, *params: str | tuple[str, object], variadic: bool = False):
+def builtin(name: str, *params: str | tuple[str, object], collect: int | None = None):
     def register(impl: Callable) -> Callable:
         spec = tuple((p, REQUIRED) if isinstance(p, str) else p for p in params)
-        BUILTINS[name] = Sig(spec, impl, variadic)
+        BUILTINS[name] = Sig(spec, impl, collect)
         return impl
 
     return register
 
 
+def find(name: str) -> Sig | None:
+    """The built-in called `name`: one written here, else the generic call of the operator of that surface name."""
+    if name in BUILTINS:
+        return BUILTINS[name]
+    op = surface_ops().get(name)
+    return None if op is None else _derived(op)
+
+
+@functools.cache
+def _derived(op: OpDef) -> Sig:
+    return Sig(operators.signature(op), operators.impl(op), op.collects(), op.doc)
+
+
+def names() -> set[str]:
+    """Every built-in name (for did-you-mean)."""
+    return set(BUILTINS) | set(surface_ops())
+
+
 def call_builtin(elab: Elaborator, name: str, args: list, kwargs: dict, e: A.Call, scope) -> object:
-    sig = BUILTINS[name]
+    sig = find(name)
     names = [p for p, _ in sig.params]
-    if sig.variadic and len(args) > 1 and not isinstance(args[0], tuple):
-        args = [tuple(args)]
+    k = sig.collect
+    if k is not None and len(args) > k + 1 and not isinstance(args[k], tuple):
+        args = [*args[:k], tuple(args[k:])]
     usage = _usage(name, sig)
     bound = bind(name, names, args, kwargs, e.span, usage)
     spans = {n: a.span for n, a in zip(names, e.args)} | {k: s for k, (_, s) in kwargs.items()}
@@ -60,8 +88,16 @@ def call_builtin(elab: Elaborator, name: str, args: list, kwargs: dict, e: A.Cal
 
 
 def _usage(name: str, sig: Sig) -> str:
-    parts = [p if d is REQUIRED else f"{p} = {d}" for p, d in sig.params]
-    return f"usage: {name}({', '.join(parts)})"
+    parts = [p if d is REQUIRED else f"{p} = {_show(d)}" for p, d in sig.params]
+    return f"usage: {name}({', '.join(parts)})" + (f": {sig.doc}" if sig.doc else "")
+
+
+def _show(value: object) -> str:
+    if isinstance(value, bool) or value is None:
+        return {True: "true", False: "false", None: "none"}[value]
+    if isinstance(value, tuple):
+        return "[" + ", ".join(_show(v) for v in value) + "]"
+    return repr(value) if isinstance(value, str) else str(value)
 
 
 @dataclass(frozen=True)
@@ -100,163 +136,12 @@ def _is_number(value: object) -> bool:
     return isinstance(value, (int, float, bool))
 
 
-def weak_dtype(number: object, tensor_dtype: str) -> str:
-    """A literal takes the tensor's dtype, unless it is fractional and the tensor integral."""
-    if isinstance(number, float) and tensor_dtype not in ("f32", "f64"):
-        return "f32"
-    if isinstance(number, bool):
-        return tensor_dtype
-    return tensor_dtype
-
-
-# ---- elementwise and tensor functions ----------------------------------------------------
-
-
-def _unary(op: str) -> Callable:
-    def impl(c: Call, x: object) -> object:
-        if _is_number(x):
-            return float(OPS[op].reference(np.float64(x)))
-        return c.make(op, [c.tensor(x, "x")])
-
-    return impl
-
-
-for _op in ("tanh", "sigmoid", "softplus", "relu", "exp", "log", "log1p", "expm1", "sqrt", "abs", "round", "floor", "ceil", "sign", "sqr"):
-    builtin(_op, "x")(_unary(_op))
-
-
-def _nary(op: str, names: tuple[str, ...]) -> Callable:
-    def impl(c: Call, **values: object) -> object:
-        if all(_is_number(values[n]) for n in names):
-            return OPS[op].reference(*(values[n] for n in names)).item()
-        dtype = next((v.type.dtype for v in values.values() if isinstance(v, Node)), None)
-        return c.make(op, [c.tensor(values[n], n, dtype if _is_number(values[n]) else None) for n in names])
-
-    return impl
-
-
-builtin("maximum", "a", "b")(_nary("maximum", ("a", "b")))
-builtin("minimum", "a", "b")(_nary("minimum", ("a", "b")))
-builtin("clip", "x", "low", "high")(_nary("clip", ("x", "low", "high")))
-
-
-@builtin("switch", "cond", "then", "orelse")
-def _switch(c: Call, cond, then, orelse):
-    a, b = c.elab.tensors(then, orelse, c.span("then"), c.span("orelse"))
-    return c.make("switch", [c.tensor(cond, "cond"), a, b])
-
-
-BUILTINS["where"] = BUILTINS["switch"]
-
-
-@builtin("inv", "x")
-def _inv(c: Call, x):
-    return c.make("inv", [c.tensor(x, "x")])
-
-
-@builtin("one_hot", "y", "n")
-def _one_hot(c: Call, y, n):
-    n = c.integer(n, "n")
-    if n < 1:
-        fail("E303", c.span("n"), what="'n'", expected="a positive number of classes", got=str(n))
-    return c.make("one_hot", [c.tensor(y, "y")], {"n": n})
-
-
-@builtin("stop_gradient", "x")
-def _stop_gradient(c: Call, x):
-    return c.make("stop_gradient", [c.tensor(x, "x")])
+# ---- tensor functions not one operator each (the rest derive from the registry, see the end) ------
 
 
 @builtin("identity", "x")
 def _identity(c: Call, x):
     return x
-
-
-@builtin("cast", "x", "dtype")
-def _cast(c: Call, x, dtype):
-    return c.make("cast", [c.tensor(x, "x")], {"dtype": c.dtype(dtype, "dtype")})
-
-
-def _reduction(op: str) -> Callable:
-    def impl(c: Call, x, axis=None, keepdims=False):
-        axes = None if axis is None else c.ints(axis, "axis")
-        return c.make(op, [c.tensor(x, "x")], {"axis": axes, "keepdims": bool(keepdims)})
-
-    return impl
-
-
-for _op in ("sum", "mean", "max", "min", "prod", "logsumexp", "var", "std"):
-    builtin(_op, "x", ("axis", None), ("keepdims", False))(_reduction(_op))
-
-
-@builtin("argmax", "x", ("axis", None))
-def _argmax(c: Call, x, axis=None):
-    return c.make("argmax", [c.tensor(x, "x")], {"axis": None if axis is None else c.integer(axis, "axis")})
-
-
-def _softmax_like(op: str) -> Callable:
-    def impl(c: Call, x, axis=-1):
-        return c.make(op, [c.tensor(x, "x")], {"axis": c.integer(axis, "axis")})
-
-    return impl
-
-
-builtin("softmax", "x", ("axis", -1))(_softmax_like("softmax"))
-builtin("log_softmax", "x", ("axis", -1))(_softmax_like("log_softmax"))
-
-
-@builtin("dot", "a", "b")
-def _dot(c: Call, a, b):
-    return c.make("matmul", [c.tensor(a, "a"), c.tensor(b, "b")])
-
-
-@builtin("transpose", "x", ("perm", None))
-def _transpose(c: Call, x, perm=None):
-    return c.make("transpose", [c.tensor(x, "x")], {"perm": None if perm is None else c.ints(perm, "perm")})
-
-
-@builtin("reshape", "x", "shape")
-def _reshape(c: Call, x, shape):
-    return c.make("reshape", [c.tensor(x, "x")], {"shape": c.ints(shape, "shape")})
-
-
-@builtin("flatten", "x", ("ndim", 1))
-def _flatten(c: Call, x, ndim=1):
-    return c.make("flatten", [c.tensor(x, "x")], {"ndim": c.integer(ndim, "ndim")})
-
-
-@builtin("concatenate", "xs", ("axis", 0), variadic=True)
-def _concatenate(c: Call, xs, axis=0):
-    items = xs if isinstance(xs, tuple) else (xs,)
-    return c.make("concatenate", [c.tensor(x, "xs") for x in items], {"axis": c.integer(axis, "axis")})
-
-
-def _fill(op: str) -> Callable:
-    def impl(c: Call, shape, dtype=Dtype("f32")):
-        return c.make(op, [], {"shape": c.ints(shape, "shape"), "dtype": c.dtype(dtype, "dtype")})
-
-    return impl
-
-
-builtin("zeros", "shape", ("dtype", Dtype("f32")))(_fill("zeros"))
-builtin("ones", "shape", ("dtype", Dtype("f32")))(_fill("ones"))
-
-
-@builtin("arange", "n")
-def _arange(c: Call, n):
-    return c.make("arange", [], {"n": c.integer(n, "n")})
-
-
-@builtin("conv2d", "x", "W")
-def _conv2d(c: Call, x, W):
-    return c.make("conv2d", [c.tensor(x, "x"), c.tensor(W, "W")])
-
-
-@builtin("max_pool2d", "x", ("size", (2, 2)), ("ignore_border", True))
-def _max_pool2d(c: Call, x, size=(2, 2), ignore_border=True):
-    if not isinstance(ignore_border, bool):
-        fail("E303", c.span("ignore_border"), what="'ignore_border'", expected="true or false", got=kind_of(ignore_border))
-    return c.make("max_pool2d", [c.tensor(x, "x")], {"size": c.ints(size, "size"), "ignore_border": ignore_border})
 
 
 # ---- compile-time helpers ------------------------------------------------------------------
@@ -273,24 +158,35 @@ def _range(c: Call, n):
 MAX_RANGE = 100_000
 
 
+def _list(c: Call, items: object, arg: str) -> tuple:
+    items = as_list(items)
+    if not isinstance(items, tuple):
+        fail(
+            "E303",
+            c.span(arg),
+            what=f"{c.expr.func.id if isinstance(c.expr.func, A.Name) else 'it'}'s '{arg}'",
+            expected="a list",
+            got=kind_of(items),
+        )
+    return items
+
+
 @builtin("len", "items")
 def _len(c: Call, items):
-    if not isinstance(items, tuple):
-        fail("E303", c.span("items"), what="len", expected="a list", got=kind_of(items))
-    return len(items)
+    """A list's length; a tensor's first dimension (an i64 scalar tensor when it is `?`)."""
+    if isinstance(items, Node) and items.type.ndim:
+        return shape_of(items, c.span())[0]
+    return len(_list(c, items, "items"))
 
 
 @builtin("enumerate", "items")
 def _enumerate(c: Call, items):
-    return tuple(enumerate(items)) if isinstance(items, tuple) else _len(c, items)
+    return tuple(enumerate(_list(c, items, "items")))
 
 
 @builtin("zip", "a", "b")
 def _zip(c: Call, a, b):
-    for arg, value in (("a", a), ("b", b)):
-        if not isinstance(value, tuple):
-            fail("E303", c.span(arg), what=f"zip's '{arg}'", expected="a list", got=kind_of(value))
-    return tuple(zip(a, b))
+    return tuple(zip(_list(c, a, "a"), _list(c, b, "b")))
 
 
 @builtin("dataset", ("kind", None), ("path", None), ("n", None), ("seed", None), ("dim", None), ("step", None))
@@ -315,6 +211,8 @@ def _wrt_nodes(c: Call, wrt: object, arg: str) -> tuple[Node, ...]:
 @builtin("grad", "cost", "wrt", ("constant", ()))
 def _grad(c: Call, cost, wrt, constant=()):
     """Theano's consider_constant as marks: each constant inside the cost becomes stop_gradient(constant)."""
+    if isinstance(cost, Grads) and wrt is None:  # gradients handed to an update rule in place of (cost, params)
+        return cost
     items = constant if isinstance(constant, tuple) else (constant,)
     spans = _item_spans(c, "constant", len(items))
     consts = [c.tensor(k, "constant") for k in items]
@@ -343,43 +241,6 @@ def _item_spans(c: Call, arg: str, count: int) -> list[Span]:
     return [c.span(arg)] * count
 
 
-def _grads_of(c: Call, cost: object, params: object) -> tuple[tuple[Node, Node], ...]:
-    if isinstance(cost, Grads):
-        return cost.pairs
-    if params is None:
-        fail("E301", c.span(), name="params", callee=c.expr.func.id if isinstance(c.expr.func, A.Name) else "update rule")
-    as_grad = Call(c.elab, c.expr, {"cost": c.span("cost"), "wrt": c.span("params")})
-    return _grad(as_grad, cost, params if isinstance(params, (ParamSet, tuple)) else (params,)).pairs
-
-
-@builtin("sgd", "cost", "params", ("lr", None))
-def _sgd(c: Call, cost, params, lr=None):
-    if isinstance(cost, Grads) and lr is None:
-        params, lr = None, params
-    if lr is None:
-        fail("E301", c.span(), name="lr", callee="sgd", hint="sgd(cost, params, lr) or sgd(grad(cost, params), lr)")
-    pairs = _grads_of(c, cost, params)
-    return UpdateRule(tuple((p, _step(c, p, g, lr)) for p, g in pairs))
-
-
-def _step(c: Call, p: Node, g: Node, lr: object) -> Node:
-    scaled = c.make("mul", [c.tensor(lr, "lr", p.type.dtype), g])
-    return c.make("sub", [p, scaled])
-
-
-@builtin("momentum", "cost", "params", "lr", ("mu", 0.9))
-def _momentum(c: Call, cost, params, lr, mu=0.9):
-    """Seed 002: step = mu * previous_step - lr * grad; param += step (the step is state)."""
-    pairs = []
-    for p, g in _grads_of(c, cost, params):
-        velocity = c.elab.declare_leaf("state", f"{p.name}.velocity", p.type, c.span(), init=Init("constant", (0,)))
-        step = c.make(
-            "sub", [c.make("mul", [c.tensor(mu, "mu", p.type.dtype), velocity]), c.make("mul", [c.tensor(lr, "lr", p.type.dtype), g])]
-        )
-        pairs += [(velocity, step), (p, c.make("add", [p, step]))]
-    return UpdateRule(tuple(pairs))
-
-
 def fit_update(elab: Elaborator, target: Node, value: Node, span: Span) -> Node:
     """An update's value must have its target's type; a dtype differing only in width is cast."""
     if value.type.shape != target.type.shape:
@@ -404,6 +265,8 @@ def initializer(elab: Elaborator, decl: A.VarDecl, type_: TensorType, scope) -> 
         return Init("constant", (0,))
     if not decl.init.random:
         value = elab.eval(decl.init.value, scope)
+        if isinstance(value, Node) and value.op in ("param", "state"):
+            return _copy_of(value, type_, decl.init.value.span)
         if not _is_number(value):
             fail(
                 "E303",
@@ -421,6 +284,13 @@ def initializer(elab: Elaborator, decl: A.VarDecl, type_: TensorType, scope) -> 
     args = [elab.eval(a, scope) for a in call.args]
     kwargs = {k.name: elab.eval(k.value, scope) for k in call.kwargs}
     return _init_of(elab, call, type_, args, kwargs)
+
+
+def _copy_of(source: Node, type_: TensorType, span: Span) -> Init:
+    """`state m: f32[3] = W`: starts as W's initial value (cast to its own dtype)."""
+    if source.type.shape != type_.shape:
+        fail("E303", span, what="an initial value", expected=f"a number, or a param or state of shape {type_}", got=str(source.type))
+    return Init("copy", (source.name,))
 
 
 def _init_of(elab: Elaborator, call: A.Call, type_: TensorType, args: list, kwargs: dict) -> Init:
@@ -484,6 +354,4 @@ def _fans(shape: tuple[int | None, ...]) -> tuple[int, int]:
     return shape[1] * receptive, shape[0] * receptive
 
 
-from symdl.elaborate import sampling  # noqa: E402, F401 - registers the random draws and scan
-
-__all__ = ["BUILTINS", "InitSpec"]
+__all__ = ["BUILTINS", "InitSpec", "weak_dtype"]

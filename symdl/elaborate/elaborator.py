@@ -10,12 +10,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from symdl.diagnostics.catalog import fail, warning
-from symdl.diagnostics.errors import Source, Span, UserError, did_you_mean
-from symdl.elaborate import arith, imports, statements
+from symdl.diagnostics.errors import InternalError, Source, Span, UserError, did_you_mean
+from symdl.elaborate import arith, imports, library, modes, sampling, statements  # noqa: F401 - sampling registers the draws and scan
 from symdl.elaborate import builtins as B
 from symdl.elaborate.binding import REQUIRED, bind, fill_defaults
 from symdl.elaborate.bodies import check_bodies
 from symdl.elaborate.overrides import apply_override
+from symdl.elaborate.recipes import clock_state
 from symdl.elaborate.recorder import Recorder
 from symdl.elaborate.values import (
     BlockValue,
@@ -29,18 +30,18 @@ from symdl.elaborate.values import (
     Grads,
     Instance,
     ParamSet,
+    ReturnSignal,
     Scope,
+    is_plain,
     kind_of,
 )
 from symdl.ir import build
 from symdl.ir.nodes import DataSpec, Function, Node, Program, RecipeCall
+from symdl.ir.recipes import CLOCK
 from symdl.ir.types import TensorType
 from symdl.syntax import ast as A
 
-
-class ReturnSignal(Exception):
-    def __init__(self, value: object) -> None:
-        self.value = value
+Given = dict[str, tuple[str, Span]]  # --set values by name: (the text, its span)
 
 
 @dataclass
@@ -61,10 +62,11 @@ class ModelState:
 class Elaborator:
     """Evaluates one module: statements via `statements`, expressions here."""
 
-    def __init__(self, source: Source, overrides: dict[str, tuple[str, Span]] | None = None, loader: imports.Loader | None = None) -> None:
+    def __init__(self, source: Source, overrides: Given | None = None, loader: imports.Loader | None = None, defaults: Given | None = None):
         self.source = source
         self.loader = loader or imports.Loader.for_root(source)  # shared with the files this one imports
         self.overrides = dict(overrides or {})
+        self.defaults = dict(defaults or {})  # like overrides, but a model without that hyper ignores them
         self.model = ModelState()
         self.top = Scope()
         self.hyper_spans: dict[str, Span] = {}
@@ -72,11 +74,17 @@ class Elaborator:
         self.depth = 0  # of def expansion, to stop endless recursion
         self.warnings: list = []
         self.streams = 0  # random draws made so far: each draw's stream number
+        self.modes = modes.Modes()  # the `training` placeholder and each mode's graphs
+        self.update_sink: list | None = None  # where `update` statements go: the fn being elaborated
         self.recorder: Recorder | None = None  # an editor's index of what each span stood for
 
     def next_stream(self) -> int:
         self.streams += 1
         return self.streams
+
+    def execute(self, body: tuple[A.Node, ...], scope: Scope, context: str, only: tuple[type, ...] = ()) -> None:
+        """Run statements here (an imported file's library statements come through this, not `statements`)."""
+        statements.execute_all(self, body, scope, context, only)
 
     def warn(self, code: str, span: Span | None, hint: str = "", **fields: object) -> None:
         self.warnings.append(warning(code, span, hint=hint, **fields))
@@ -98,7 +106,7 @@ class Elaborator:
             tuple(m.inputs),
             tuple(m.params),
             tuple(m.states),
-            tuple(m.definitions),
+            tuple(modes.specialise_definitions(self, m.definitions)),
             tuple(m.functions),
             tuple(m.data),
             tuple(m.recipes),
@@ -126,8 +134,8 @@ class Elaborator:
     # ---- hypers -----------------------------------------------------------------------
     def define_hyper(self, item: A.HyperItem, scope: Scope) -> None:
         value = self.eval(item.value, scope)
-        if item.name in self.overrides:
-            text, span = self.overrides.pop(item.name)
+        if item.name in self.overrides or item.name in self.defaults:
+            text, span = self.overrides.pop(item.name) if item.name in self.overrides else self.defaults.pop(item.name)
             value = apply_override(self, item.name, value, text, span, scope)
         self.bind(scope, item.name, value, item.span, rebind=False)
         self.model.hypers[item.name] = value
@@ -152,9 +160,17 @@ class Elaborator:
             pass
         if name == "params":
             return ParamSet(tuple(self.model.params))
-        if name in B.BUILTINS:
+        if name == modes.NAME:
+            self.modes.used = True
+            return self.modes.placeholder
+        if name in CLOCK:
+            return clock_state(self, name, span)
+        if B.find(name) is not None:
             return Builtin(name)
-        known = scope.visible() | set(B.BUILTINS)
+        found = imports.prelude_value(self, name)
+        if found is not None:
+            return found
+        known = scope.visible() | B.names()
         hint = (
             imports.hidden_hint(self, scope, name)
             or did_you_mean(name, known)
@@ -210,6 +226,8 @@ class Elaborator:
             return arith.python_binary(e.op, left, right, e.span)
         if isinstance(left, tuple) and isinstance(right, tuple) and e.op == "add":
             return left + right
+        if e.op in ("eq", "ne") and is_plain(left) and is_plain(right):  # lists, strings, none: compared at compile time
+            return (left == right) == (e.op == "eq")
         if isinstance(left, ParamSet) and isinstance(right, ParamSet) and e.op == "add":  # layer.params + out.params
             return ParamSet(tuple(dict.fromkeys(left.nodes + right.nodes)))
         a, b = self.tensors(left, right, e.left.span, e.right.span)
@@ -236,17 +254,8 @@ class Elaborator:
                 return ParamSet(tuple(dict.fromkeys(p for v in items for p in v.params)))
         if isinstance(value, Node) and e.name == "T":
             return build.make("transpose", [value], span=e.span)
-        if isinstance(value, Node) and e.name == "shape":  # a compile-time list: every dimension is static
-            if None in value.type.shape:
-                fail(
-                    "E303",
-                    e.span,
-                    what=f"{_text(e.value)}.shape",
-                    expected="static dimensions",
-                    got=str(value.type),
-                    hint="name the dimension with a hyper",
-                )
-            return tuple(value.type.shape)
+        if isinstance(value, Node) and e.name == "shape":  # a compile-time list; a `?` dimension is an i64 scalar tensor
+            return B.shape_of(value, e.span)
         if isinstance(value, DataValue):
             return DataField(value.spec.name, e.name)
         members = sorted(value.members) + ["params"] if isinstance(value, Instance) else []
@@ -281,9 +290,9 @@ class Elaborator:
         try:
             if self.depth > 64:
                 fail(
-                    "E700",
+                    "E803",
                     e.span,
-                    detail=f"def {fn.decl.name} calls itself without end",
+                    name=fn.decl.name,
                     hint="defs are expanded at compile time: recursion must stop on a compile-time if",
                 )
             return self._expand_def(fn, args, kwargs, e)
@@ -294,7 +303,7 @@ class Elaborator:
         try:
             return self._expand_def_body(fn, args, kwargs, e)
         except UserError as err:
-            raise _called_from(err, fn.decl.name, e) from None
+            raise library.called_from(err, fn.decl, e) from None
 
     def _expand_def_body(self, fn: DefValue, args: list, kwargs: dict, e: A.Call) -> object:
         inner = fn.scope.child()
@@ -307,7 +316,7 @@ class Elaborator:
                 statements.execute_all(self, fn.decl.body, inner, context="def")
             except ReturnSignal as ret:
                 return ret.value
-            fail("E700", fn.decl.span, detail=f"def {fn.decl.name} ends without a return")
+            fail("E804", fn.decl.span, name=fn.decl.name)
         return self.eval(fn.decl.body, inner)
 
     def bind_params(
@@ -320,10 +329,11 @@ class Elaborator:
         defaults = {p.name: REQUIRED if p.default is None else p.default for p in params}
         return fill_defaults(callee, bound, defaults, e.span, usage, lambda d: self.eval(d, scope))
 
-    def instantiate(self, block: BlockValue, e: A.Call, scope: Scope, path: str) -> Instance:
-        """Expand a block call: its parameters are named under `path`."""
-        args = [self.eval(a, scope) for a in e.args]
-        kwargs = {k.name: (self.eval(k.value, scope), k.span) for k in e.kwargs}
+    def instantiate(self, block: BlockValue, e: A.Call, scope: Scope, path: str, evaluated: tuple[list, dict] | None = None) -> Instance:
+        """Expand a block call: its parameters are named under `path` (`evaluated`: its arguments, already evaluated)."""
+        if evaluated is None:
+            evaluated = [self.eval(a, scope) for a in e.args], {k.name: (self.eval(k.value, scope), k.span) for k in e.kwargs}
+        args, kwargs = evaluated
         declared = tuple(s.name for s in declared_vars(block.decl.body))
         bound = self.bind_params(block.decl.params, args, kwargs, e, block.decl.name, block.scope, extra=declared)
         full_path = f"{scope.prefix}.{path}" if scope.prefix else path
@@ -331,14 +341,15 @@ class Elaborator:
         inner.names.update(bound)
         inner.spans.update({k: e.span for k in bound})
         inner.names["__given__"] = {k: kwargs[k] for k in declared if k in kwargs}
-        start = len(self.model.params)
+        start, updates_start = len(self.model.params), len(self.modes.block_updates)
         try:
             statements.execute_all(self, block.decl.body, inner, context="block")
             result: object = None
         except ReturnSignal as ret:
             result = ret.value
         except UserError as err:
-            raise _called_from(err, block.decl.name, e) from None
+            raise library.called_from(err, block.decl, e) from None
+        self.modes.returned(updates_start, result)
         members = {k: v for k, v in inner.names.items() if not k.startswith("__")}
         return Instance(full_path, members, result, tuple(self.model.params[start:]) + _given_params(inner))
 
@@ -467,17 +478,9 @@ def _text(expr: A.Node) -> str:
     return span.source.line(span.line)[span.column - 1 : span.end_column - 1]
 
 
-def _called_from(err: UserError, callee: str, e: A.Call) -> UserError:
-    """An error inside a block or def body also names the call that expanded it (innermost first)."""
-    inside = err.span is not None and e.span.line <= err.span.line <= e.span.end_line and err.span.source is e.span.source
-    if err.span is not None and not inside and err.severity == "error":
-        err.notes = (*err.notes, f"in the call of {callee} at {e.span}")
-    return err
-
-
-def elaborate(source: Source, module: A.Module, overrides: dict[str, tuple[str, Span]] | None = None) -> Program:
-    """The IR program of a parsed module."""
-    elab = Elaborator(source, overrides)
+def elaborate(source: Source, module: A.Module, overrides: Given | None = None, defaults: Given | None = None) -> Program:
+    """The IR program of a parsed module; `defaults` set only the hypers it declares and `overrides` leave alone."""
+    elab = Elaborator(source, overrides, defaults=defaults)
     try:
         return elab.run(module)
     except UserError as err:  # raised inside an imported file: say where it was imported
@@ -487,7 +490,7 @@ def elaborate(source: Source, module: A.Module, overrides: dict[str, tuple[str, 
             err.notes = (*err.notes, f"with --set {' --set '.join(applied)}")
         raise
     except ReturnSignal as ret:  # a return outside any def or block
-        raise UserError(None, "return outside a def or block") from ret
+        raise InternalError("return outside a def or block passed the statement checks") from ret
 
 
 __all__ = ["Elaborator", "elaborate", "ReturnSignal", "Builtin", "DefValue", "ParamSet", "Instance"]

@@ -10,14 +10,13 @@ importing program, named by its instance names; their spans still name the impor
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from symdl.diagnostics.catalog import fail
 from symdl.diagnostics.errors import Source, Span, UserError, did_you_mean
-from symdl.elaborate import statements
+from symdl.elaborate import library
 from symdl.elaborate.bodies import check_bodies
 from symdl.elaborate.values import Scope
 from symdl.syntax import ast as A
@@ -105,21 +104,26 @@ def override_hint(elab: Elaborator, name: str) -> str:
 
 
 def _load(elab: Elaborator, s: A.Import) -> Library:
+    return load(elab, library.import_path(s.path.value, s.span.source), s, s.path.value)
+
+
+def load(elab: Elaborator, path: Path, s: A.Import | None, spelled: str) -> Library:
+    """The library of the file at `path`, imported by `s` (None for the prelude), loaded once per compilation."""
     loader = elab.loader
-    path = Path(os.path.normpath(Path(s.span.source.name).parent / s.path.value))  # `dir/../x.sdl` reads as `x.sdl` in messages
     key = path.resolve()
     chain = [name for k, name in loader.loading]
     if key in [k for k, _ in loader.loading]:
         fail(
             "E212",
-            s.path.span,
+            s.path.span if s else None,
             chain=" -> ".join(chain + [str(path)]),
             hint="move what both files need into a third file that imports neither",
         )
     if key in loader.cache:
         return loader.cache[key]
-    source = _read(path, s)
-    loader.imported_at.setdefault(source.name, s.span)
+    source = _read(path, s, spelled)
+    if s is not None:
+        loader.imported_at.setdefault(source.name, s.span)
     loader.loading.append((key, source.name))
     try:
         lib = _library(type(elab)(source, loader=loader), parse(source))
@@ -130,24 +134,26 @@ def _load(elab: Elaborator, s: A.Import) -> Library:
     return lib
 
 
-def _read(path: Path, s: A.Import) -> Source:
-    hint = f"the path is relative to the importing file's directory ({Path(s.span.source.name).parent})"
+def _read(path: Path, s: A.Import | None, spelled: str) -> Source:
+    where = "the standard library's files are symdl/std/*.sdl" if spelled.startswith(library.STD_PREFIX) else ""
+    relative = f"the path is relative to the importing file's directory ({Path(s.span.source.name).parent})" if s else ""
+    hint = where or relative
+    span = s.path.span if s else None
     if not path.is_file():
-        fail("E210", s.path.span, hint=hint, path=s.path.value, detail=f"no file {path}")
+        fail("E210", span, hint=hint, path=spelled, detail=f"no file {path}")
     try:
         return read_source(path)
     except OSError as err:
-        fail("E210", s.path.span, hint=hint, path=s.path.value, detail=f"{path}: {getattr(err, 'strerror', None) or err}")
+        fail("E210", span, hint=hint, path=spelled, detail=f"{path}: {getattr(err, 'strerror', None) or err}")
 
 
 def _library(elab: Elaborator, module: A.Module) -> Library:
     """Run a file as a library: hypers (defaults), imports, blocks and defs; skip the rest."""
-    statements.check_context(module.body, "top")
+    elab.execute(module.body, elab.top, "top", only=LIBRARY_STATEMENTS)
     exports: list[str] = []
     hidden: dict[str, str] = {}
     for stmt in module.body:
         if isinstance(stmt, LIBRARY_STATEMENTS):
-            statements.HANDLERS[type(stmt)](elab, stmt, elab.top, "top")
             exports += (
                 [n.id for n in stmt.names] if isinstance(stmt, A.Import) else [stmt.name] if isinstance(stmt, (A.Def, A.BlockDecl)) else []
             )
@@ -166,3 +172,9 @@ def _declared(stmt: A.Node) -> dict[str, str]:
     if isinstance(stmt, A.Assign):
         return {t.id: "a value" for t in stmt.targets if isinstance(t, A.Name)}
     return {}
+
+
+def prelude_value(elab: Elaborator, name: str) -> object | None:
+    """A block or def of the prelude named `name`, or None (the user's names were looked up first)."""
+    lib = load(elab, library.import_path(library.PRELUDE, elab.source), None, library.PRELUDE)
+    return lib.scope.names[name] if name in lib.exports else None

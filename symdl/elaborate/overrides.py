@@ -58,9 +58,9 @@ def _refuse(name: str, declared: object, text: str, span: Span) -> None:
     value = text.partition("=")[2].strip()
     hint = f"the model declares {name} = {_show(declared)}"
     if _kind(declared) == "a function":  # a misspelt activation: name the one meant
-        from symdl.elaborate.builtins import BUILTINS
+        from symdl.elaborate.builtins import names
 
-        hint = " ".join(filter(None, [did_you_mean(value, [k for k in BUILTINS if k.isidentifier()]), hint]))
+        hint = " ".join(filter(None, [did_you_mean(value, [k for k in names() if k.isidentifier()]), hint]))
     fail("E501", span, name=name, expected=_kind(declared), value=value, hint=hint)
 
 

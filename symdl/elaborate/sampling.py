@@ -1,7 +1,7 @@
-"""Random draws and `scan`: the builtins that make graphs with randomness and loops.
+"""`binomial` (one trial is a bernoulli draw) and `scan`: the builtins that make graphs with randomness and loops.
 
-A draw gets a stream number unique in the program; lowering threads one random
-generator through every draw of a function (scan bodies too), so a model file never
+The other draws derive from the registry (`elaborate/operators.py`). A draw gets a stream number unique
+in the program; lowering threads one random generator through every draw of a function (scan bodies too), so a model file never
 mentions random state. `scan(step, init = [...], over = [...], steps = k)` calls the
 def `step` once on placeholder arguments and keeps the graph it returns as the body.
 """
@@ -9,53 +9,24 @@ def `step` once on placeholder arguments and keeps the graph it returns as the b
 from __future__ import annotations
 
 from symdl.diagnostics.catalog import fail
+from symdl.elaborate import operators
 from symdl.elaborate.builtins import Call, builtin
 from symdl.elaborate.values import DefValue, kind_of
 from symdl.ir import build
 from symdl.ir.nodes import Node, ScanBody, toposort
+from symdl.ir.ops import OPS
 from symdl.ir.types import TensorType
 
 # ---- random draws -----------------------------------------------------------------------------
 
 
-def _shape(c: Call, shape) -> tuple[int, ...] | None:
-    return None if shape is None else c.ints(shape, "shape")
-
-
-def _draw(c: Call, op: str, params: list[Node], shape, **attrs) -> Node:
-    return c.make(op, params, {"shape": _shape(c, shape), "stream": c.elab.next_stream(), **attrs})
-
-
-def _float(c: Call, value, arg: str) -> Node:
-    return c.tensor(value, arg, "f32" if not isinstance(value, Node) else None)
-
-
-@builtin("uniform", ("low", 0.0), ("high", 1.0), ("shape", None))
-def _uniform(c: Call, low=0.0, high=1.0, shape=None):
-    return _draw(c, "uniform", [_float(c, low, "low"), _float(c, high, "high")], shape)
-
-
-@builtin("normal", ("mean", 0.0), ("std", 1.0), ("shape", None))
-def _normal(c: Call, mean=0.0, std=1.0, shape=None):
-    return _draw(c, "normal", [_float(c, mean, "mean"), _float(c, std, "std")], shape)
-
-
-@builtin("bernoulli", "p", ("shape", None))
-def _bernoulli(c: Call, p, shape=None):
-    return _draw(c, "bernoulli", [_float(c, p, "p")], shape)
-
-
 @builtin("binomial", "p", ("n", 1), ("shape", None))
 def _binomial(c: Call, p, n=1, shape=None):
+    """One trial is a bernoulli draw, which (unlike a binomial) can be drawn ahead of a loop."""
     trials = c.integer(n, "n")
     if trials == 1:
-        return _draw(c, "bernoulli", [_float(c, p, "p")], shape)
-    return _draw(c, "binomial", [_float(c, p, "p")], shape, n=trials)
-
-
-@builtin("categorical", "p", ("shape", None))
-def _categorical(c: Call, p, shape=None):
-    return _draw(c, "categorical", [_float(c, p, "p")], shape)
+        return operators.impl(OPS["bernoulli"])(c, p=p, shape=shape)
+    return operators.impl(OPS["binomial"])(c, p=p, n=trials, shape=shape)
 
 
 # ---- scan ---------------------------------------------------------------------------------------
@@ -74,9 +45,11 @@ def _scan(c: Call, step, init=(), over=(), steps=None):
     names = [p.name for p in step.decl.params]
     if len(names) != len(seqs) + len(inits):
         fail(
-            "E700",
+            "E805",
             step.decl.span,
-            detail=f"scan's step takes {len(names)} argument(s), but scan gives {len(seqs)} sequence element(s) and {len(inits)} carried value(s)",
+            takes=len(names),
+            sequences=len(seqs),
+            carried=len(inits),
             hint="step(one element per sequence in over..., one value per init...)",
         )
     types = [TensorType(s.type.dtype, s.type.shape[1:]) for s in seqs] + [v.type for v in inits]
@@ -85,9 +58,10 @@ def _scan(c: Call, step, init=(), over=(), steps=None):
     outputs = [c.tensor(v, "step") for v in (result if isinstance(result, tuple) else (result,))]
     if len(outputs) < len(inits):
         fail(
-            "E700",
+            "E806",
             step.decl.span,
-            detail=f"scan's step returns {len(outputs)} value(s) but init gives {len(inits)} carried value(s)",
+            returns=len(outputs),
+            carried=len(inits),
             hint="the step returns its outputs not fed back, then the next value of each carried value, in init order",
         )
     carried = outputs[len(outputs) - len(inits) :]

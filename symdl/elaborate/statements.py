@@ -10,9 +10,12 @@ from typing import TYPE_CHECKING
 
 from symdl.diagnostics.catalog import fail
 from symdl.elaborate import builtins as B
-from symdl.elaborate.values import BlockValue, Collection, DataValue, DefValue, FnRef, Instance, Scope, UpdateRule, kind_of
+from symdl.elaborate import library, modes
+from symdl.elaborate.imports import import_names
+from symdl.elaborate.recipes import check_run
+from symdl.elaborate.values import BlockValue, Collection, DataValue, DefValue, FnRef, Instance, ReturnSignal, Scope, as_list, kind_of
 from symdl.ir import build
-from symdl.ir.nodes import Function, Node, RecipeCall, toposort
+from symdl.ir.nodes import Function, Node, toposort
 from symdl.syntax import ast as A
 
 if TYPE_CHECKING:
@@ -27,17 +30,19 @@ ALLOWED = {
     A.VarDecl: ("top", "block"),
     A.FnDecl: ("top",),
     A.Run: ("top",),
-    A.Update: ("fn",),
+    A.Update: ("fn", "block"),
     A.Return: ("def", "block"),
     A.BlockDecl: ("top",),
     A.Def: ("top", "block", "def"),
 }
 
 
-def execute_all(elab: Elaborator, body: tuple[A.Node, ...], scope: Scope, context: str) -> None:
+def execute_all(elab: Elaborator, body: tuple[A.Node, ...], scope: Scope, context: str, only: tuple[type, ...] = ()) -> None:
+    """Each statement of `body` in order (with `only`, just the statements of those kinds: a library's)."""
     check_context(body, context)
     for stmt in body:
-        HANDLERS[type(stmt)](elab, stmt, scope, context)
+        if not only or isinstance(stmt, only):
+            HANDLERS[type(stmt)](elab, stmt, scope, context)
 
 
 def check_context(body: tuple[A.Node, ...], context: str) -> None:
@@ -48,9 +53,10 @@ def check_context(body: tuple[A.Node, ...], context: str) -> None:
             word = stmt.kind if isinstance(stmt, A.VarDecl) else type(stmt).__name__.replace("Decl", "").lower()
             where = "at the top level" if context == "top" else f"inside a {context}"
             fail(
-                "E700",
+                "E800",
                 stmt.span,
-                detail=f"'{word}' is not allowed {where}",
+                statement=word,
+                where=where,
                 hint=f"allowed in: {', '.join(a if a != 'top' else 'the model' for a in allowed)}",
             )
         for inner in _nested(stmt):
@@ -70,8 +76,6 @@ def _model(elab, s: A.ModelDecl, scope, context) -> None:
 
 
 def _import(elab, s: A.Import, scope, context) -> None:
-    from symdl.elaborate.imports import import_names  # imports runs statements: import it late
-
     import_names(elab, s, scope)
 
 
@@ -95,7 +99,7 @@ def _input(elab, s: A.InputDecl, scope, context) -> None:
 
 
 def _var(elab, s: A.VarDecl, scope, context) -> None:
-    type_ = elab.type_of(s.type, scope)
+    type_, owner = library.declared_type(elab, s.type, scope)
     if None in type_.shape:
         fail(
             "E303",
@@ -119,7 +123,7 @@ def _var(elab, s: A.VarDecl, scope, context) -> None:
         elab.bind(scope, s.name, node, s.span)
         return
     init = B.initializer(elab, s, type_, scope)
-    node = elab.declare_leaf(s.kind, elab.qualified(scope, s.name), type_, s.span, init=init)
+    node = elab.declare_leaf(s.kind, library.state_name(elab, s, scope, owner), type_, s.span, init=init)
     elab.bind(scope, s.name, node, s.span)
 
 
@@ -159,7 +163,7 @@ def _store(elab, target: A.Node, value: object, scope: Scope) -> None:
             elab.bind(scope, target.value.id, existing, target.span)
         existing.items[elab.eval(target.subscripts[0], scope)] = value
         return
-    fail("E700", target.span, detail="cannot assign to this expression", hint="assign to a name, or to name[index] in a loop")
+    fail("E801", target.span, hint="assign to a name, or to name[index] in a loop")
 
 
 def _expr(elab, s: A.ExprStmt, scope, context) -> None:
@@ -178,10 +182,23 @@ def _block(elab, s: A.BlockDecl, scope, context) -> None:
 
 
 def _return(elab, s: A.Return, scope, context) -> None:
-    from symdl.elaborate.elaborator import ReturnSignal
-
     values = tuple(elab.eval(v, scope) for v in s.values)
     raise ReturnSignal(values[0] if len(values) == 1 else values)
+
+
+def _assert(elab, s: A.Assert, scope, context) -> None:
+    value = elab.eval(s.test, scope)
+    if not isinstance(value, (bool, int, float)):
+        fail(
+            "E303",
+            s.test.span,
+            what="an assert's condition",
+            expected="known at compile time (hypers, shapes, lengths)",
+            got=kind_of(value),
+        )
+    if not value:
+        condition = s.test.span.text
+        fail("E505", s.span, message=s.message or condition, hint=f"{condition} is false" if s.message else "")
 
 
 def _if(elab, s: A.If, scope, context) -> None:
@@ -203,7 +220,7 @@ def _if(elab, s: A.If, scope, context) -> None:
 
 
 def _for(elab, s: A.For, scope, context) -> None:
-    items = elab.eval(s.iterable, scope)
+    items = as_list(elab.eval(s.iterable, scope))
     if not isinstance(items, tuple):
         fail("E303", s.iterable.span, what="a compile-time loop", expected="a list (a hyper list or range(n))", got=kind_of(items))
     for item in items:
@@ -224,13 +241,17 @@ def _fn(elab, s: A.FnDecl, scope, context) -> None:
         inputs.append(node)
     inner = scope.child()
     updates: list[tuple[Node, Node]] = []
-    inner.names["__updates__"] = updates
-    execute_all(elab, s.body, inner, "fn")
+    elab.update_sink, outer_sink = updates, elab.update_sink
+    try:
+        execute_all(elab, s.body, inner, "fn")
+    finally:
+        elab.update_sink = outer_sink
     outputs = []
     for k, out in enumerate(s.outputs):
         value = elab.tensor(elab.eval(out.value, inner), out.value.span)
         name = out.alias or (out.value.id if isinstance(out.value, A.Name) else f"out{k}")
         outputs.append((name, value))
+    outputs, updates = modes.specialise_function(elab, outputs, updates, modes.function_mode(inner, updates))
     _check_updates(updates)
     name = s.name if s.index is None else f"{s.name}[{_fn_index(elab, s, scope)}]"
     fn = Function(name, tuple(inputs), tuple(outputs), tuple(updates), s.span)
@@ -252,15 +273,20 @@ def _fn_index(elab, s: A.FnDecl, scope: Scope) -> int:
 
 
 def _update_stmt(elab, s: A.Update, scope: Scope, context) -> None:
-    scope.lookup("__updates__").extend(_update(elab, s, scope))
+    """In a fn, or in a block it calls: the fn's update; in a block outside any fn: one training fns apply."""
+    pairs = _update(elab, s, scope)
+    if elab.update_sink is None:
+        elab.modes.add(pairs)
+    else:
+        elab.update_sink.extend(pairs)
 
 
 def _update(elab, s: A.Update, scope: Scope) -> list[tuple[Node, Node]]:
     if s.target is None:
-        rule = elab.eval(s.value, scope)
-        if not isinstance(rule, UpdateRule):
+        rule = library.call_update_rule(elab, s.value, scope)
+        if not isinstance(rule, Instance):
             fail("E303", s.value.span, what="update", expected="an update rule such as sgd(...) or `update NAME = expr`", got=kind_of(rule))
-        return list(rule.pairs)
+        return []  # a block of update statements (sgd, adam): they have been made
     target = elab.eval(s.target, scope)
     if not isinstance(target, Node) or target.op not in ("param", "state"):
         fail("E407", s.target.span, name=_name(s.target), why="only a param or a state can be updated")
@@ -281,9 +307,10 @@ def _check_inputs_listed(fn: Function, s: A.FnDecl) -> None:
     for node in toposort(fn.roots()):
         if node.op == "input" and id(node) not in listed:
             fail(
-                "E700",
+                "E802",
                 s.span,
-                detail=f"fn {fn.name} uses input '{node.name}' but does not list it",
+                fn=fn.name,
+                name=node.name,
                 hint=f"write fn {fn.name}({', '.join([i.name for i in fn.inputs] + [node.name])}) -> ...",
             )
 
@@ -298,16 +325,7 @@ def _run(elab, s: A.Run, scope, context) -> None:
             expected="a recipe call such as early_stopping(train, validate, data = digits)",
             got="another expression",
         )
-    args = tuple(_recipe_arg(elab.eval(a, scope)) for a in call.args)
-    kwargs = tuple((k.name, _recipe_arg(elab.eval(k.value, scope))) for k in call.kwargs)
-    elab.model.recipes.append(RecipeCall(call.func.id, args, kwargs, s.span, tuple(k.span for k in call.kwargs)))
-
-
-def _recipe_arg(value: object) -> object:
-    """Recipe arguments stay plain: function and data references by name."""
-    if isinstance(value, DataValue):
-        return value.spec
-    return value
+    elab.model.recipes.append(check_run(elab, call, s.span, scope))
 
 
 def _name(expr: A.Node) -> str:
@@ -326,6 +344,7 @@ HANDLERS = {
     A.Def: _def,
     A.BlockDecl: _block,
     A.Return: _return,
+    A.Assert: _assert,
     A.If: _if,
     A.For: _for,
     A.FnDecl: _fn,

@@ -66,13 +66,6 @@ class Grads:
 
 
 @dataclass(frozen=True)
-class UpdateRule:
-    """What an update rule (sgd, momentum) produced: (target, new value) pairs."""
-
-    pairs: tuple[tuple[Node, Node], ...]
-
-
-@dataclass(frozen=True)
 class DataValue:
     spec: DataSpec
 
@@ -136,6 +129,22 @@ class Scope:
         return Scope(parent=self, prefix=self.prefix if prefix is None else prefix)
 
 
+def as_list(value: object) -> object:
+    """What a compile-time loop iterates: a parameter set in declaration order, gradients as (param, gradient) pairs."""
+    if isinstance(value, ParamSet):
+        return value.nodes
+    if isinstance(value, Grads):
+        return value.pairs
+    return value
+
+
+def is_plain(value: object) -> bool:
+    """A compile-time value compared by `==` in Python: a number, string, none or a list of them."""
+    if isinstance(value, tuple):
+        return all(is_plain(v) for v in value)
+    return value is None or isinstance(value, (int, float, bool, str))
+
+
 def kind_of(value: object) -> str:
     """A word for a value's kind, for error messages."""
     if isinstance(value, Node):
@@ -157,9 +166,15 @@ def kind_of(value: object) -> str:
         Instance: "a block instance",
         ParamSet: "a set of parameters",
         Grads: "gradients",
-        UpdateRule: "an update rule",
         DataValue: "a dataset",
         FnRef: "a compiled function",
         Dtype: "a dtype",
         Collection: "an indexed collection",
     }.get(type(value), type(value).__name__)
+
+
+class ReturnSignal(Exception):
+    """`return` inside a def or block body: unwinds to the call that expanded it, carrying the value."""
+
+    def __init__(self, value: object) -> None:
+        self.value = value

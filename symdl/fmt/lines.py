@@ -1,10 +1,12 @@
 """One run of tokens as output lines: on one line when it fits, else split inside a bracket pair.
 
 A run too long for a line (or holding a comment) is split at the depth-0 bracket pair with the most
-inside it (when that is at least a third of the line; else the line stays long): the head up to the opening bracket, the inside one level deeper, filled with as many
-comma-separated items per line as fit, the closing bracket and what follows on a line of their own.
+inside it (when that is at least a third of the line; else the line stays long): the head up to the
+opening bracket, the inside one level deeper, filled with as many comma-separated items per line as fit,
+the closing bracket and what follows on a line of their own.
 A comment inside a run forces a break: a trailing one ends its token's line, an own-line one starts
-its token's line (or, before a closing bracket, follows the line before it). Breaks only ever fall inside brackets, where the grammar ignores newlines.
+its token's line (or, before a closing bracket, follows the line before it). Breaks only ever fall
+inside brackets, where the grammar ignores newlines.
 """
 
 from __future__ import annotations

@@ -10,9 +10,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 
 from symdl.diagnostics.errors import Span
+from symdl.ir.ops import OPS
 from symdl.ir.types import TensorType
-
-LEAVES = ("input", "param", "state", "const", "arg")
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -35,7 +34,7 @@ class Node:
 
     @property
     def is_leaf(self) -> bool:
-        return self.op in LEAVES
+        return OPS[self.op].is_leaf
 
     def with_inputs(self, inputs: tuple[Node, ...]) -> Node:
         return self if inputs == self.inputs else replace(self, inputs=inputs)
@@ -65,13 +64,13 @@ class ScanBody:
 
 @dataclass(frozen=True, slots=True)
 class Init:
-    """How a parameter or state starts: `constant`, `uniform`, `normal`, `glorot`, `array`."""
+    """How a parameter or state starts: `constant`, `uniform`, `normal`, `copy` (of another's initial value)."""
 
     kind: str
     args: tuple[object, ...] = ()
 
     def __str__(self) -> str:
-        if self.kind == "constant":
+        if self.kind in ("constant", "copy"):  # copy: another param or state's initial value
             return f"= {self.args[0]}"
         return f"~ {self.kind}({', '.join(_fmt(a) for a in self.args)})"
 
@@ -96,13 +95,22 @@ class Function:
 
 @dataclass(frozen=True, slots=True)
 class RecipeCall:
-    """One `run` statement: a recipe name and its compile-time arguments."""
+    """One `run` statement, checked against its recipe's signature (`symdl/ir/recipes.py`): every
+    parameter's IR-level value (defaults filled), the model inputs it binds to data fields, and where
+    each value was written (for errors found when the data loads)."""
 
     name: str
-    args: tuple[object, ...]
-    kwargs: tuple[tuple[str, object], ...]
+    values: tuple[tuple[str, object], ...]
+    binds: tuple[tuple[str, str], ...] = ()
     span: Span | None = field(default=None, repr=False)
-    kwarg_spans: tuple[Span, ...] = field(default=(), repr=False, compare=False)
+    spans: tuple[tuple[str, Span], ...] = field(default=(), repr=False, compare=False)
+
+    def value(self, name: str) -> object:
+        return dict(self.values).get(name)
+
+    def span_of(self, name: str) -> Span | None:
+        """Where the argument `name` was written, or the `run` line when it took its default."""
+        return dict(self.spans).get(name, self.span)
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import PurePath
 
 from symdl.ir.nodes import Node, Program, toposort
+from symdl.ir.ops import OPS
 
 
 def format_program(program: Program) -> str:
@@ -45,12 +46,18 @@ def _node_lines(order: list[Node], ids: dict[int, str], names: dict[int, str], p
         ids[id(node)] = f"%{prefix}{counter}"
         counter += 1
         args = ", ".join(_ref(i, ids) for i in node.inputs)
-        attrs = " ".join(f"{k}={_attr(v)}" for k, v in node.attrs if k != "body")
+        attrs = " ".join(f"{k}={_attr(v)}" for k, v in node.attrs if k not in _unprinted(node))
         comment = "  # " + "  ".join(filter(None, [names.get(id(node), ""), _where(node, home)]))
         lines.append(f"{ids[id(node)]}: {node.type} = {node.op}({args}){' {' + attrs + '}' if attrs else ''}{comment}".rstrip(" #"))
         if node.op == "scan":
             lines += _body_lines(node, ids, names, f"{ids[id(node)][1:]}.", home)
     return lines
+
+
+def _unprinted(node: Node) -> set[str]:
+    """Attributes the printer leaves out: hidden ones, and quiet ones at their default."""
+    opdef = OPS[node.op]
+    return set(opdef.hidden) | {a.name for a in opdef.attrs if a.quiet and node.attr(a.name) == a.default}
 
 
 def _body_lines(scan: Node, ids: dict[int, str], names: dict[int, str], prefix: str, home: str) -> list[str]:

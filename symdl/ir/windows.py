@@ -1,10 +1,24 @@
-"""Type rules and NumPy references of the windowed operators (Theano's conv2d and pool_2d, NCHW); `ops.py` registers them."""
+"""Type rules and NumPy references of the windowed operators (Theano's conv2d and pool_2d, NCHW); `ops_tensor.py` registers them."""
 
 from __future__ import annotations
 
 import numpy as np
 
 from symdl.ir.types import TensorType, TypeRuleError, promote, to_float
+
+Pads = tuple[tuple[int, int], tuple[int, int]]
+
+
+def conv_pads(padding: tuple[int, int] | str, kh: int, kw: int) -> Pads:
+    """Zeros added (before, after) each side: `padding` on both, or "same" (k - 1 in all, the odd one after)."""
+    if padding == "same":
+        return ((kh - 1) // 2, kh // 2), ((kw - 1) // 2, kw // 2)
+    ph, pw = padding
+    return (ph, ph), (pw, pw)
+
+
+def conv_side(side: int | None, k: int, pads: tuple[int, int], stride: int) -> int | None:
+    return None if side is None else (side + sum(pads) - k) // stride + 1
 
 
 def conv2d_rule(types, attrs):
@@ -15,9 +29,15 @@ def conv2d_rule(types, attrs):
         raise TypeRuleError("conv2d", f"the image has {x.shape[1]} channel(s), the filters expect {w.shape[1]}")
     if None in w.shape[2:]:
         raise TypeRuleError("conv2d", "the filters' height and width must be known at compile time")
-    sides = [None if d is None else d - k + 1 for d, k in zip(x.shape[2:], w.shape[2:])]
+    padding, stride = attrs.get("padding", (0, 0)), attrs.get("stride", (1, 1))
+    if padding != "same" and min(padding) < 0 or min(stride) < 1:
+        raise TypeRuleError("conv2d", f"padding must be 0 or more and stride 1 or more, got {padding} and {stride}", "E402")
+    if padding == "same" and stride != (1, 1):
+        raise TypeRuleError("conv2d", 'padding = "same" keeps the size only with stride 1: give the padding as numbers', "E402")
+    pads = conv_pads(padding, *w.shape[2:])
+    sides = [conv_side(d, k, p, s) for d, k, p, s in zip(x.shape[2:], w.shape[2:], pads, stride)]
     if any(s is not None and s < 1 for s in sides):
-        raise TypeRuleError("conv2d", f"a {w.shape[2]}x{w.shape[3]} filter is larger than the {x.shape[2]}x{x.shape[3]} image")
+        raise TypeRuleError("conv2d", f"a {w.shape[2]}x{w.shape[3]} filter is larger than the {x.shape[2]}x{x.shape[3]} image (padded)")
     return TensorType(to_float(promote(x.dtype, w.dtype)), (x.shape[0], w.shape[0], *sides))
 
 
@@ -25,34 +45,65 @@ def _windows(x: np.ndarray, kh: int, kw: int) -> np.ndarray:
     return np.lib.stride_tricks.sliding_window_view(x, (kh, kw), axis=(-2, -1))
 
 
-def conv2d_ref(x, w):
-    """Valid true convolution (the kernel flipped, as Theano's conv2d): out[b, o] = sum_c x[b, c] * w[o, c]."""
-    return np.einsum("bcijkl,ockl->boij", _windows(x, *w.shape[2:]), w[:, :, ::-1, ::-1])
+def conv2d_ref(x, w, padding=(0, 0), stride=(1, 1)):
+    """True convolution (the kernel flipped, as Theano's conv2d) of the zero-padded image, every stride-th
+    position: out[b, o] = sum_c x[b, c] * w[o, c]."""
+    pads = conv_pads(padding, *w.shape[2:])
+    x = np.pad(x, ((0, 0), (0, 0), *pads))
+    out = np.einsum("bcijkl,ockl->boij", _windows(x, *w.shape[2:]), w[:, :, ::-1, ::-1])
+    return out[:, :, :: stride[0], :: stride[1]]
 
 
-def pooled_side(side: int | None, size: int, ignore_border: bool) -> int | None:
-    """Non-overlapping windows along one side; a partial last window counts unless ignore_border."""
+def pooled_side(side: int | None, size: int, ignore_border: bool, stride: int | None = None) -> int | None:
+    """Windows along one side, every `stride` (default: the size, windows that do not overlap); a partial
+    last window counts unless ignore_border (Theano's pool_2d)."""
     if side is None:
         return None
-    return side // size if ignore_border else -(-side // size)
+    stride = stride or size
+    if ignore_border:
+        return max(side - size, -stride) // stride + 1
+    if stride >= size:
+        return (side - 1) // stride + 1
+    return max(0, (side - 1 - size + stride) // stride) + 1
 
 
 def pool_rule(types, attrs):
     (x,) = types
     size = tuple(attrs["size"])
     if len(size) != 2 or any(s < 1 for s in size):
-        raise TypeRuleError("max_pool2d", f"the pool size must be two positive integers, got {list(size)} for {x}", "E402")
+        raise TypeRuleError("pooling", f"the pool size must be two positive integers, got {list(size)} for {x}", "E402")
+    stride = attrs.get("stride") or size
+    if any(s < 1 for s in stride):
+        raise TypeRuleError("pooling", f"the pool stride must be positive integers, got {list(stride)}", "E402")
     if x.ndim < 2:
-        raise TypeRuleError("max_pool2d", "pools the last two dimensions: needs at least 2", "E402")
-    sides = [pooled_side(d, s, attrs["ignore_border"]) for d, s in zip(x.shape[-2:], size)]
-    if 0 in sides:
-        raise TypeRuleError("max_pool2d", f"a {size[0]}x{size[1]} pool is larger than the {x.shape[-2]}x{x.shape[-1]} image")
+        raise TypeRuleError("pooling", "pools the last two dimensions: needs at least 2", "E402")
+    sides = [pooled_side(d, z, attrs["ignore_border"], s) for d, z, s in zip(x.shape[-2:], size, stride)]
+    if any(s is not None and s < 1 for s in sides):
+        raise TypeRuleError("pooling", f"a {size[0]}x{size[1]} pool is larger than the {x.shape[-2]}x{x.shape[-1]} image")
     return TensorType(x.dtype, (*x.shape[:-2], *sides))
 
 
-def pool_ref(x, size, ignore_border):
-    (ph, pw), (h, w) = size, x.shape[-2:]
-    oh, ow = pooled_side(h, ph, ignore_border), pooled_side(w, pw, ignore_border)
-    padded = np.full((*x.shape[:-2], oh * ph, ow * pw), -np.inf, dtype=x.dtype)
-    padded[..., : min(h, oh * ph), : min(w, ow * pw)] = x[..., : oh * ph, : ow * pw]
-    return padded.reshape(*x.shape[:-2], oh, ph, ow, pw).max(axis=(-3, -1))
+def avg_pool_rule(types, attrs):
+    out = pool_rule(types, attrs)
+    return out.with_dtype(to_float(out.dtype))
+
+
+def _pool_windows(x, size, ignore_border, stride, fill):
+    """Every window as x[..., i, j, :, :] with a partial window's missing elements `fill`."""
+    (ph, pw), (sh, sw) = size, stride or size
+    oh, ow = (pooled_side(d, z, ignore_border, s) for d, z, s in zip(x.shape[-2:], size, (sh, sw)))
+    h, w = (oh - 1) * sh + ph, (ow - 1) * sw + pw
+    padded = np.full((*x.shape[:-2], max(h, x.shape[-2]), max(w, x.shape[-1])), fill, dtype="float64")
+    padded[..., : x.shape[-2], : x.shape[-1]] = x
+    return _windows(padded[..., :h, :w], ph, pw)[..., ::sh, ::sw, :, :]
+
+
+def pool_ref(x, size, ignore_border, stride=None):
+    return _pool_windows(x, size, ignore_border, stride, -np.inf).max(axis=(-2, -1)).astype(x.dtype)
+
+
+def avg_pool_ref(x, size, ignore_border, stride=None):
+    """The mean of each window's elements inside the image (a partial window averages what it has)."""
+    total = _pool_windows(x, size, ignore_border, stride, 0.0).sum(axis=(-2, -1))
+    count = _pool_windows(np.ones(x.shape[-2:]), size, ignore_border, stride, 0.0).sum(axis=(-2, -1))
+    return total / count

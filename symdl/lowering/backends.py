@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from symdl.diagnostics.errors import Span, UserError
+from symdl.diagnostics.catalog import fail
+from symdl.diagnostics.errors import Span
 from symdl.ir.nodes import Program
 
 if TYPE_CHECKING:
@@ -49,5 +50,5 @@ def resolve_backend(program: Program, requested: str | None, where: Span | None 
         return requested
     chosen = dict(program.hypers).get("backend", DEFAULT_BACKEND)
     if chosen not in BACKENDS:
-        raise UserError(where, f"hyper backend is '{chosen}', not a backend", hint=f"backends: {', '.join(BACKENDS)}", code="E303")
+        fail("E506", where, hint=f"backends: {', '.join(BACKENDS)}", name=chosen)
     return chosen

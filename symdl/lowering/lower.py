@@ -15,16 +15,14 @@ import pytensor
 import pytensor.tensor as pt
 from pytensor.compile.mode import Mode
 
-from symdl.ir.init import initial_value
+from symdl.ir.init import initial_values
 from symdl.ir.nodes import Function, Node, Program, toposort
 from symdl.ir.ops import OPS
 from symdl.ir.types import NUMPY_DTYPE, TensorType, promote
-from symdl.lowering.backends import DEFAULT_BACKEND, mode_of
+from symdl.lowering.backends import DEFAULT_BACKEND
 from symdl.lowering.device import GeneratorCell
 from symdl.lowering.spans import stamp
-from symdl.lowering.table import LOWER
-
-_SAME_DTYPE_INPUTS = {"elementwise"}
+from symdl.lowering.table import DRAWS, FROM_NOISE, LOWER
 
 
 @dataclass
@@ -42,10 +40,9 @@ class Lowered:
         self.program = program
         self.backend = backend
         rng = np.random.RandomState(seed)
-        self.shared = {
-            n.name: pytensor.shared(initial_value(n.attr("init"), n.type, rng), name=n.name, shape=n.type.shape)
-            for n in (*program.params, *program.states)
-        }
+        leaves = (*program.params, *program.states)
+        values = initial_values(leaves, rng)
+        self.shared = {n.name: pytensor.shared(values[n.name], name=n.name, shape=n.type.shape) for n in leaves}
         self.inputs = {n.name: pt.tensor(name=n.name, dtype=NUMPY_DTYPE[n.type.dtype], shape=n.type.shape) for n in program.inputs}
         # One generator for every draw: each function threads it through its draws in order
         # (scan bodies included) and updates it, so no model file mentions random state.
@@ -80,11 +77,12 @@ class Lowered:
         if node.op == "scan_out":
             return _fit(memo[id(node.inputs[0])][node.attr("k")], node.type)
         args = [memo[id(i)] for i in node.inputs]
-        if OPS[node.op].kind == "random":
+        opdef = OPS[node.op]
+        if opdef.kind == "random":
             return self._draw(node, args)
-        if OPS[node.op].kind in _SAME_DTYPE_INPUTS and node.op not in ("cast", "switch"):
-            common = NUMPY_DTYPE[promote(*(i.type.dtype for i in node.inputs))]
-            args = [a if a.dtype == common else pt.cast(a, common) for a in args]
+        if opdef.promoted:
+            common = NUMPY_DTYPE[promote(*(node.inputs[k].type.dtype for k in opdef.promoted))]
+            args = [pt.cast(a, common) if k in opdef.promoted and a.dtype != common else a for k, a in enumerate(args)]
         out = LOWER[node.op](*args, **dict(node.attrs))
         return _fit(out, node.type)
 
@@ -102,25 +100,9 @@ class Lowered:
         dtype = NUMPY_DTYPE[node.type.dtype]
         if id(node) in self._noise:
             return _from_noise(node.op, self._noise[id(node)], args, dtype)
-        static = None not in node.type.shape
-        size = node.type.shape if static else None
-        rng = self._rng_now
-        if node.op == "bernoulli":  # uniform < p: ~20x faster than numpy's binomial on the C backend
-            p = args[0]
-            self._rng_now, u = pt.random.uniform(0.0, 1.0, size=size if static else p.shape, rng=rng, dtype=dtype, return_next_rng=True)
-            return pt.cast(pt.lt(u, p), dtype)
-        if node.op == "categorical":  # inverse CDF: the first class whose cumulative probability passes u * total
-            p = args[0]
-            batch = size if static else p.shape[:-1]
-            self._rng_now, u = pt.random.uniform(0.0, 1.0, size=batch, rng=rng, dtype=p.dtype, return_next_rng=True)
-            cdf = pt.cumsum(p, axis=-1)
-            below = pt.lt(cdf, pt.shape_padright(u * cdf[..., -1]))
-            return pt.cast(pt.minimum(pt.sum(below, axis=-1), p.shape[-1] - 1), dtype)
-        if node.op == "binomial":
-            self._rng_now, u = pt.random.binomial(node.attr("n"), args[0], size=size, rng=rng, return_next_rng=True)
-            return pt.cast(u, dtype)
-        self._rng_now, u = getattr(pt.random, node.op)(*args, size=size, rng=rng, dtype=dtype, return_next_rng=True)
-        return u
+        size = node.type.shape if None not in node.type.shape else None
+        self._rng_now, value = DRAWS[node.op](self._rng_now, size, args, dtype, **dict(node.attrs))
+        return _fit(value, node.type)
 
     def _scan(self, node: Node, memo) -> list:
         """pytensor.scan over the body. Draws of a static shape are made for every step at once, outside
@@ -137,7 +119,7 @@ class Lowered:
         count = steps if steps is not None else seqs[0].shape[0]
         # JAX draws only static shapes: a loop whose length is known only at run time draws step by step
         hoist = self.backend != "jax" or isinstance(count, int)
-        hoisted = [n for n in order if n.op in NOISE and None not in n.type.shape and hoist]
+        hoisted = [n for n in order if OPS[n.op].ahead and None not in n.type.shape and hoist]
         noise = [self._pre_draw(n, count) for n in hoisted]
         draws = any((OPS[n.op].kind == "random" and n not in hoisted) or n.op == "scan" for n in order)
         n_extra = len(body.outputs) - n_c
@@ -180,20 +162,20 @@ class Lowered:
     def _pre_draw(self, node: Node, count) -> object:
         """Standard noise for `node` at every step: uniform [0, 1) or standard normal, shape (steps, *shape)."""
         dtype = NUMPY_DTYPE[node.type.dtype]
-        kind = pt.random.normal if node.op == "normal" else pt.random.uniform
+        kind = pt.random.normal if OPS[node.op].ahead == "normal" else pt.random.uniform
         params = (0.0, 1.0)
         self._rng_now, u = kind(*params, size=(count, *node.type.shape), rng=self._rng_now, dtype=dtype, return_next_rng=True)
         return u
 
     # ---- functions -------------------------------------------------------------------------
-    def function(self, fn: Function, binding: Binding | None = None, mode: Mode | None = None):
-        """Compile `fn`; with a binding, its inputs are minibatches of shared data picked by an index."""
+    def function(self, fn: Function, binding: Binding | None, mode: Mode):
+        """Compile `fn` in `mode` (the caller's: `Model.mode`); with a binding, its inputs are minibatches of shared
+        data picked by an index."""
         memo = self.lower_roots(fn.roots())
         outputs = [memo[id(o)] for _, o in fn.outputs]
         updates = [(self.shared[t.name], memo[id(u)]) for t, u in fn.updates]
         if self._rng_now is not self.rng:
             updates.append((self.rng, self._rng_now))
-        mode = mode or mode_of(self.backend)
         if binding is None:
             inputs, givens = [self.inputs[i.name] for i in fn.inputs], {}
         else:
@@ -228,17 +210,9 @@ class Lowered:
         return pt.specify_shape(rows, node.type.shape)
 
 
-NOISE = ("bernoulli", "uniform", "normal")  # draws made from standard noise, so they can be drawn ahead
-
-
 def _from_noise(op: str, noise, args: list, dtype: str):
-    """A draw from its standard noise: uniform [0, 1) for bernoulli and uniform, standard normal for normal."""
-    if op == "bernoulli":
-        return pt.cast(pt.lt(noise, args[0]), dtype)
-    low_or_mean, high_or_std = args
-    if op == "uniform":
-        return pt.cast(low_or_mean + (high_or_std - low_or_mean) * noise, dtype)
-    return pt.cast(low_or_mean + high_or_std * noise, dtype)
+    """A draw from its standard noise, drawn ahead for every step of a loop."""
+    return pt.cast(FROM_NOISE[op](noise, *args), dtype)
 
 
 def _is_jax(compiled) -> bool:

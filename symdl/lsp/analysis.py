@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from symdl.diagnostics.catalog import error
 from symdl.diagnostics.errors import Source, UserError
 from symdl.elaborate import statements
 from symdl.elaborate.elaborator import Elaborator, ReturnSignal
@@ -67,7 +68,7 @@ def _elaborate(analysis: Analysis, module: A.Module) -> None:
                 analysis.diagnostics.append(err)
             failed |= bound_names(stmt) - set(elab.top.names)
         except ReturnSignal:
-            analysis.diagnostics.append(UserError(stmt.span, "return outside a def or block", code="E700"))
+            analysis.diagnostics.append(error("E800", stmt.span, statement="return", where="at the top level"))
     if not analysis.diagnostics:  # what `symdl check` checks after elaboration: the run statements against their recipes
         try:
             _check_runs(elab.program())
@@ -78,12 +79,12 @@ def _elaborate(analysis: Analysis, module: A.Module) -> None:
 
 
 def _check_runs(program: Program) -> None:
-    from symdl.runtime.recipes import check_fields, check_recipe
+    from symdl.runtime.recipes import check_fields
     from symdl.runtime.session import check_data_kinds
 
     check_data_kinds(program)
     for call in program.recipes:
-        check_fields(call, check_recipe(call, program), program)
+        check_fields(call, program)
 
 
 def bound_names(stmt: A.Node) -> set[str]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from symdl.elaborate.builtins import BUILTINS
+from symdl.elaborate.builtins import names
 from symdl.elaborate.values import Instance
 from symdl.ir.nodes import Node
 from symdl.lsp.analysis import Analysis
@@ -35,8 +35,8 @@ def candidates(analysis: Analysis | None, line_text: str, line: int, column: int
     for name, value in top.items():
         if not name.startswith("__"):
             found.setdefault(name, Candidate(name, "value", describe(name, value).splitlines()[0]))
-    for name in BUILTINS:
-        found.setdefault(name, Candidate(name, "function", signature(name)))
+    for name in sorted(names()):
+        found.setdefault(name, Candidate(name, "function", signature(name).splitlines()[0]))
     for word in KEYWORDS:
         found.setdefault(word, Candidate(word, "keyword"))
     return list(found.values())

@@ -46,7 +46,7 @@ def describe(text: str, value: object) -> str:
         return signature(value.name)
     if isinstance(value, V.ParamSet):
         return "\n".join([f"{label}: {len(value.nodes)} parameter(s)"] + [f"  {n.name}: {n.type}" for n in value.nodes])
-    if isinstance(value, (V.Grads, V.UpdateRule)):
+    if isinstance(value, V.Grads):
         return "\n".join([f"{label}: {V.kind_of(value)}"] + [f"  {p.name}: {g.type}" for p, g in value.pairs])
     if isinstance(value, V.DataValue):
         return f"data {value.spec.name} = dataset({value.spec.kind!r})"
@@ -60,10 +60,10 @@ def describe(text: str, value: object) -> str:
 
 
 def signature(name: str) -> str:
-    """A builtin's signature with its defaults: `sum(x, axis = None, keepdims = False)`."""
-    sig = B.BUILTINS[name]
+    """A builtin's signature with its defaults, then what it does: `sum(x, axis = none, keepdims = false)`."""
+    sig = B.find(name)
     parts = [p if d is REQUIRED else f"{p} = {_literal(d)}" for p, d in sig.params]
-    return f"{name}({', '.join(parts)})"
+    return f"{name}({', '.join(parts)})" + (f"\n{sig.doc}" if sig.doc else "")
 
 
 def _instance(label: str, value: V.Instance) -> str:

@@ -25,6 +25,7 @@ KEYWORDS = (
     "update",
     "run",
     "return",
+    "assert",
     "if",
     "elif",
     "else",

@@ -92,14 +92,16 @@ def _match(pattern: Pattern, term: Term, alg: Algebra, env: dict[str, Term]) -> 
     return False
 
 
-def format_pattern(pattern: Pattern | None) -> str:
-    """A pattern as a formula: ("log", ("sigmoid", "x")) -> log(sigmoid(x))."""
+def format_pattern(pattern: Pattern | None, show: Callable[[str, list[Pattern], list[str]], str] | None = None) -> str:
+    """A pattern as a formula: ("log", ("sigmoid", "x")) -> log(sigmoid(x)); `show(op, arg_patterns, shown_args)`
+    prints one operator application (default: op(args))."""
     if pattern is None:
         return "any"
     if not isinstance(pattern, tuple):
         return str(pattern)
     op, *args = pattern
-    return f"{op}({', '.join(format_pattern(a) for a in args)})"
+    shown = [format_pattern(a, show) for a in args]
+    return show(op, args, shown) if show else f"{op}({', '.join(shown)})"
 
 
 def instantiate(template: Pattern, m: Match) -> Term:

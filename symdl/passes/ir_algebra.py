@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from symdl.ir import build
 from symdl.ir.nodes import Node
+from symdl.ir.ops import OPS
 
 
 @dataclass(frozen=True)
 class IRAlgebra:
-    commutative: frozenset[str] = frozenset({"add", "mul", "maximum", "minimum", "eq", "ne", "and_", "or_"})
+    commutative: frozenset[str] = field(default_factory=lambda: frozenset(n for n, d in OPS.items() if d.commutative))
 
     def op(self, term: Node) -> str:
         return term.op

@@ -1,7 +1,6 @@
 """The pass registry: named rewrites and passes in ordered phases, each reporting where it fired.
 
-A phase runs its pattern rules over the whole program to a fixed point, then its
-whole-program passes (CSE, dead code). `--exclude NAME` switches off one by name.
+The rule modules register here; `symdl.passes.phases` loads them all and runs the phases.
 """
 
 from __future__ import annotations
@@ -10,10 +9,10 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from symdl.diagnostics.catalog import fail
-from symdl.diagnostics.errors import Span, did_you_mean
-from symdl.ir.nodes import Node, Program, rebuild
-from symdl.passes.engine import Pattern, Rule, apply_rules, format_pattern, to_fixed_point
+from symdl.diagnostics.errors import Span
+from symdl.ir.nodes import Program
+from symdl.ir.ops import OPS
+from symdl.passes.engine import Pattern, Rule, format_pattern
 
 
 @dataclass
@@ -72,7 +71,7 @@ def rule(name: str, phase: str, pattern: Pattern | None, replacement: Pattern | 
         RULES.append(Rule(name, phase, pattern, fn_or_template, doc))
 
     if replacement is not None:
-        add(replacement, f"{format_pattern(pattern)} -> {format_pattern(replacement)}")
+        add(replacement, f"{formula(pattern)} -> {formula(replacement)}")
         return None
 
     def wrap(fn: Callable) -> Callable:
@@ -80,6 +79,18 @@ def rule(name: str, phase: str, pattern: Pattern | None, replacement: Pattern | 
         return fn
 
     return wrap
+
+
+def formula(pattern: Pattern | None) -> str:
+    """A pattern as the operators print: ("log", ("sub", 1, ("sigmoid", "x"))) -> log(1 - sigmoid(x))."""
+    return format_pattern(pattern, _show)
+
+
+def _show(op: str, args: list[Pattern], shown: list[str]) -> str:
+    opdef = OPS[op]
+    if opdef.symbol is not None:  # an infix operand of an operator printed with a symbol is bracketed
+        shown = [f"({s})" if isinstance(a, tuple) and " " in (OPS[a[0]].symbol or "") else s for a, s in zip(args, shown)]
+    return opdef.format(shown)
 
 
 def register(name: str, phase: str):
@@ -90,55 +101,3 @@ def register(name: str, phase: str):
         return fn
 
     return wrap
-
-
-def _load() -> None:
-    from symdl.passes import canonicalize, cleanup, scans, simplify, stabilize  # noqa: F401 - registers their rules
-
-
-def known_names() -> list[str]:
-    _load()
-    return [r.name for r in RULES] + [p.name for p in PASSES]
-
-
-def check_excludes(exclude: tuple[str, ...]) -> None:
-    known = known_names()
-    for name in exclude:
-        if name not in known:
-            fail("E503", None, hint=did_you_mean(name, known) or "symdl compile --explain lists the rewrites that fire", name=name)
-
-
-def run_passes(
-    program: Program, exclude: tuple[str, ...] = (), after_each: Callable[[Program], None] | None = None
-) -> tuple[Program, PassReport]:
-    """Every phase in order; `after_each` (the verifier, in the tests) sees the program after every step."""
-    check_excludes(exclude)
-    from symdl.passes.ir_algebra import IR_ALGEBRA
-
-    report = PassReport()
-    for phase in PHASES:
-        rules = [r for r in RULES if r.phase == phase and r.name not in exclude]
-        if rules:
-            program = _rules_to_fixed_point(program, rules, report, after_each, IR_ALGEBRA)
-        for p in PASSES:
-            if p.phase == phase and p.name not in exclude:
-                program = p.run(program, report)
-                if after_each:
-                    after_each(program)
-    return program, report
-
-
-def _rules_to_fixed_point(program: Program, rules: list[Rule], report: PassReport, after_each, algebra) -> Program:
-    def fired(r: Rule, old: Node, new: Node) -> None:
-        report.fired(r.name, old.span, new)
-
-    def sweep() -> int:
-        nonlocal program
-        before = sum(report.counts.values())
-        program = rebuild(program, lambda node: apply_rules(node, rules, algebra, fired))
-        if after_each:
-            after_each(program)
-        return sum(report.counts.values()) - before
-
-    to_fixed_point(sweep)
-    return program

@@ -13,7 +13,7 @@ from dataclasses import replace
 
 from symdl.ir import build
 from symdl.ir.nodes import Node, Program, rebuild, toposort
-from symdl.ir.ops import UNARY_FLOAT
+from symdl.ir.ops import OPS
 from symdl.ir.types import TensorType
 from symdl.passes.engine import Match
 from symdl.passes.registry import PassReport, register, rule
@@ -69,7 +69,7 @@ def _reroute(out: Node, plan: tuple, report: PassReport) -> Node:
 def index_inside(m: Match):
     """f(x)[i] -> f(x[i]) for a unary elementwise f: computes only what is picked, and lets log(sigmoid) meet"""
     node = m.term
-    if node.op != "index" or node.inputs[0].op not in (*UNARY_FLOAT, "neg"):
+    if node.op != "index" or OPS[node.inputs[0].op].kind != "elementwise" or len(node.inputs[0].inputs) != 1:
         return None
     inner = node.inputs[0]
     picked = build.make("index", (inner.inputs[0], *node.inputs[1:]), dict(node.attrs), span=node.span)

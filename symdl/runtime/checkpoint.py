@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from symdl.diagnostics.errors import UserError
+from symdl.diagnostics.catalog import fail
 
 # For the fault test only: "N" makes this process's N-th checkpoint write stop halfway through the file
 # and wait (marking `params.npz.paused`), so a test can `kill -9` it mid-write.
@@ -64,14 +64,12 @@ RESUME_KEY = "__resume__"  # a run's position, kept inside params.npz so both ch
 
 
 def load_arrays(path: Path, with_resume: bool = False) -> dict[str, np.ndarray]:
-    """Arrays by name from an .npz file (never unpickling); the resume record only when asked for."""
+    """Arrays by name from an .npz file (never unpickling); the run's records (names `__...`) only when asked for."""
     try:
         with np.load(path, allow_pickle=False) as data:
-            return {k: data[k] for k in data.files if with_resume or k != RESUME_KEY}
+            return {k: data[k] for k in data.files if with_resume or not k.startswith("__")}
     except (OSError, ValueError, zipfile.BadZipFile) as err:
-        raise UserError(
-            None, f"cannot read parameters from '{path}': {err}", hint="point --params at a run directory holding params.npz", code="E600"
-        ) from None
+        fail("E605", None, hint="point --params at a run directory holding params.npz", path=path, detail=err)
 
 
 def _plain(value: object) -> object:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import gzip
+import importlib
 import io
 import math
 import os
@@ -22,42 +23,13 @@ from typing import Any
 import numpy as np
 
 from symdl.diagnostics.errors import did_you_mean
-
-Splits = dict[str, dict[str, np.ndarray]]
+from symdl.runtime.dataset import DataError, Dataset, Splits
 
 FASHION_DIR = "/usr/share/datasets/fashion-mnist"
 FASHION_ENV = "SYMDL_FASHION_MNIST_DIR"
 FASHION_HINT = "install it with `sudo apt-get install dataset-fashion-mnist`, or pass --data PATH"
 IDX_FILES = {"train": "train-{}-idx{}-ubyte", "test": "t10k-{}-idx{}-ubyte"}
 VALID_SIZE = 10000
-
-
-class DataError(Exception):
-    """A data set that cannot be loaded: one sentence and a hint to fix it."""
-
-    def __init__(self, message: str, hint: str = "") -> None:
-        super().__init__(message)
-        self.message = message
-        self.hint = hint
-
-
-@dataclass(frozen=True)
-class Dataset:
-    """Named splits ("train", "valid", "test"), each a dict of field arrays."""
-
-    name: str
-    splits: Splits
-
-    def fields(self) -> list[str]:
-        """Field names of the train split, e.g. ["x", "y"]."""
-        return list(self.splits["train"])
-
-    def limit_train(self, n: int) -> Dataset:
-        """Keep the first `n` training examples (all when there are fewer); valid/test stay whole."""
-        if n < 1:
-            raise DataError(f"cannot limit the training set to {n} examples", "give a positive number of examples")
-        train = {k: v[:n] for k, v in self.splits["train"].items()}
-        return Dataset(self.name, {**self.splits, "train": train})
 
 
 def _frozen(array: np.ndarray) -> np.ndarray:
@@ -90,11 +62,7 @@ def _check_split(split: str, fields: dict[str, np.ndarray], source: str) -> dict
     return {k: _frozen(v) for k, v in fields.items()}
 
 
-def _dataset(name: str, splits: Splits, source: str) -> Dataset:
-    """A data set; one of pieces (a `piece` field, see music.py) limits its training set by piece."""
-    from symdl.runtime.music import PieceDataset
-
-    kind = PieceDataset if "piece" in splits.get("train", {}) else Dataset
+def _dataset(name: str, splits: Splits, source: str, kind: type[Dataset] = Dataset) -> Dataset:
     return kind(name, {s: _check_split(s, f, source) for s, f in splits.items()})
 
 
@@ -317,12 +285,6 @@ def _fashion_mnist() -> Splits:
     return _load_idx_directory(directory)
 
 
-def _bach_chorales(step: float) -> Splits:
-    from symdl.runtime.music import bach_chorales
-
-    return bach_chorales(step)
-
-
 def _needs_path(kind: str) -> Callable[[], Splits]:
     def fail() -> Splits:
         raise DataError(f"data set '{kind}' is read from a file and no file was given", "pass --data PATH")
@@ -330,26 +292,54 @@ def _needs_path(kind: str) -> Callable[[], Splits]:
     return fail
 
 
-# kind -> (options with their defaults, loader taking those options)
-_GENERATORS: dict[str, tuple[dict[str, float], Callable[..., Splits]]] = {
-    "fashion-mnist": ({}, _fashion_mnist),
-    "mnist": ({}, _needs_path("mnist")),
-    "file": ({"step": 1.0}, _needs_path("file")),  # step: the time grid of MIDI files, in quarter notes
-    "gaussian_clouds": ({"n": 1000, "seed": 0}, _gaussian_clouds),
-    "line": ({"n": 4}, _line),
-    "gaussian": ({"dim": 5, "seed": 123}, _gaussian),
-    "bach-chorales": ({"step": 1.0}, _bach_chorales),
-}
-KNOWN_DATASETS: tuple[str, ...] = tuple(_GENERATORS)
-# The fields each built-in kind gives (a file's are known only once it is read).
-FIELDS: dict[str, tuple[str, ...]] = {
-    "fashion-mnist": ("x", "y"),
-    "mnist": ("x", "y"),
-    "gaussian_clouds": ("x", "y"),
-    "line": ("x", "y"),
-    "gaussian": ("mu", "cov"),
-    "bach-chorales": ("x", "piece"),
-}
+@dataclass(frozen=True)
+class DataKind:
+    """One kind of data set, everything about it in one entry: its name, its options with their defaults,
+    the fields it gives (None: known once a file is read), its loader and the class that wraps its splits."""
+
+    name: str
+    options: dict[str, float | int]
+    fields: tuple[str, ...] | None
+    load: Callable[..., Splits]
+    dataset: type[Dataset] = Dataset
+
+
+@dataclass(frozen=True)
+class FileReader:
+    """A data file format that is not one of the built-in ones: `matches(path)`, `read(path, **options)` with
+    the declaration's values of the options it names."""
+
+    matches: Callable[[Path], bool]
+    read: Callable[..., Splits]
+    dataset: type[Dataset] = Dataset
+    options: tuple[str, ...] = ()
+
+
+KINDS: dict[str, DataKind] = {}
+READERS: list[FileReader] = []
+PLUGINS = ("symdl.runtime.music",)  # modules that register more kinds and readers (the Bach chorales, MIDI files)
+
+
+def register(entry: DataKind | FileReader) -> None:
+    """Add a data-set kind or a file reader (a plug-in calls this when imported)."""
+    if isinstance(entry, DataKind):
+        KINDS[entry.name] = entry
+    else:
+        READERS.append(entry)
+
+
+for _kind in (
+    DataKind("fashion-mnist", {}, ("x", "y"), _fashion_mnist),
+    DataKind("mnist", {}, ("x", "y"), _needs_path("mnist")),
+    DataKind("file", {"step": 1.0}, None, _needs_path("file")),  # step: the time grid of MIDI files, in quarter notes
+    DataKind("gaussian_clouds", {"n": 1000, "seed": 0}, ("x", "y"), _gaussian_clouds),
+    DataKind("line", {"n": 4}, ("x", "y"), _line),
+    DataKind("gaussian", {"dim": 5, "seed": 123}, ("mu", "cov"), _gaussian),
+):
+    register(_kind)
+for _plugin in PLUGINS:
+    importlib.import_module(_plugin)
+KNOWN_DATASETS: tuple[str, ...] = tuple(KINDS)  # the kinds registered at import (built-in and plug-ins)
 
 
 def _options(kind: str, options: dict[str, object], defaults: dict[str, float]) -> dict[str, float]:
@@ -373,21 +363,20 @@ def _options(kind: str, options: dict[str, object], defaults: dict[str, float]) 
     return {**defaults, **options}  # type: ignore[dict-item]
 
 
-def _load_path(path: Path, step: float = 1.0) -> Splits:
-    """Pick the file format from the file name; MIDI files are read on a grid of `step` quarter notes."""
-    from symdl.runtime.music import is_midi, midi_files
-
+def _load_path(path: Path, options: dict[str, object]) -> tuple[Splits, type[Dataset]]:
+    """Pick the file format from the file name (a plug-in's reader first); the kind's options go to a plug-in's reader."""
     name = path.name.lower()
-    if path.exists() and is_midi(path):
-        return midi_files(path, step)
+    reader = next((r for r in READERS if path.exists() and r.matches(path)), None)
+    if reader is not None:
+        return reader.read(path, **{k: options[k] for k in reader.options if k in options}), reader.dataset
     if path.is_dir():
-        return _load_idx_directory(path)
+        return _load_idx_directory(path), Dataset
     if name.endswith((".pkl", ".pkl.gz", ".pickle", ".pickle.gz")):
-        return _load_pickle(path)
+        return _load_pickle(path), Dataset
     if name.endswith(".npz"):
-        return _load_npz(path)
+        return _load_npz(path), Dataset
     if "-idx" in name:
-        return _load_idx_single(path)
+        return _load_idx_single(path), Dataset
     if not path.exists():
         raise DataError(f"data file '{path}' does not exist", "check the path passed with --data")
     raise DataError(
@@ -399,13 +388,14 @@ def _load_path(path: Path, step: float = 1.0) -> Splits:
 def load_dataset(kind: str, options: dict[str, object] | None = None, path: str | None = None) -> Dataset:
     """Load data set `kind` with `options`; a `path` replaces the built-in source by that file.
 
-    With a path the format comes from the file name, and the kind's options are
-    checked but not used (a file has nothing to generate).
+    With a path the format comes from the file name, and the kind's options are checked and handed to a
+    plug-in's reader (a MIDI folder read on the declaration's `step`); a built-in format uses none.
     """
-    if kind not in _GENERATORS:
-        raise DataError(f"unknown data set '{kind}'", did_you_mean(kind, KNOWN_DATASETS) or f"known: {', '.join(KNOWN_DATASETS)}")
-    defaults, generate = _GENERATORS[kind]
-    chosen = _options(kind, dict(options or {}), defaults)
+    if kind not in KINDS:
+        raise DataError(f"unknown data set '{kind}'", did_you_mean(kind, list(KINDS)) or f"known: {', '.join(KINDS)}")
+    entry = KINDS[kind]
+    chosen = _options(kind, dict(options or {}), entry.options)
     if path is not None:
-        return _dataset(kind, _load_path(Path(path).expanduser(), float(chosen.get("step", 1.0))), path)
-    return _dataset(kind, generate(**chosen), kind)
+        splits, wrapper = _load_path(Path(path).expanduser(), chosen)
+        return _dataset(kind, splits, path, wrapper)
+    return _dataset(kind, entry.load(**chosen), kind, entry.dataset)

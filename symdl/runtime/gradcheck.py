@@ -13,12 +13,12 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from symdl.diagnostics.errors import UserError, did_you_mean
+from symdl.diagnostics.catalog import fail
+from symdl.diagnostics.errors import did_you_mean
 from symdl.ir.build import leaf
 from symdl.ir.nodes import Function, Node, Program, substitute, toposort
 from symdl.ir.retype import to_float64
 from symdl.ir.types import NUMPY_DTYPE
-from symdl.pipeline import Compiled, front_end
 from symdl.runtime.model import Model
 from symdl.runtime.session import label_limit
 
@@ -64,25 +64,23 @@ class CostCheck:
     labels: tuple[str, ...] = ()  # per grad: how the table names its wrt ("" for the default)
 
 
-def load_for_gradcheck(path, overrides: list[str], exclude: tuple[str, ...], batch: int) -> Compiled:
-    """The model's front end, with a `batch` hyper set to `batch` unless the user set it."""
-    compiled = front_end(path, overrides, exclude)
-    if "batch" in dict(compiled.optimized.hypers) and not any(o.split("=")[0].strip() == "batch" for o in overrides):
-        compiled = front_end(path, [*overrides, f"batch={batch}"], exclude)
-    return compiled
+# gradcheck's own setting of a model's `batch` hyper, unless the user sets it (`symdl gradcheck --batch`)
+def batch_default(batch: int) -> dict[str, str]:
+    """The front end's defaults for a gradient check at `batch` examples."""
+    return {"batch": str(batch)}
 
 
-def gradcheck(compiled: Compiled, options: GradcheckOptions) -> list[GradRow]:
-    """One row per (cost, parameter) gradient of the selected functions."""
+def gradcheck(optimized: Program, options: GradcheckOptions) -> list[GradRow]:
+    """One row per (cost, parameter) gradient of the selected functions of a program after the passes."""
     from symdl.lowering.lower import Lowered
 
-    program = to_float64(compiled.optimized)
+    program = to_float64(optimized)
     checks = collect_checks(program, options.fn)
     frozen = {id(c): held_inputs(c) for c in checks}
     extra = tuple(n for c in checks for n in frozen[id(c)].values())
-    lowered = Lowered(replace(program, inputs=program.inputs + extra), Model(compiled).seed, options.backend)
+    lowered = Lowered(replace(program, inputs=program.inputs + extra), Model(optimized).seed, options.backend)
     rng = np.random.default_rng(options.seed)
-    feeds = random_inputs(compiled, options.batch, rng)
+    feeds = random_inputs(optimized, options.batch, rng)
     _perturb_params(lowered, program, options.noise, rng)
     rows = []
     for check in checks:
@@ -109,11 +107,11 @@ def collect_checks(program: Program, fn_name: str | None) -> list[CostCheck]:
             checks[key] = replace(old, grads=old.grads + (node,), labels=old.labels + (label,))
     if not checks:
         where = f"fn {fn_name}" if fn_name else program.name
-        raise UserError(
+        fail(
+            "E738",
             program.function(fn_name).span if fn_name else None,
-            f"{where} takes no gradient: nothing to check",
             hint="gradcheck checks the grad() and update rules a model uses",
-            code="E700",
+            what=where,
         )
     return list(checks.values())
 
@@ -150,9 +148,7 @@ def _functions(program: Program, fn_name: str | None) -> list[Function]:
         return list(program.functions)
     names = [f.name for f in program.functions]
     if fn_name not in names:
-        raise UserError(
-            None, f"no function named '{fn_name}'", hint=did_you_mean(fn_name, names) or f"functions: {', '.join(names)}", code="E203"
-        )
+        fail("E203", None, hint=did_you_mean(fn_name, names) or f"functions: {', '.join(names)}", name=fn_name)
     return [program.function(fn_name)]
 
 
@@ -166,11 +162,11 @@ def frozen_cost(check: CostCheck, held: dict[int, Node]) -> Node:
     return substitute(check.cost, held)
 
 
-def random_inputs(compiled: Compiled, batch: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
+def random_inputs(program: Program, batch: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
     """A value per declared input: floats in [0, 1), labels within the axis they index."""
-    model = Model(compiled)
+    model = Model(program)
     feeds = {}
-    for node in compiled.optimized.inputs:
+    for node in program.inputs:
         shape = tuple(batch if d is None else d for d in node.type.shape)
         if node.type.is_float:
             feeds[node.name] = rng.random(shape)

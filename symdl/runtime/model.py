@@ -1,4 +1,4 @@
-"""The Python API: `symdl.load(path, **overrides)` and the model it returns.
+"""The model `symdl.load` returns (see `symdl.api`): values by name and functions compiled on first use.
 
 m = symdl.load("models/mlp.sdl", n_hidden=800)
 m.fn.train(x=xb, y=yb)          # compiled on first use
@@ -8,59 +8,49 @@ m.params["hidden.W"]            # numpy arrays in and out, by name
 from __future__ import annotations
 
 from collections.abc import Iterator, MutableMapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from symdl.diagnostics.catalog import fail
-from symdl.diagnostics.errors import UserError, did_you_mean
+from symdl.diagnostics.errors import did_you_mean
 from symdl.ir.nodes import Function, Program
 from symdl.ir.types import NUMPY_DTYPE
-from symdl.lowering.backends import BACKENDS, resolve_backend
+from symdl.lowering.backends import BACKENDS
 from symdl.lowering.device import check_traceable
-from symdl.pipeline import Compiled, front_end
 from symdl.runtime.checkpoint import load_arrays
+from symdl.runtime.config import RunConfig
 from symdl.runtime.progress import compile_notice
 
 
-def sdl_literal(value: object) -> str:
-    """A Python value as the text of an sdl expression (for keyword overrides)."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (list, tuple)):
-        return "[" + ", ".join(sdl_literal(v) for v in value) + "]"
-    if isinstance(value, str):
-        return value if value.isidentifier() else f'"{value}"'
-    if callable(value) and hasattr(value, "__name__"):
-        return value.__name__
-    return repr(value)
+@dataclass
+class Clock:
+    """Sets the shared values of `step` and `epoch` (only those the model declares), when they change."""
 
+    shared: dict[str, object]
+    last: dict[str, int] = field(default_factory=dict)
 
-def load(
-    path: str | Path, params: str | Path | None = None, backend: str | None = None, exclude: tuple[str, ...] = (), **overrides: object
-) -> Model:
-    """Parse, check, rewrite and lower a model file; `params` names a run directory to load.
-
-    The backend is chosen as `symdl run` chooses it: `backend`, else the model's `backend` hyper, else the default.
-    """
-    texts = [f"{k}={sdl_literal(v)}" for k, v in overrides.items()]
-    model = Model(front_end(path, texts, exclude), backend)
-    if params is not None:
-        model.load_params(params)
-    return model
+    def set(self, name: str, value: int) -> None:
+        if name in self.shared and self.last.get(name) != value:
+            self.shared[name].set_value(np.asarray(value, dtype=self.shared[name].dtype))
+            self.last[name] = value
 
 
 class Model:
     """A compiled model: its hyperparameters, values by name and compiled functions."""
 
-    def __init__(self, compiled: Compiled, backend: str | None = None, verbose: bool = False) -> None:
-        self.compiled = compiled
-        self.program: Program = compiled.optimized
+    def __init__(
+        self, program: Program, config: RunConfig | None = None, verbose: bool = False, rewritten: frozenset[int] = frozenset()
+    ) -> None:
+        self.program = program
+        self.config = config or RunConfig()
         self.hypers = dict(self.program.hypers)
-        self.backend = resolve_backend(compiled.optimized, backend)
+        self.backend = self.config.backend_for(program)
         self.verbose = verbose
+        self.rewritten = rewritten  # ids of the nodes rewrites built (drawings highlight them)
         self.compiling = False
-        self.mode = None  # a PyTensor Mode replacing the backend's (the NaN guard's)
+        self._mode = None
         self._lowered = None
         self.fn = FunctionTable(self)
         self.params = ValueTable(self, [n.name for n in self.program.params])
@@ -70,6 +60,13 @@ class Model:
     def seed(self) -> int:
         seed = self.hypers.get("seed", 1234)
         return seed if isinstance(seed, int) else 1234
+
+    @property
+    def mode(self):
+        """The PyTensor mode every function compiles in, as the run's settings decide it."""
+        if self._mode is None:
+            self._mode = self.config.mode_for(self.backend)
+        return self._mode
 
     @property
     def lowered(self):
@@ -88,7 +85,7 @@ class Model:
         try:
             with compile_notice(f"{name} with pytensor/{self.backend}", self.verbose):
                 compiled = self.lowered.function(fn, binding, self.mode)
-                if self.mode is None and BACKENDS[self.backend].compiles_at_first_call:
+                if not self.config.nan_guard and BACKENDS[self.backend].compiles_at_first_call:
                     self._first_call(compiled, fn, binding)
         finally:
             self.compiling = False
@@ -111,14 +108,16 @@ class Model:
     def function(self, name: str) -> Function:
         names = [f.name for f in self.program.functions]
         if name not in names:
-            raise UserError(
-                None, f"no function named '{name}'", hint=did_you_mean(name, names) or f"functions: {', '.join(names)}", code="E203"
-            )
+            fail("E203", None, hint=did_you_mean(name, names) or f"functions: {', '.join(names)}", name=name)
         return self.program.function(name)
 
     def values(self) -> dict[str, np.ndarray]:
         """Every parameter and state value, by name (what a checkpoint holds)."""
         return {k: np.array(v.get_value()) for k, v in self.lowered.shared.items()}
+
+    def clock(self) -> Clock:
+        """The built-in `step` and `epoch` states this model uses (`docs/LANGUAGE.md`), for the loop to set."""
+        return Clock({n.name: self.lowered.shared[n.name] for n in self.program.states if n.attr("clock")})
 
     def random_state(self) -> dict:
         """The draws' generator state (JSON-able), so a resumed run draws what the run would have."""
@@ -136,7 +135,7 @@ class Model:
     def _repr_html_(self) -> str:  # Jupyter: hypers, a table of parameters with shapes, the graph
         from symdl.views.notebook import model_html
 
-        return model_html(self.program, self.backend, frozenset(self.compiled.report.produced))
+        return model_html(self.program, self.backend, self.rewritten)
 
     def load_params(self, run_dir: str | Path) -> None:
         path = Path(run_dir)
@@ -147,18 +146,21 @@ class Model:
         """Saved values checked against this model: every parameter and state there, numbers, the declared shapes."""
         missing = [n for n in self.lowered.shared if n not in arrays]
         if missing:
-            raise UserError(None, f"{path} lacks {', '.join(missing)}", hint="was it written by this model?", code="E600")
+            fail("E603", None, hint="was it written by this model?", path=path, names=", ".join(missing))
         for name in self.lowered.shared:
             expected = self.lowered.shared[name].type.shape
             if tuple(arrays[name].shape) != tuple(expected):
-                raise UserError(
+                fail(
+                    "E604",
                     None,
-                    f"{path}: '{name}' has shape {arrays[name].shape}, the model declares {expected}",
                     hint="load it with the same hyperparameters it was trained with",
-                    code="E600",
+                    path=path,
+                    name=name,
+                    shape=arrays[name].shape,
+                    declared=expected,
                 )
             if arrays[name].dtype.kind not in "biuf":
-                raise UserError(None, f"{path}: '{name}' holds {arrays[name].dtype} values", hint="was it written by symdl?", code="E600")
+                fail("E606", None, hint="was it written by symdl?", path=path, name=name, dtype=arrays[name].dtype)
         return arrays
 
 
@@ -191,7 +193,7 @@ class CompiledFunction:
     def _repr_html_(self) -> str:  # Jupyter: the signature, what it updates, its graph
         from symdl.views.notebook import function_html
 
-        return function_html(self._model.program, self._fn, frozenset(self._model.compiled.report.produced))
+        return function_html(self._model.program, self._fn, self._model.rewritten)
 
     def __call__(self, *args: np.ndarray, **kwargs: np.ndarray):
         values = dict(zip(self.inputs, args))
@@ -244,4 +246,4 @@ class ValueTable(MutableMapping):
         return len(self._names)
 
 
-__all__ = ["load", "Model", "fail"]
+__all__ = ["Model", "fail"]

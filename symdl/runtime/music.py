@@ -15,7 +15,8 @@ from pathlib import Path
 import numpy as np
 
 from symdl.runtime.checkpoint import _atomic, save_arrays
-from symdl.runtime.data import DataError, Dataset, Splits
+from symdl.runtime.data import DataKind, FileReader, register
+from symdl.runtime.dataset import DataError, Dataset, Splits
 
 LOW, HIGH = 21, 109  # MIDI note numbers of the roll's columns: [LOW, HIGH), the 88 piano keys
 KEYS = HIGH - LOW
@@ -217,6 +218,10 @@ def is_midi(path: Path) -> bool:
     if path.is_dir():
         return any(p.suffix.lower() in (".mid", ".midi") for p in path.iterdir())
     return path.suffix.lower() in (".mid", ".midi")
+
+
+register(DataKind("bach-chorales", {"step": 1.0}, ("x", "piece"), bach_chorales, PieceDataset))
+register(FileReader(is_midi, midi_files, PieceDataset, options=("step",)))
 
 
 # ---- pictures --------------------------------------------------------------------------------------

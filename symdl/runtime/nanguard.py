@@ -14,12 +14,13 @@ import numpy as np
 from pytensor.compile.mode import AddFeatureOptimizer, Mode
 from pytensor.link.vm import VMLinker
 
-from symdl.diagnostics.catalog import message
+from symdl.diagnostics.catalog import error
 from symdl.diagnostics.errors import SymdlError, UserError
 from symdl.lowering.spans import SpanFrame, SpanKeeper, span_of
 
 HINTS = {
-    "nan": "a value left its domain (log or sqrt of a negative number, 0/0, inf - inf): check that line's operands, or lower the learning rate",
+    "nan": "a value left its domain (log or sqrt of a negative number, 0/0, inf - inf): "
+    "check that line's operands, or lower the learning rate",
     "inf": "a value overflowed (exp of a large number, a division by zero): lower the learning rate or bound that line's operands",
 }
 
@@ -70,13 +71,11 @@ def blame(node, var, kind: str) -> NonFiniteStop:
     op = type(node.op).__name__ if not hasattr(node.op, "scalar_op") else type(node.op.scalar_op).__name__
     notes: tuple[str, ...] = ()
     if frame is None:
-        return NonFiniteStop(
-            UserError(None, message("E705", kind=kind, what=f"PyTensor's {op}"), hint=HINTS[kind], code="E705"), kind, None, op
-        )
+        return NonFiniteStop(error("E705", None, hint=HINTS[kind], kind=kind, what=f"PyTensor's {op}"), kind, None, op)
     if frame.in_gradient:
         notes = ("PyTensor builds the backward pass of this line's gradient; it has no line of its own",)
     what = f"the gradient of the cost (PyTensor's {op})" if frame.in_gradient else f"`{frame.op}` (PyTensor's {op})"
-    diagnostic = UserError(frame.span, message("E705", kind=kind, what=what), hint=HINTS[kind], notes=notes, code="E705")
+    diagnostic = error("E705", frame.span, hint=HINTS[kind], notes=notes, kind=kind, what=what)
     return NonFiniteStop(diagnostic, kind, frame, op)
 
 

@@ -11,8 +11,8 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from symdl.diagnostics.errors import UserError
-from symdl.runtime.rundir import read_metrics
+from symdl.diagnostics.catalog import fail
+from symdl.runtime.rundir import read_config, read_metrics
 
 
 @dataclass(frozen=True)
@@ -45,7 +45,7 @@ def train(
 ) -> RunResult:
     """Train a model with its recipes in a `symdl run` process writing the new run directory `out`;
     its report is printed, a failure raises RuntimeError with symdl's message."""
-    from symdl.runtime.model import sdl_literal
+    from symdl.runtime.config import sdl_literal
 
     argv = [sys.executable, "-m", "symdl", "run", str(path), "--out", str(out), "--quiet"]
     argv += [a for k, v in overrides.items() for a in ("--set", f"{k}={sdl_literal(v)}")]
@@ -62,11 +62,9 @@ def read_run(path: str | Path) -> RunResult:
     """The run in directory `path` (a user's mistake, such as a directory with no run, is a UserError)."""
     path = Path(path)
     if not (path / "metrics.csv").is_file():
-        raise UserError(
-            None, f"'{path}' is not a run directory (it has no metrics.csv)", hint="give a directory symdl run wrote", code="E700"
-        )
+        fail("E742", None, hint="give a directory symdl run wrote", path=path)
     _, rows = read_metrics(path / "metrics.csv")
-    return RunResult(path, rows, _json(path / "summary.json"), _json(path / "config.json"))
+    return RunResult(path, rows, _json(path / "summary.json"), read_config(path))
 
 
 def _json(path: Path) -> dict[str, object]:

@@ -13,6 +13,10 @@ import numpy as np
 from symdl.diagnostics.catalog import fail
 from symdl.lowering.backends import BACKENDS
 from symdl.runtime.checkpoint import RESUME_KEY, load_arrays, save_arrays, save_json
+from symdl.runtime.config import RunConfig
+from symdl.version import __version__
+
+CONFIG = "config.json"
 
 # What config.json holds for `--resume` and `eval`, by key: the kinds accepted (None: the key may be null).
 CONFIG_KINDS: dict[str, tuple[type | None, ...]] = {
@@ -26,8 +30,12 @@ CONFIG_KINDS: dict[str, tuple[type | None, ...]] = {
 DAMAGED_HINT = "use a run directory symdl wrote, unedited (or start the run again)"
 
 
-def read_config(path: Path) -> dict:
-    """A run's config.json, checked key by key: a damaged file is an error naming it, never a traceback."""
+def read_config(directory: Path) -> dict:
+    """A run directory's config.json (read once per command), checked key by key: a damaged file is an error
+    naming it, never a traceback; {} when the directory has none."""
+    path = Path(directory) / CONFIG
+    if not path.is_file():
+        return {}
     try:
         config = json.loads(Path(path).read_text(encoding="utf-8"))
     except (OSError, ValueError) as err:  # UnicodeDecodeError and JSONDecodeError are ValueErrors
@@ -68,24 +76,28 @@ class RunDir:
             path = Path(root) / f"{model}-{stamp}-{k}"
         return RunDir(path)
 
-    def write_config(self, model: str, source: str, hypers: dict[str, object], backend: str, extra: dict[str, object]) -> None:
+    def holds_run(self) -> bool:
+        return (self.path / CONFIG).exists()
+
+    def write_config(self, model: str, hypers: dict[str, object], backend: str, config: RunConfig) -> None:
+        """config.json: the model, its hypers, the backend and the settings `--resume` continues with."""
         import numpy
         import pytensor
 
         save_json(
-            self.path / "config.json",
+            self.path / CONFIG,
             {
                 "model": model,
-                "source": source,
+                "source": str(Path(config.file).resolve()),
                 "hypers": {k: _plain(v) for k, v in hypers.items()},
                 "seed": hypers.get("seed"),
                 "backend": backend,
-                **extra,
+                **config.saved(),
                 "versions": {
                     "python": platform.python_version(),
                     "numpy": numpy.__version__,
                     "pytensor": pytensor.__version__,
-                    "symdl": _version(),
+                    "symdl": __version__,
                 },
             },
         )
@@ -186,9 +198,3 @@ def _plain(value: object) -> object:
     if isinstance(value, tuple):
         return [_plain(v) for v in value]
     return str(value)
-
-
-def _version() -> str:
-    from symdl import __version__
-
-    return __version__

@@ -13,21 +13,16 @@ from pathlib import Path
 import numpy as np
 
 from symdl.diagnostics.catalog import fail
-from symdl.diagnostics.errors import did_you_mean
+from symdl.diagnostics.errors import InternalError, did_you_mean
 from symdl.ir.nodes import DataSpec, Node, toposort
 from symdl.ir.types import NUMPY_DTYPE
 from symdl.lowering.device import device_array, hold
+from symdl.runtime.config import RunConfig
 from symdl.runtime.data import DataError, Dataset, load_dataset
 from symdl.runtime.model import Model
 from symdl.runtime.rundir import RunDir
 
-
-@dataclass
-class RunOptions:
-    max_epochs: int | None = None
-    train_limit: int | None = None
-    data_path: str | None = None
-    quiet: bool = False
+KEPT = "__kept__."  # prefix of a sampler's draws so far in params.npz (run records, never parameters)
 
 
 @dataclass
@@ -65,7 +60,6 @@ class Rebound:
 @dataclass
 class Session:
     model: Model
-    options: RunOptions = field(default_factory=RunOptions)
     rundir: RunDir | None = None
     progress: dict[str, object] = field(default_factory=dict)  # what an interrupted run reports
     stop_requested: bool = False  # set by Ctrl-C or SIGTERM; honoured between steps, never inside a compiled call
@@ -73,15 +67,28 @@ class Session:
     stage: int = 0  # which `run` statement is running
     position: dict = field(default_factory=dict)  # where its recipe is; saved with every checkpoint
     resume: dict = field(default_factory=dict)  # the position to continue from (`--resume`), for this stage
+    kept: dict[str, list] = field(default_factory=dict)  # what a sampler has drawn so far; saved with every checkpoint
+    watchers: list = field(default_factory=list)  # called with each metrics row (a sweep's per-epoch report)
     _datasets: dict[str, Dataset] = field(default_factory=dict)
     _compiled: dict[tuple, tuple] = field(default_factory=dict)  # (fn, batch) -> compiled function and its slots
     _bound: dict[tuple, BoundFunction] = field(default_factory=dict)
+
+    @property
+    def options(self) -> RunConfig:
+        """The run's settings (epochs cap, data, quiet), the model's own."""
+        return self.model.config
 
     def checkpoint(self) -> None:
         """Values, the draws' generator and the recipe's position, in one atomic file: `--resume` continues exactly."""
         if self.rundir:
             record = {"stage": self.stage, "position": self.position, "random_state": self.model.random_state(), "progress": self.progress}
-            self.rundir.checkpoint(self.model.values(), record)
+            kept = {f"{KEPT}{name}": np.stack(rows) for name, rows in self.kept.items() if rows}
+            self.rundir.checkpoint({**self.model.values(), **kept}, record)
+
+    def restore(self, arrays: dict[str, np.ndarray]) -> None:
+        """Values and a sampler's draws so far from a checkpoint (`--resume`)."""
+        self.model.set_values(arrays)
+        self.kept = {name[len(KEPT) :]: list(rows) for name, rows in arrays.items() if name.startswith(KEPT)}
 
     def start_stage(self, stage: int, resume: dict | None = None) -> None:
         self.stage, self.position, self.resume = stage, {}, dict(resume or {})
@@ -109,12 +116,8 @@ class Session:
 
     def _load(self, spec: DataSpec) -> Dataset:
         try:
-            if self.options.data_path:
-                data = load_dataset("file", path=self.options.data_path)
-            elif spec.kind.startswith("path:"):
-                data = load_dataset("file", dict(spec.options), path=spec.kind[5:])
-            else:
-                data = load_dataset(spec.kind, dict(spec.options))
+            kind, path = ("file", spec.kind[5:]) if spec.kind.startswith("path:") else (spec.kind, None)
+            data = load_dataset(kind, dict(spec.options), path=self.options.data or path)  # --data keeps the options
             if self.options.train_limit:
                 data = data.limit_train(self.options.train_limit)
         except DataError as err:
@@ -128,40 +131,41 @@ class Session:
             self._bound[key] = self._make_bound(fn_name, spec, split, binds)
         return self._bound[key]
 
+    def field_for(self, node: Node, spec: DataSpec, split: str, binds: dict[str, str]) -> np.ndarray:
+        """The array feeding input `node` from `split` of `spec` (the field of its name, or its binding), checked."""
+        fields = self.dataset(spec).splits[split]
+        name = binds.get(node.name, node.name)
+        if name not in fields:
+            fail(
+                "E208",
+                spec.span,
+                name=name,
+                hint=did_you_mean(name, list(fields)) or f"fields: {', '.join(fields)}; bind one: {node.name} = {spec.name}.FIELD",
+            )
+        return check_field(self.model, node, fields[name], split)
+
     def _make_bound(self, fn_name: str, spec: DataSpec, split: str, binds: dict[str, str]) -> BoundFunction:
         from symdl.lowering.lower import Binding
 
         fn = self.model.function(fn_name)
         data = self.dataset(spec)
         if split not in data.splits:
-            fail("E700", spec.span, detail=f"dataset '{spec.name}' has no '{split}' split (it has {', '.join(data.splits)})")
-        fields = data.splits[split]
+            fail("E739", spec.span, name=spec.name, split=split, splits=", ".join(data.splits))
         arrays, sizes = {}, []
         for node in fn.inputs:
-            name = binds.get(node.name, node.name)
-            if name not in fields:
-                fail(
-                    "E208",
-                    spec.span,
-                    name=name,
-                    hint=did_you_mean(name, list(fields)) or f"fields: {', '.join(fields)}; bind one: {node.name} = {spec.name}.FIELD",
-                )
-            arrays[node.name] = np.ascontiguousarray(check_field(self.model, node, fields[name], split))
+            arrays[node.name] = np.ascontiguousarray(self.field_for(node, spec, split, binds))
             sizes.append(len(arrays[node.name]))
         batch = _batch_size(fn.inputs, min(sizes) if sizes else 1)
-        if batch <= 0:
-            fail(
-                "E700",
-                fn.inputs[0].span if fn.inputs else fn.span,
-                detail=f"the minibatch size of fn {fn_name} is {batch}",
-                hint="the first dimension of its inputs must be at least 1",
-            )
+        if batch <= 0:  # dimensions are at least 1 and splits hold examples: checked before this
+            raise InternalError(f"the minibatch size of fn {fn_name} is {batch}")
         n_batches = (min(sizes) if sizes else 1) // batch
         if n_batches == 0:
             fail(
-                "E700",
+                "E741",
                 fn.span,
-                detail=f"the {split} split has {min(sizes)} examples, fewer than one batch of {batch}",
+                split=split,
+                size=min(sizes),
+                batch=batch,
                 hint="lower the batch hyper or use more data",
             )
         if (fn_name, batch) not in self._compiled:
@@ -176,15 +180,15 @@ class Session:
 
 def check_data_kinds(program) -> None:
     """Every `data` declaration names a known dataset (checked before anything loads)."""
-    from symdl.runtime.data import KNOWN_DATASETS
+    from symdl.runtime.data import KINDS
 
     for spec in program.data:
-        if not spec.kind.startswith("path:") and spec.kind not in KNOWN_DATASETS:
+        if not spec.kind.startswith("path:") and spec.kind not in KINDS:
             fail(
                 "E206",
                 spec.span,
                 name=spec.kind,
-                hint=did_you_mean(spec.kind, KNOWN_DATASETS) or f"known: {', '.join(KNOWN_DATASETS)}, or dataset(path = ...)",
+                hint=did_you_mean(spec.kind, list(KINDS)) or f"known: {', '.join(KINDS)}, or dataset(path = ...)",
             )
 
 
@@ -238,4 +242,4 @@ def label_limit(model: Model, node: Node) -> int | None:
     return None
 
 
-__all__ = ["Session", "RunOptions", "BoundFunction", "Path"]
+__all__ = ["Session", "BoundFunction", "Path"]

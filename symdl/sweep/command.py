@@ -10,7 +10,7 @@ import sys
 import time
 from pathlib import Path
 
-from symdl.diagnostics.errors import UserError
+from symdl.diagnostics.catalog import fail
 from symdl.runtime.rundir import RunDir
 from symdl.sweep.plan import PLAN_FILE, Plan, check_space, trial_count
 from symdl.sweep.space import parse_file, parse_option
@@ -53,9 +53,7 @@ def cmd_sweep(args) -> int:
     try:
         from symdl.sweep import tuner
     except ImportError as err:
-        raise UserError(
-            None, f"symdl sweep needs Ray Tune ({err.name} is not installed)", hint="pip install 'symdl[sweep]'", code="E700"
-        ) from None
+        fail("E750", None, hint="pip install 'symdl[sweep]'", name=err.name)
     from symdl.sweep.pictures import draw
     from symdl.sweep.results import collect, summary_lines, write_csv
 
@@ -81,26 +79,17 @@ def cmd_sweep(args) -> int:
 
 def _new_plan(args) -> tuple[Plan, Path]:
     if args.file is None:
-        raise UserError(
-            None, "no model file given", hint="symdl sweep FILE.sdl --grid lr=0.01,0.1, or symdl sweep --resume DIR", code="E700"
-        )
+        fail("E743", None, hint="symdl sweep FILE.sdl --grid lr=0.01,0.1, or symdl sweep --resume DIR")
     axes = [parse_option(t, "--grid") for t in args.grid] + [parse_option(t, "--sample") for t in args.sample]
     axes += parse_file(args.space) if args.space else []
     if not axes:
-        raise UserError(
-            None, "nothing to sweep", hint='give --grid lr=0.01,0.1, --sample "lr=loguniform(1e-4,1e-1)" or --space FILE', code="E700"
-        )
+        fail("E751", None, hint='give --grid lr=0.01,0.1, --sample "lr=loguniform(1e-4,1e-1)" or --space FILE')
     model, measure = check_space(args.file, axes, args.overrides)
     sampled = args.search or any(a.dist != "grid" for a in axes)
     samples = args.trials or (DEFAULT_SAMPLES if sampled else 1)
     out = args.out or RunDir.fresh(Path("runs"), f"sweep-{model}").path
     if (out / PLAN_FILE).exists():
-        raise UserError(
-            None,
-            f"'{out}' already holds a sweep",
-            hint=f"choose another --out, or continue it with symdl sweep --resume {out}",
-            code="E700",
-        )
+        fail("E752", None, hint=f"choose another --out, or continue it with symdl sweep --resume {out}", path=out)
     plan = Plan(
         str(args.file),
         str(args.file.resolve()),
@@ -129,10 +118,5 @@ def _resume(args) -> tuple[Plan, Path]:
     given = [name for name in (*settings, "out", "scheduler", "search") if getattr(args, name)]
     if given:
         flags = ", ".join("FILE" if n == "file" else "--set" if n == "overrides" else "--" + n.replace("_", "-") for n in given)
-        raise UserError(
-            None,
-            f"--resume continues a sweep with its own settings: {flags} cannot change them",
-            hint="start a new sweep to change its space or its runs; --workers and --address may change",
-            code="E700",
-        )
+        fail("E753", None, hint="start a new sweep to change its space or its runs; --workers and --address may change", flags=flags)
     return Plan.load(args.resume), args.resume.resolve()

@@ -14,7 +14,7 @@ from symdl.diagnostics.errors import Span, UserError, did_you_mean
 from symdl.elaborate.elaborator import elaborate
 from symdl.elaborate.overrides import parse_overrides
 from symdl.pipeline import read_source
-from symdl.runtime.recipes import check_recipe, evaluator
+from symdl.runtime.recipes import evaluator
 from symdl.runtime.session import check_data_kinds
 from symdl.sweep.space import Axis, override_texts, set_text
 from symdl.syntax.parser import parse
@@ -59,9 +59,7 @@ class Plan:
     def load(directory: Path) -> Plan:
         path = directory / PLAN_FILE
         if not path.is_file() or not (directory / "tune").is_dir():
-            raise UserError(
-                None, f"'{directory}' is not a sweep directory", hint="give the --out of a `symdl sweep` (it holds sweep.json)", code="E700"
-            )
+            fail("E754", None, hint="give the --out of a `symdl sweep` (it holds sweep.json)", path=directory)
         try:
             return Plan(**json.loads(path.read_text()))
         except (ValueError, TypeError) as err:
@@ -98,17 +96,17 @@ def check_space(file: Path, axes: list[Axis], sets: list[str]) -> tuple[str, str
 def _measure(program, file: Path) -> str:
     """The metrics.csv column a sweep ranks by: the first output of the last stage's validation function."""
     if not program.recipes:
-        raise UserError(None, f"{file} has no run statement", hint="add e.g. `run epochs(train, data = digits, epochs = 10)`", code="E700")
+        fail("E731", None, hint="add e.g. `run epochs(train, data = digits, epochs = 10)`", file=file)
     check_data_kinds(program)
     fn = None
     for call in program.recipes:
-        fn = evaluator(check_recipe(call, program), program) or fn
+        fn = evaluator(call, program) or fn
     if fn is None:
-        raise UserError(
+        fail(
+            "E755",
             None,
-            f"{file} has no validation function to rank trials by",
             hint="give the recipe one: run early_stopping(train, validate, ...) or epochs(train, valid = validate, ...)",
-            code="E700",
+            file=file,
         )
     return f"valid_{program.function(fn.name).outputs[0][0]}"
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from symdl.diagnostics.catalog import fail
-from symdl.diagnostics.errors import Source, Span, UserError, did_you_mean
+from symdl.diagnostics.errors import Source, Span, did_you_mean
 
 # A sampled hyper's distributions and what their arguments are; bounds are inclusive.
 DISTRIBUTIONS = {
@@ -68,9 +68,7 @@ def parse_file(path: Path) -> list[Axis]:
     try:
         source = Source.read(path)
     except (OSError, UnicodeDecodeError) as err:
-        raise UserError(
-            None, f"cannot read search space '{path}': {getattr(err, 'strerror', None) or err}", hint="check the path"
-        ) from None
+        fail("E756", None, hint="check the path", path=path, detail=getattr(err, "strerror", None) or err)
     axes = []
     for number, line in enumerate(source.lines, 1):
         body = line.split("#", 1)[0]

@@ -104,6 +104,13 @@ class TypeExpr(Node):
 
 
 @dataclass(frozen=True, slots=True)
+class LikeType(Node):
+    """`like(p)`: the dtype and shape of another tensor (per-parameter state of an optimizer)."""
+
+    value: Node
+
+
+@dataclass(frozen=True, slots=True)
 class Init(Node):
     """`= expr` (a value) or `~ expr` (a random initialiser)."""
 
@@ -151,7 +158,7 @@ class VarDecl(Node):
 
     kind: str
     name: str
-    type: TypeExpr
+    type: TypeExpr | LikeType
     init: Init | None
 
 
@@ -221,6 +228,14 @@ class For(Node):
 @dataclass(frozen=True, slots=True)
 class Return(Node):
     values: tuple[Node, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Assert(Node):
+    """`assert COND, "message"`: a compile-time check, an error at the assert when COND is false."""
+
+    test: Node
+    message: str
 
 
 @dataclass(frozen=True, slots=True)

@@ -293,6 +293,9 @@ class _ToAst(Transformer):
         dims = tuple(d for d in c[1:] if d is not _ABSENT) if len(c) > 1 else ()
         return A.TypeExpr(self._span(meta), str(c[0]), tuple(None if d is _UNKNOWN else d for d in dims))
 
+    def like_type(self, meta, c):
+        return A.LikeType(self._span(meta), c[0])
+
     def dim(self, meta, c):
         return c[0]
 
@@ -350,6 +353,9 @@ class _ToAst(Transformer):
 
     def return_stmt(self, meta, c):
         return A.Return(self._span(meta), c[0])
+
+    def assert_stmt(self, meta, c):
+        return A.Assert(self._span(meta), c[0], "" if c[1] is None else str(c[1])[1:-1])
 
     def assign_stmt(self, meta, c):
         return A.Assign(self._span(meta), c[0], c[1])

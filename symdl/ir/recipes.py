@@ -1,0 +1,169 @@
+"""Recipes as typed declarations: each recipe's parameters, their kinds and defaults, in one table.
+
+The elaborator checks a `run` line against this table (through the one binder) and hands the runtime
+IR-level values: the classes below, `DataSpec`s, numbers. The runtime's loop configurations
+(`symdl/runtime/recipes.py`) are keyed by the same names; a test checks that both tables agree.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+REQUIRED = "required"  # a parameter's default when it has none
+
+
+@dataclass(frozen=True, slots=True)
+class FunctionArg:
+    """A compiled function, by name."""
+
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class FunctionsArg:
+    """Several functions in order: a loop's `fn NAME[i](...)` by index, or a list `[d_step, g_step]`."""
+
+    names: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class FieldArg:
+    """A field of a data set (`digits.x`)."""
+
+    data: str
+    field: str
+
+
+@dataclass(frozen=True, slots=True)
+class TensorArg:
+    """A parameter or state value, by name (`filters = da.W`)."""
+
+    name: str
+
+
+# What a parameter of each kind accepts, in the words errors use.
+KINDS = {
+    "function": "a function declared with fn",
+    "functions": "a function, or functions in order: a list [f, g] or fn NAME[i](...) declared in a loop",
+    "data": "a dataset declared with data",
+    "field": "a data field such as digits.x",
+    "number": "a number",
+    "integer": "an integer",
+    "integers": "an integer, or a list of integers (one per stage)",
+    "tensor": "a parameter or a state",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Param:
+    name: str
+    kind: str
+    default: object = REQUIRED
+    optional: bool = False  # may be left out (None); a function the recipe calls only when given
+
+
+@dataclass(frozen=True, slots=True)
+class Signature:
+    """A recipe's declared parameters, in positional order."""
+
+    name: str
+    params: tuple[Param, ...]
+
+    def param(self, name: str) -> Param:
+        return next(p for p in self.params if p.name == name)
+
+    def usage(self) -> str:
+        return f"{self.name}({', '.join(p.name for p in self.params)})"
+
+
+def _sig(name: str, *params: Param) -> Signature:
+    return Signature(name, params)
+
+
+def _fn(name: str, required: bool = False) -> Param:
+    return Param(name, "function") if required else Param(name, "function", None, True)
+
+
+# Options of the one loop that every minibatch recipe accepts (docs/LANGUAGE.md, Recipes).
+LOOP_OPTIONS = (
+    Param("shuffle", "integer", 0),  # 1: a permutation of the minibatches per epoch, drawn from `seed`
+    Param("seed", "integer", 0),
+    Param("tiles", "function", None, True),  # a function without inputs whose first output, images, goes to NAME.png
+)
+
+SIGNATURES: dict[str, Signature] = {
+    s.name: s
+    for s in (
+        _sig(
+            "epochs",
+            Param("train", "functions"),
+            Param("data", "data"),
+            Param("epochs", "integer", 1),
+            _fn("valid"),
+            Param("validation_frequency", "integer", None, True),
+            Param("filters", "tensor", None, True),
+            *LOOP_OPTIONS,
+        ),
+        _sig(
+            "early_stopping",
+            _fn("train", True),
+            _fn("validate", True),
+            Param("data", "data"),
+            Param("epochs", "integer", 1000),
+            Param("patience", "integer", 5000),
+            Param("patience_increase", "number", 2),
+            Param("improvement_threshold", "number", 0.995),
+            Param("validation_frequency", "integer", None, True),
+            _fn("test"),
+            Param("filters", "tensor", None, True),
+            *LOOP_OPTIONS,
+        ),
+        _sig(
+            "layerwise",
+            Param("pretrain", "functions"),
+            Param("data", "data"),
+            Param("epochs", "integers", 15),
+            Param("filters", "tensor", None, True),
+            *LOOP_OPTIONS[:2],
+        ),
+        _sig(
+            "sample_chains",
+            _fn("sample", True),
+            Param("data", "data"),
+            Param("chain", "tensor"),
+            Param("start", "field", None, True),
+            Param("samples", "integer", 10),
+            Param("seed", "integer", 123),
+        ),
+        _sig(
+            "mcmc",
+            _fn("draw", True),
+            Param("data", "data", None, True),
+            Param("burn_in", "integer", 1000),
+            Param("samples", "integer", 1000),
+        ),
+        _sig(
+            "sequences",
+            _fn("train", True),
+            Param("data", "data"),
+            Param("epochs", "integer", 1),
+            Param("batch", "integer", 100),
+            _fn("valid"),
+            _fn("predict"),
+            _fn("likelihood"),
+            _fn("generate"),
+            Param("samples", "integer", 2),
+            Param("step", "number", 1.0),
+            Param("seed", "integer", 0),
+            Param("patience", "integer", None, True),  # early stopping on `valid`, the tutorial's rule in pieces visited
+            Param("patience_increase", "number", 2),
+            Param("improvement_threshold", "number", 0.995),
+        ),
+    )
+}
+
+# Built-in scalar states the loop sets before each call: `step`, the updates made so far in this stage
+# (0 during the first), and `epoch`, the epochs completed (0 during the first). A model's own names shadow them.
+CLOCK = ("step", "epoch")
+
+EVALUATORS = ("test", "validate", "valid")  # parameters naming a function that measures, never one that trains

@@ -1,0 +1,109 @@
+"""One test per catalog code no other test raises: each mistake gets its own code, place and sentence, exit 2."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+import symdl
+from symdl.diagnostics.errors import UserError
+from tests.test_errors import HEAD
+
+# (body appended to HEAD, code, line:column, words of the message)
+CASES = [
+    ("if true:\n    a = 1\n  b = 2\n", "E102", "8:3", "inconsistent indentation"),
+    ("block b(inp):\n    param W: f32[2, 2]\n    return inp @ W\nh = b(x)\nz = h.V\n", "E202", "10:5", "'h' has no member 'V'"),
+    ("z = x[5]\n", "E409", "6:5", "index out of range"),
+    ("x + 1 = 2\n", "E801", "6:1", "cannot assign to this expression"),
+    ("def f(a):\n    b = a\nz = f(x)\n", "E804", "6:1", "def f ends without a return"),
+    ("def step(a, b) = a\nz = scan(step, init = [sum(x), sum(x)], steps = 3)\n", "E806", "6:1", "returns 1 value(s)"),
+    ("hyper q = 1 / 0\n", "E807", "6:11", "division by zero"),
+]
+
+
+@pytest.mark.parametrize("body, code, where, words", CASES, ids=[c[1] for c in CASES])
+def test_a_mistake_in_the_model_file(cli, write_model, body, code, where, words):
+    path = write_model(HEAD + body)
+    status, _, err = cli("check", path)
+    assert status == 2 and f"{path}:{where}: error[{code}]" in err and words in err and "Traceback" not in err
+
+
+def test_a_hyper_naming_no_backend(cli, write_model):
+    path = write_model(HEAD + 'hyper backend = "tpu"\n')
+    status, _, err = cli("compile", path)
+    assert status == 2 and "error[E506]: hyper backend is 'tpu', not a backend" in err and "numba" in err
+
+
+TRAIN = "fn train(x) -> sum(x)\nrun epochs(train, data = d, epochs = 1)\n"
+
+
+def _run(cli, path, tmp_path, *extra):
+    return cli("run", path, "--backend", "fast", "--out", tmp_path / "run", "--quiet", *extra)
+
+
+def test_run_without_a_model_file(cli):
+    status, _, err = cli("run")
+    assert status == 2 and "error[E743]: no model file given" in err
+
+
+def test_run_of_a_model_without_run_statement(cli, write_model, tmp_path):
+    path = write_model(HEAD)
+    status, _, err = _run(cli, path, tmp_path)
+    assert status == 2 and f"error[E731]: {path} has no run statement" in err
+
+
+def test_a_split_smaller_than_one_batch(cli, write_model, tmp_path):
+    path = write_model(HEAD + TRAIN)
+    status, _, err = _run(cli, path, tmp_path, "--train-limit", "2")
+    assert status == 2 and "error[E741]: the train split has 2 examples, fewer than one batch of 4" in err
+
+
+def test_a_data_set_without_the_split_a_recipe_needs(cli, write_model, tmp_path):
+    data = tmp_path / "only_train.npz"
+    np.savez(data, train_x=np.zeros((8, 2), "float32"))
+    body = "fn train(x) -> sum(x)\nfn check(x) -> sum(x)\nrun epochs(train, valid = check, data = d, epochs = 1)\n"
+    path = write_model(HEAD.replace('dataset("gaussian_clouds", n = 8)', f'dataset(path = "{data}")') + body)
+    status, _, err = _run(cli, path, tmp_path)
+    assert status == 2 and f"{path}:3:1: error[E739]: dataset 'd' has no 'valid' split (it has train)" in err
+
+
+def test_resume_of_a_damaged_config(cli, write_model, tmp_path):
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "config.json").write_text("{not json")
+    np.savez(run / "params.npz", w=np.zeros(2))
+    status, _, err = cli("run", "--resume", run)
+    assert status == 2 and "error[E710]" in err and "is damaged" in err
+    (run / "config.json").write_text(json.dumps({"model": "m"}))
+    status, _, err = cli("run", "--resume", run)
+    assert status == 2 and "error[E710]" in err and "'source' is None" in err
+
+
+def test_parameters_of_another_shape(write_model, tmp_path):
+    path = write_model(HEAD + "param W: f32[2, k]\nz = x @ W\nfn f(x) -> z\n")
+    model = symdl.load(path, backend="fast")
+    np.savez(tmp_path / "params.npz", W=np.zeros((2, 5), "float32"))
+    with pytest.raises(UserError) as caught:
+        model.load_params(tmp_path)
+    assert caught.value.code == "E604" and "'W' has shape (2, 5), the model declares (2, 3)" in caught.value.message
+
+
+def test_a_parameter_file_that_is_not_one(write_model, tmp_path):
+    path = write_model(HEAD + "param W: f32[2, k]\nz = x @ W\nfn f(x) -> z\n")
+    (tmp_path / "params.npz").write_bytes(b"junk")
+    with pytest.raises(UserError) as caught:
+        symdl.load(path, params=tmp_path, backend="fast")
+    assert caught.value.code == "E605" and "cannot read parameters from" in caught.value.message
+
+
+def test_drawing_without_graphviz(cli, monkeypatch, tmp_path):
+    import graphviz
+
+    def missing(*args, **kwargs):
+        raise graphviz.ExecutableNotFound(["dot"])
+
+    monkeypatch.setattr(graphviz.Digraph, "pipe", missing)
+    status, _, err = cli("graph", "models/logreg.sdl", "-o", tmp_path / "g.svg")
+    assert status == 2 and "error[E703]: the graphviz program `dot` is not installed" in err
