@@ -19,7 +19,7 @@ import symdl  # noqa: E402
 from symdl.diagnostics.errors import UserError  # noqa: E402
 from symdl.ir.types import NUMPY_DTYPE  # noqa: E402
 from symdl.lowering.device import on_device  # noqa: E402
-from symdl.runtime.session import RunOptions, Session  # noqa: E402
+from symdl.runtime.session import Session  # noqa: E402
 
 MODELS = Path(__file__).resolve().parents[1] / "models"
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")  # the linker's note that it copies the generator
@@ -95,7 +95,7 @@ def test_the_random_key_advances_and_restores():
 def test_the_dataset_stays_on_the_device(capfd):
     """After the first step only the minibatch index crosses to the device (jax's transfer log)."""
     m = symdl.load(MODELS / "mlp_momentum.sdl", backend="jax", n=16)
-    session = Session(m, RunOptions(quiet=True))
+    session = Session(m)
     bound = session.bind("train", m.program.data[0], "train", {})
     bound.call(0)
     assert all(on_device(slot) for name, slot in bound.call.slots.items() if name != "__active__")

@@ -10,7 +10,7 @@ import pytest
 import symdl
 from symdl.ir.ops import OPS
 from symdl.ir.types import TensorType
-from symdl.lowering.lower import mode_of
+from symdl.lowering.backends import mode_of
 from symdl.lowering.table import LOWER
 
 FAST = mode_of("fast")
