@@ -32,7 +32,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     options = session.config.option
     tests = Path(__file__).resolve().parent
     full = all(Path(a.split("::")[0]).resolve() == tests for a in session.config.args) and not (
-        options.keyword or options.markexpr or getattr(options, "lf", False) or getattr(options, "deselect", None)
+        options.keyword or options.markexpr or options.collectonly or getattr(options, "lf", False) or getattr(options, "deselect", None)
     )
     missing = sorted(set(MESSAGES) - RAISED)
     if exitstatus == 0 and full and session.testscollected and missing:
