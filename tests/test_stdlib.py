@@ -191,3 +191,14 @@ def test_emit_ir_shows_each_function_in_its_mode(cli, write_model):
     infer_line = next(line for line in out.splitlines() if line.startswith("fn infer"))
     infer_root = infer_line.split("h=")[1].split(",")[0]
     assert f"{infer_root}: f32[64, 4] = add(" in out  # x @ W + 1, no mask
+
+
+def test_the_library_conv_takes_padding_and_strides(write_model):
+    """`conv` passes padding and stride to conv2d and its pooling stride to max_pool2d."""
+    text = (
+        'model t\nfrom "std/layers.sdl" import conv\ninput x: f32[2, 1, 8, 8]\n'
+        'a = conv(x, 1, 3, size = [3, 3], padding = "same")\n'
+        "b = conv(x, 1, 3, size = [3, 3], padding = 1, stride = 2, pool = [2, 2], pool_stride = 1)\nfn f(x) -> a, b\n"
+    )
+    a, b = symdl.load(write_model(text), backend="fast").fn.f(x=np.ones((2, 1, 8, 8), np.float32))
+    assert a.shape == (2, 3, 8, 8) and b.shape == (2, 3, 3, 3)
