@@ -198,14 +198,17 @@ def test_a_data_kind_is_one_registry_entry(cli, write_model):
 
 def test_data_given_on_the_command_line_keeps_the_declarations_options(tmp_path):
     """A MIDI folder passed with --data is read on the grid the model's `data` line declares."""
+    from types import SimpleNamespace
+
     from symdl.ir.nodes import DataSpec
-    from symdl.runtime.session import RunOptions, Session
+    from symdl.runtime.config import RunConfig
+    from symdl.runtime.session import Session
     from tests.test_rnnrbm import _midi_pieces
 
     _midi_pieces(tmp_path / "midi", 1)
     frames = {}
     for step in (1.0, 0.5):
-        session = Session(model=None, options=RunOptions(data_path=str(tmp_path / "midi")))
+        session = Session(model=SimpleNamespace(config=RunConfig(data=str(tmp_path / "midi"))))  # only data is read
         frames[step] = len(session.dataset(DataSpec("chorales", "bach-chorales", (("step", step),))).splits["train"]["x"])
     assert frames[0.5] == 2 * frames[1.0] == 20
 

@@ -1,6 +1,6 @@
-"""Benchmark one training step of each tutorial model: symdl against hand-written PyTensor and PyTorch.
+"""Benchmark one training step of each tutorial model and mlp_dropout: symdl against hand-written PyTensor and PyTorch.
 
-    python tools/bench.py [--models mlp,logreg,rbm,da,lenet] [--backends default,numba,c] [--rounds 12]
+    python tools/bench.py [--models mlp,logreg,rbm,da,lenet,mlp_dropout] [--backends default,numba,c] [--rounds 12]
                           [--burst-s 0.3] [--threads 2] [--json bench.json]
 
 Every implementation runs in a persistent worker process of its own (tools/bench_workers.py),
@@ -191,7 +191,7 @@ def package_version(name: str) -> str:
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--models", default="mlp,logreg,rbm,da,lenet", help="comma-separated: " + ", ".join(SPECS))
+    p.add_argument("--models", default="mlp,logreg,rbm,da,lenet,mlp_dropout", help="comma-separated: " + ", ".join(SPECS))
     p.add_argument("--backends", default="default,numba,c", help="comma-separated: default, numba, c, jax")
     p.add_argument("--rounds", type=int, default=12, help="bursts per implementation")
     p.add_argument("--burst-s", type=float, default=0.3, help="seconds per burst (roughly)")

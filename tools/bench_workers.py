@@ -34,7 +34,7 @@ class Spec:
     lr: float
     l2: float
     hidden: int | None
-    kind: str = "classifier"  # or rbm, da (bench_unsupervised.py), lenet (bench_lenet.py)
+    kind: str = "classifier"  # or rbm, da (bench_unsupervised.py), lenet (bench_lenet.py), dropout (bench_dropout.py)
     k: int = 0
     corruption: float = 0.0
 
@@ -47,6 +47,8 @@ class Spec:
             return [(b, N_IN, h), (b, h, N_OUT), (h, b, N_OUT), (b, N_OUT, h), (N_IN, b, h)]
         if self.kind == "da":  # encode, decode, and their gradients through the tied W
             return [(b, N_IN, h), (b, h, N_IN), (b, N_IN, h), (h, b, N_IN), (N_IN, b, h), (N_IN, b, h)]
+        if self.kind == "dropout":  # three layers forward, their weight gradients and two input gradients
+            return [(b, N_IN, h), (b, h, h), (b, h, N_OUT), (h, b, N_OUT), (b, N_OUT, h), (h, b, h), (b, h, h), (N_IN, b, h)]
         if self.kind == "rbm":  # 2k products in the chain, then the positive and negative phase's
             return [(b, h, N_IN), (b, N_IN, h)] * self.k + [(b, N_IN, h)] * 2 + [(N_IN, b, h)] * 2 + [(b, N_IN, h)] * 2
         return []
@@ -58,6 +60,7 @@ SPECS = {
     "rbm": Spec("models/rbm.sdl", 20, 0.1, 0.0, 500, "rbm", k=15),
     "da": Spec("models/da.sdl", 20, 0.1, 0.0, 500, "da", corruption=0.3),
     "lenet": Spec("models/lenet.sdl", 500, 0.1, 0.0, 500, "lenet"),
+    "mlp_dropout": Spec("models/mlp_dropout.sdl", 100, 0.001, 0.0, 1024, "dropout"),
 }
 
 
@@ -117,6 +120,10 @@ def build_hand(spec: Spec, backend: str, x: np.ndarray, y: np.ndarray) -> Step:
         from bench_lenet import hand_lenet
 
         return hand_lenet(spec, xs, ys, mode)
+    if spec.kind == "dropout":
+        from bench_dropout import hand_dropout
+
+        return hand_dropout(spec, xs, ys, mode)
     if spec.kind != "classifier":
         from bench_unsupervised import HAND
 
@@ -143,6 +150,10 @@ def build_torch(spec: Spec, backend: str, x: np.ndarray, y: np.ndarray) -> Step:
         from bench_lenet import torch_lenet
 
         return torch_lenet(spec, xt, yt)
+    if spec.kind == "dropout":
+        from bench_dropout import torch_dropout
+
+        return torch_dropout(spec, xt, yt)
     if spec.kind != "classifier":
         from bench_unsupervised import TORCH
 
