@@ -175,11 +175,13 @@ def table_rows(model: str, backends: list[str], impls: dict[str, dict], default:
 HEADER = ["model", "backend", "symdl ms", "hand ms", "torch ms", "products ms", "symdl/hand", "symdl/torch", "api/symdl", "products/step"]
 
 
-def print_table(rows: list[list[str]]) -> None:
+def print_table(rows: list[list[str]], file=sys.stdout) -> None:
     rows = [HEADER, *rows]
     widths = [max(len(c) for c in column) for column in zip(*rows, strict=True)]
     for line in rows:
-        print("  ".join(c.ljust(w) if i < 2 else c.rjust(w) for i, (c, w) in enumerate(zip(line, widths, strict=True))))
+        print(
+            "  ".join(c.ljust(w) if i < 2 else c.rjust(w) for i, (c, w) in enumerate(zip(line, widths, strict=True))), file=file, flush=True
+        )
 
 
 def package_version(name: str) -> str:
@@ -226,6 +228,9 @@ def main(argv: list[str] | None = None) -> None:
         impls = summarise(workers)
         results[model] = {"default_backend": default, "implementations": impls}
         rows += table_rows(model, backends, impls, default)
+        print_table(rows[-len(backends) :], file=sys.stderr)  # each model as it is done; the whole table at the end
+        if args.json:
+            args.json.write_text(json.dumps({"peak_gflops": peak, "threads": args.threads, "models": results}, indent=1))
     print(
         f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores; "
         f"{', '.join(map(package_version, ('pytensor', 'numba', 'torch', 'numpy')))}; "
