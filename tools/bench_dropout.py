@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 N_IN, N_OUT, HIDDEN, DROP, HALF_LIFE = 784, 10, 1024, 0.5, 2000.0
-BETA1, BETA2, EPS = 0.9, 0.999, 1e-8
+BETA1, BETA2, EPS = np.float32(0.9), np.float32(0.999), np.float32(1e-8)  # float32: a Python float would widen the updates
 
 
 def dropout_init() -> list[np.ndarray]:
