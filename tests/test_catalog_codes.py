@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -107,3 +109,44 @@ def test_drawing_without_graphviz(cli, monkeypatch, tmp_path):
     monkeypatch.setattr(graphviz.Digraph, "pipe", missing)
     status, _, err = cli("graph", "models/logreg.sdl", "-o", tmp_path / "g.svg")
     assert status == 2 and "error[E703]: the graphviz program `dot` is not installed" in err
+
+
+# ---- symdl sweep: each mistake is found before Ray starts -----------------------------------------
+
+MODELS = Path(__file__).resolve().parents[1] / "models"
+SWEEP_CASES = [
+    (["--grid", "lr"], "E720", "bad search space entry"),
+    (["--sample", "lr=foo(1, 2)"], "E721", "unknown distribution 'foo'"),
+    (["--sample", "lr=uniform(1)"], "E722", "uniform takes"),
+    (["--grid", "lr=0.1,0.2", "--grid", "lr=0.3"], "E724", "'lr' is given twice"),
+    ([], "E751", "nothing to sweep"),
+    (["--space", "/nonexistent/space.txt"], "E756", "cannot read search space"),
+]
+
+
+@pytest.mark.parametrize("args, code, words", SWEEP_CASES, ids=[c[1] for c in SWEEP_CASES])
+def test_a_bad_sweep(cli, tmp_path, args, code, words):
+    status, _, err = cli("sweep", MODELS / "logreg.sdl", "--out", tmp_path / "sweep", *args)
+    assert status == 2 and f"error[{code}]" in err and words in err and "Traceback" not in err
+
+
+def test_a_sweep_needs_a_validation_function(cli, tmp_path):
+    status, _, err = cli("sweep", MODELS / "da.sdl", "--grid", "lr=0.1,0.2", "--out", tmp_path / "sweep")
+    assert status == 2 and "error[E755]" in err and "no validation function" in err
+
+
+def test_a_sweep_directory_is_not_reused_resumed_with_new_settings_or_confused(cli, tmp_path):
+    (tmp_path / "done").mkdir()
+    (tmp_path / "done" / "sweep.json").write_text("{}")
+    status, _, err = cli("sweep", MODELS / "logreg.sdl", "--grid", "lr=0.1,0.2", "--out", tmp_path / "done")
+    assert status == 2 and "error[E752]" in err and "already holds a sweep" in err
+    status, _, err = cli("sweep", "--resume", tmp_path / "done", "--max-epochs", "3")
+    assert status == 2 and "error[E753]" in err and "--max-epochs" in err
+    status, _, err = cli("sweep", "--resume", tmp_path)
+    assert status == 2 and "error[E754]" in err and "not a sweep directory" in err
+
+
+def test_a_sweep_without_ray_says_what_to_install(cli, tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "symdl.sweep.tuner", None)  # as if Ray Tune were not installed
+    status, _, err = cli("sweep", MODELS / "logreg.sdl", "--grid", "lr=0.1,0.2", "--out", tmp_path / "sweep")
+    assert status == 2 and "error[E750]" in err and "symdl[sweep]" in err
