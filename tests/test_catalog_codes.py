@@ -13,6 +13,8 @@ import symdl
 from symdl.diagnostics.errors import UserError
 from tests.test_errors import HEAD
 
+F = "fn f(x) -> sum(x)\n"
+
 # (body appended to HEAD, code, line:column, words of the message)
 CASES = [
     ("if true:\n    a = 1\n  b = 2\n", "E102", "8:3", "inconsistent indentation"),
@@ -22,6 +24,34 @@ CASES = [
     ("def f(a):\n    b = a\nz = f(x)\n", "E804", "6:1", "def f ends without a return"),
     ("def step(a, b) = a\nz = scan(step, init = [sum(x), sum(x)], steps = 3)\n", "E806", "6:1", "returns 1 value(s)"),
     ("hyper q = 1 / 0\n", "E807", "6:11", "division by zero"),
+    # a value of the wrong kind, count or range: each family its own code, at the value
+    ("a, b = [1, 2, 3]\n", "E310", "6:8", "the right-hand side gives 3 value(s) for 2 name(s)"),
+    ("for a, b in [1, 2]:\n    q = a\n", "E310", "6:13", "an item gives 1 value(s) for 2 name(s)"),
+    (F + "run layerwise([f, f], data = d, epochs = [1, 2, 3])\n", "E311", "7:42", "gives 3 number(s) for 2 stage(s)"),
+    ("z = lr(x)\n", "E315", "6:5", "'lr' must be a function or block to be called, got a number"),
+    (F + "run early_stopping(f, 3, data = d)\n", "E317", "7:23", "'validate' of early_stopping must be a function declared with fn"),
+    ("z = x + sum\n", "E319", "6:9", "this operand must be a tensor or a number, got a function"),
+    ("z = 2 @ 3\n", "E320", "6:5", "each operand of '@' must be a tensor, got a number"),
+    ("state s: like(3)\n", "E320", "6:15", "the argument of like(...) must be a tensor, got an integer"),
+    (F + "run epochs(f, data = d, x = 3)\n", "E321", "7:25", "the binding of input 'x' must be a data field"),
+    ("fn g(x) -> sum(x):\n    update lr\n", "E323", "7:12", "update must be given an update rule"),
+    ("run 3\n", "E324", "6:5", "run must be given a recipe call"),
+    ("z = zeros([2], dtype = 3)\n", "E326", "6:16", "'dtype' must be a dtype such as f32 or i64, got an integer"),
+    ("c = sum(x)\ng = grad(c, 3)\n", "E327", "7:13", "grad's wrt must be parameters"),
+    (F + "run early_stopping(f, f, data = d, improvement_threshold = f)\n", "E328", "7:60", "must be a number, got the function f"),
+    (F + "run layerwise([f, f], data = d, epochs = f)\n", "E329", "7:42", "must be an integer, or a list of integers"),
+    (F + "run sample_chains(f, data = d, chain = f)\n", "E330", "7:40", "'chain' of sample_chains must be a parameter or a state"),
+    ("fn g(lr) -> sum(x)\n", "E331", "6:6", "fn input 'lr' must be a declared input, got a number"),
+    ("param W: f32[2] = sum\n", "E340", "6:19", "an initial value must be a number"),
+    ("param W: f32[2] ~ uniform()\n", "E345", "6:19", "uniform takes one or two numbers, got none"),
+    ("z = scan(3, init = [0.0], steps = 2)\n", "E808", "6:10", "scan's step must be a def, got an integer"),
+    ("def step(a, b) = a + b\nz = scan(step, init = [0.0], over = [sum(x)])\n", "E809", "7:30", "must have a leading time axis"),
+    (
+        "def step(a) = a\nz = scan(step, init = [0.0], steps = sum(x))\n",
+        "E810",
+        "7:30",
+        "scan's steps must be an integer or an integer scalar",
+    ),
 ]
 
 

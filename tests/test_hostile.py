@@ -56,8 +56,8 @@ HOSTILE_TEXTS = {
     "10 ** 400": (LINEAR.replace(COST, COST + " + 10 ** 400"), "E420", 15),
     "2 ** 10 ** 18 (not computed)": (LINEAR.replace(COST, COST + " + 2 ** 1000000000000000000"), "E420", 15),
     "float overflow": (LINEAR.replace(COST, COST + " + 10.0 ** 400"), "E420", 15),
-    "zip of numbers": (LINEAR.replace(COST, COST + " + zip(3, 3)"), "E303", 15),
-    "range of 10**12": (LINEAR + "for i in range(1000000000000):\n    q = i\n", "E303", 22),
+    "zip of numbers": (LINEAR.replace(COST, COST + " + zip(3, 3)"), "E325", 15),
+    "range of 10**12": (LINEAR + "for i in range(1000000000000):\n    q = i\n", "E308", 22),
     "120 nested ifs": (LINEAR + "".join(" " * i + "if true:\n" for i in range(120)) + " " * 120 + "q = 1\n", "E111", None),
     "1500 nested ifs (too long)": (LINEAR + "".join("\t" * i + "if true:\n" for i in range(1500)) + "q = 1\n", "E110", None),
     "10,000 brackets": (LINEAR + "q = " + "[" * 10000 + "]" * 10000 + "\n", "E111", 22),
@@ -96,16 +96,16 @@ def test_invalid_utf8_is_reported_at_its_line_and_column(tmp_path):
 
 
 HOSTILE_OVERRIDES = {
-    "batch=0": ("logreg", "E303", "at least 1"),
-    "filter=0": ("lenet", "E303", "at least 1"),
-    "nkerns=[0, 50]": ("lenet", "E303", "at least 1"),
-    "epochs=-1": ("logreg", "E303", "zero or more"),
-    "patience=-1": ("logreg", "E303", "zero or more"),
-    "seed=-1": ("logreg", "E303", "hyper seed"),
+    "batch=0": ("logreg", "E307", "at least 1"),
+    "filter=0": ("lenet", "E307", "at least 1"),
+    "nkerns=[0, 50]": ("lenet", "E307", "at least 1"),
+    "epochs=-1": ("logreg", "E307", "at least 0"),
+    "patience=-1": ("logreg", "E307", "at least 0"),
+    "seed=-1": ("logreg", "E309", "hyper seed"),
     "backend=7": ("logreg", "E501", "must be a string"),
     'backend="gpu"': ("logreg", "E506", "not a backend"),
     "lr=0.1\nepochs=3": ("logreg", "E504", "more than one line"),
-    "k=0": ("rbm", "E303", "at least 1"),
+    "k=0": ("rbm", "E307", "at least 1"),
 }
 
 
