@@ -110,7 +110,7 @@ def test_resume_of_a_damaged_config(cli, write_model, tmp_path):
     assert status == 2 and "error[E710]" in err and "is damaged" in err
     (run / "config.json").write_text(json.dumps({"model": "m"}))
     status, _, err = cli("run", "--resume", run)
-    assert status == 2 and "error[E710]" in err and "'source' is None" in err
+    assert status == 2 and "error[E712]" in err and "'source' is None" in err
 
 
 def test_parameters_of_another_shape(write_model, tmp_path):
@@ -180,3 +180,96 @@ def test_a_sweep_without_ray_says_what_to_install(cli, tmp_path, monkeypatch):
     monkeypatch.setitem(sys.modules, "symdl.sweep.tuner", None)  # as if Ray Tune were not installed
     status, _, err = cli("sweep", MODELS / "logreg.sdl", "--grid", "lr=0.1,0.2", "--out", tmp_path / "sweep")
     assert status == 2 and "error[E750]" in err and "symdl[sweep]" in err
+
+
+# ---- data that does not fit the model, damaged run directories, an unreadable import -----------------
+
+
+def test_fractional_values_for_an_integer_input(cli, write_model, tmp_path):
+    from tests.test_errors import CLASSIFIER, _run_with_data
+
+    arrays = {"train_x": np.zeros((8, 2), "float32"), "train_y": np.full(8, 0.5, "float32")}
+    path, (status, _, err) = _run_with_data(cli, write_model, tmp_path, CLASSIFIER, arrays)
+    assert status == 2 and f"{path}:5:1: error[E609]: the train data for input 'y' holds fractional values, the input is i32[4]" in err
+
+
+DRAWS = "state c: f32[2, 3] = 0\nmoved = c + mean(x)\n"
+
+
+def test_chains_that_no_example_can_start(cli, write_model, tmp_path):
+    from tests.test_errors import _run_with_data
+
+    body = DRAWS + "fn gibbs() -> sum(c):\n    update c = c + 1\nrun sample_chains(gibbs, data = d, chain = c, samples = 1)\n"
+    arrays = {"train_x": np.zeros((8, 2), "float32"), "train_y": np.zeros(8, "int32")}
+    path, (status, _, err) = _run_with_data(cli, write_model, tmp_path, body, arrays)
+    assert status == 2 and "error[E607]: the chains of 'c' are (2, 3), but the train field 'x' is (8, 2)" in err
+
+
+def test_a_field_fed_whole_of_another_shape(cli, write_model, tmp_path):
+    from tests.test_errors import _run_with_data
+
+    body = DRAWS + "fn draw(x) -> moved as position:\n    update c = moved\nrun mcmc(draw, data = d, burn_in = 1, samples = 1)\n"
+    arrays = {"train_x": np.zeros((8, 2), "float32"), "train_y": np.zeros(8, "int32")}
+    path, (status, _, err) = _run_with_data(cli, write_model, tmp_path, body, arrays)
+    assert status == 2 and f"{path}:4:1: error[E608]: the data field 'x' fed whole to input 'x' has shape (8, 2)" in err
+
+
+CONFIGS = [
+    ("[1, 2]", "E711", "it holds a list, not an object"),
+    ('{"source": 3}', "E712", "its 'source' is 3, a value of the wrong kind"),
+    ('{"source": "m.sdl", "backend": "gpu"}', "E713", "its 'backend' is 'gpu', not one of"),
+    ('{"source": "m.sdl", "max_epochs": 0}', "E714", "its 'max_epochs' is 0, not a positive number"),
+]
+
+
+@pytest.mark.parametrize("text, code, words", CONFIGS, ids=[c[1] for c in CONFIGS])
+def test_a_damaged_config(tmp_path, text, code, words):
+    from symdl.runtime.rundir import read_config
+
+    (tmp_path / "config.json").write_text(text)
+    with pytest.raises(UserError) as caught:
+        read_config(tmp_path)
+    assert caught.value.code == code and words in caught.value.message and str(tmp_path / "config.json") in caught.value.message
+
+
+RECORDS = [
+    ("not json", "E715", "its resume record cannot be read ("),
+    ("[1, 2]", "E716", "its resume record is a list, not an object"),
+    ('{"stage": "x"}', "E717", "its resume record's stage is 'x', not a count"),
+    ('{"stage": 0, "position": {"epoch": -1}}', "E717", "its resume record's epoch is -1, not a count"),
+    ('{"stage": 0, "progress": [1]}', "E718", "position, progress or generator state is not an object"),
+]
+
+
+@pytest.mark.parametrize("text, code, words", RECORDS, ids=[f"{c[1]}-{i}" for i, c in enumerate(RECORDS)])
+def test_a_damaged_resume_record(tmp_path, text, code, words):
+    from symdl.runtime.rundir import RunDir
+
+    np.savez(tmp_path / "params.npz", w=np.zeros(2), __resume__=np.array(text))
+    with pytest.raises(UserError) as caught:
+        RunDir(tmp_path).reopen()
+    assert caught.value.code == code and words in caught.value.message
+
+
+def test_a_generator_state_that_cannot_be_restored(cli, write_model, tmp_path):
+    path = write_model(HEAD + TRAIN)
+    assert _run(cli, path, tmp_path)[0] == 0
+    arrays = dict(np.load(tmp_path / "run" / "params.npz"))
+    record = json.loads(str(arrays.pop("__resume__")))
+    np.savez(tmp_path / "run" / "params.npz", **arrays, __resume__=np.array(json.dumps({**record, "random_state": {"bits": 1}})))
+    status, _, err = cli("run", "--resume", tmp_path / "run", "--quiet")
+    assert status == 2 and "error[E719]" in err and "its generator state cannot be restored" in err
+
+
+def test_an_import_that_cannot_be_read(cli, write_model, monkeypatch):
+    from symdl.elaborate import imports
+
+    write_model("model lib\ndef f(a) = a\n", "lib.sdl")
+    path = write_model('model m\nfrom "lib.sdl" import f\n')
+
+    def refused(path):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(imports, "read_source", refused)
+    status, _, err = cli("check", path)
+    assert status == 2 and f"{path}:2:6: error[E210]: cannot import 'lib.sdl': {path.parent / 'lib.sdl'}: Permission denied" in err

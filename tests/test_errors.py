@@ -18,7 +18,8 @@ input y: f32[n]
 
 # (name, body appended to HEAD, code, line, column, words the message or hint must contain)
 CASES = [
-    ("syntax", "z = x +\n", "E100", 6, 8, "right-hand side"),
+    ("syntax", "z = x +\n", "E124", 6, 8, "right-hand side"),
+    ("unexpected token", "z = x )\n", "E100", 6, 7, "unexpected ')'"),
     ("unknown name", "z = x @ W\n", "E200", 6, 9, "'W'"),
     ("did you mean", "param W: f32[2, k]\nz = x @ w\n", "E200", 7, 9, "did you mean 'W'"),
     ("shape mismatch", "param W: f32[3, k]\nz = x @ W\n", "E400", 7, 5, "f32[4, 2]"),
@@ -134,13 +135,13 @@ def test_feature_count_mismatch(cli, write_model, tmp_path):
 
 def test_corrupt_data_file(cli, write_model, tmp_path):
     path, (status, out, err) = _run_with_data(cli, write_model, tmp_path, CLASSIFIER, None, gzip.compress(b"junk")[:10], ".pkl.gz")
-    assert status == 2 and f"{path}:3:1: error[E600]" in err and "Traceback" not in err
+    assert status == 2 and f"{path}:3:1: error[E614]" in err and "Traceback" not in err
 
 
 def test_missing_data_file(cli, write_model, tmp_path):
     path = write_model(LABELS.format(path=tmp_path / "absent.npz") + CLASSIFIER)
     status, _, err = cli("run", path, "--backend", "fast", "--out", tmp_path / "run", "--quiet")
-    assert status == 2 and f"{path}:3:1: error[E600]" in err
+    assert status == 2 and f"{path}:3:1: error[E613]" in err
 
 
 @pytest.mark.parametrize(
