@@ -24,6 +24,12 @@ CASES = [
     ("def f(a):\n    b = a\nz = f(x)\n", "E804", "6:1", "def f ends without a return"),
     ("def step(a, b) = a\nz = scan(step, init = [sum(x), sum(x)], steps = 3)\n", "E806", "6:1", "returns 1 value(s)"),
     ("hyper q = 1 / 0\n", "E807", "6:11", "division by zero"),
+    (
+        "param W: f32[2]\nfn g(x) -> sum(x):\n    update W = W + 1\n    update W = W - 1\n",
+        "E411",
+        "9:16",
+        "'W' is updated twice in one function",
+    ),
     # a value of the wrong kind, count or range: each family its own code, at the value
     ("a, b = [1, 2, 3]\n", "E310", "6:8", "the right-hand side gives 3 value(s) for 2 name(s)"),
     ("for a, b in [1, 2]:\n    q = a\n", "E310", "6:13", "an item gives 1 value(s) for 2 name(s)"),

@@ -32,7 +32,7 @@ CASES = [
     ("float index", "z = x[y]\n", "E401", 6, 5, "integer"),
     ("duplicate param", "block b(inp):\n    param W: f32[2, 2]\n    return inp @ W\nh = b(x)\nh = b(x)\n", "E201", 7, 5, "first declared"),
     ("update shape", "param W: f32[2, 2]\nfn f(x) -> x:\n    update W = x\n", "E406", 8, 16, "f32[4, 2]"),
-    ("update input", "fn f(x) -> x:\n    update x = x\n", "E407", 7, 12, "param or a state"),
+    ("update input", "fn f(x) -> x:\n    update x = x\n", "E407", 7, 12, "neither a param nor a state"),
     (
         "grad unrelated",
         "param W: f32[2]\nparam V: f32[2]\nc = sum(x @ W)\nfn f(x) -> c:\n    update sgd(c, [W, V], lr)\n",

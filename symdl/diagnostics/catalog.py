@@ -98,10 +98,11 @@ MESSAGES: dict[str, str] = {
     "E403": "axis out of range in {what}",
     "E404": "cannot broadcast the operands of {what}",
     "E406": "update of '{name}' changes its type from {old} to {new}",
-    "E407": "'{name}' cannot be updated: {why}",
+    "E407": "'{name}' cannot be updated: it is neither a param nor a state",
     "E408": "the cost does not depend on '{name}', so its gradient is undefined",
     "E409": "index out of range in {what}",
     "E410": "bad spec for {what}",
+    "E411": "'{name}' is updated twice in one function",
     "E420": "{what} gives an integer beyond {limit}",
     # hyperparameters and overrides (E5xx)
     "E500": "bad override '{text}'",
@@ -269,6 +270,7 @@ DEFAULT_HINTS = {
     "E809": "scan walks the first axis of each sequence: pass tensors of at least one dimension",
     "E810": "give a number of steps, or an i32/i64 scalar",
     "E407": "only a param or a state (declared with `param` or `state`) can be updated",
+    "E411": "a function updates each param or state once: combine the two updates into one expression",
 }
 
 

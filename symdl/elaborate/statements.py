@@ -286,7 +286,7 @@ def _update(elab, s: A.Update, scope: Scope) -> list[tuple[Node, Node]]:
         return []  # a block of update statements (sgd, adam): they have been made
     target = elab.eval(s.target, scope)
     if not isinstance(target, Node) or target.op not in ("param", "state"):
-        fail("E407", s.target.span, name=_name(s.target), why="only a param or a state can be updated")
+        fail("E407", s.target.span, name=_name(s.target))
     value = elab.tensor(elab.eval(s.value, scope), s.value.span, target.type.dtype)
     return [(target, B.fit_update(elab, target, value, s.value.span))]
 
@@ -295,7 +295,7 @@ def _check_updates(updates: list[tuple[Node, Node]]) -> None:
     seen: dict[int, Node] = {}
     for target, value in updates:
         if id(target) in seen:
-            fail("E407", value.span, name=target.name, why="it is updated twice in this function")
+            fail("E411", value.span, name=target.name)
         seen[id(target)] = value
 
 
