@@ -53,7 +53,7 @@ def clock_state(elab, name: str, span: Span) -> Node:
 
 
 def _typed(sig: Signature, param: Param, value: object, span: Span) -> object:
-    """`value` as the IR-level value of `param`'s kind, or E303 at `span`."""
+    """`value` as the IR-level value of `param`'s kind, or the error of that kind (`KINDS`) at `span`."""
     if value is None and param.optional:
         return None
     converted = _convert(param.kind, value)
