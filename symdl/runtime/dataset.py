@@ -7,6 +7,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from symdl.diagnostics.catalog import error
+from symdl.diagnostics.errors import Span, UserError
 
 Splits = dict[str, dict[str, np.ndarray]]
 
@@ -20,7 +21,7 @@ class DataError(Exception):
         super().__init__(self.error.message)
         self.code, self.message, self.hint = code, self.error.message, self.error.hint
 
-    def located(self, span: object) -> Exception:
+    def located(self, span: Span) -> UserError:
         """The same error at `span`."""
         return replace(self.error, span=span)
 
