@@ -195,7 +195,9 @@ def scan_programs(draw) -> tuple[str, bool]:
     """A scan model, and whether a sigmoid output's trace is used (so the scan pass must fire)."""
     wrap = st.sampled_from(("sigmoid", "tanh", ""))
     out_f, carry_f = draw(wrap), draw(st.sampled_from(("sigmoid", "tanh")))
-    out = f"{out_f}({render(draw(expressions(STEP_LEAVES, 4)))})"
+    inner = draw(expressions(STEP_LEAVES, 4))
+    out = f"{out_f}({render(inner)})"
+    out_f = out_f or (inner[0] if isinstance(inner, tuple) and len(inner) == 2 else "")  # the step's outermost operator
     carry = f"{carry_f}({render(draw(expressions(STEP_LEAVES, 4)))})"
     use = draw(st.sampled_from(USES))
     fires = (out_f == "sigmoid" and re.search(r"\bs\b", use) is not None) or (carry_f == "sigmoid" and "hs" in use)
