@@ -41,6 +41,8 @@ MESSAGES: dict[str, str] = {
     "E301": "missing argument '{name}' for {callee}",
     "E302": "argument '{name}' given twice",
     "E303": "{what} must be {expected}, got {got}",
+    "E330": "the value fed to input '{name}' must be a scalar number, got {got}",
+    "E331": "the value fed to input '{name}' depends on {what}, which the loop does not know",
     # types and shapes (E4xx)
     "E400": "shape mismatch in {what}",
     "E401": "dtype mismatch in {what}",

@@ -10,8 +10,10 @@ from symdl.diagnostics.catalog import fail
 from symdl.diagnostics.errors import Span, did_you_mean
 from symdl.elaborate.binding import REQUIRED, bind, fill_defaults
 from symdl.elaborate.values import Collection, DataField, DataValue, FnRef, Scope, kind_of
-from symdl.ir.nodes import DataSpec, Init, Node, RecipeCall
-from symdl.ir.recipes import KINDS, SIGNATURES, FieldArg, FunctionArg, FunctionsArg, Param, Signature, TensorArg
+from symdl.ir import build
+from symdl.ir.nodes import DataSpec, Init, Node, RecipeCall, toposort
+from symdl.ir.ops import OPS
+from symdl.ir.recipes import CLOCK, KINDS, SIGNATURES, FieldArg, FunctionArg, FunctionsArg, Param, Signature, TensorArg
 from symdl.ir.recipes import REQUIRED as NO_DEFAULT
 from symdl.ir.types import TensorType
 from symdl.syntax import ast as A
@@ -24,15 +26,17 @@ def check_run(elab, call: A.Call, span: Span, scope: Scope) -> RecipeCall:
         fail("E207", span, name=name, hint=did_you_mean(name, list(SIGNATURES)) or f"recipes: {', '.join(SIGNATURES)}")
     sig = SIGNATURES[name]
     names = [p.name for p in sig.params]
-    inputs = {i.name for i in elab.model.inputs}
-    values = {k.name: (elab.eval(k.value, scope), k.span) for k in call.kwargs}
+    inputs = {i.name: i for i in elab.model.inputs}
+    fed = {k.name for k in call.kwargs if k.name in inputs and k.name not in names and inputs[k.name].type.ndim == 0}
+    feeds = tuple((k.name, _feed(elab, k, scope)) for k in call.kwargs if k.name in fed)
+    values = {k.name: (elab.eval(k.value, scope), k.span) for k in call.kwargs if k.name not in fed}
     binds = {k: v for k, (v, _) in values.items() if k in inputs and k not in names}
     for key, (value, key_span) in values.items():
         if key in binds and not isinstance(value, DataField):
             fail("E303", key_span, what=f"the binding of input '{key}'", expected="a data field such as digits.x", got=kind_of(value))
     spans = {p: a.span for p, a in zip(names, call.args)} | {k.name: k.value.span for k in call.kwargs}
     usage = f"parameters: {', '.join(names)}"
-    bound = bind(name, names, [elab.eval(a, scope) for a in call.args], values, span, usage, extra=tuple(binds))
+    bound = bind(name, names, [elab.eval(a, scope) for a in call.args], values, span, usage, extra=(*binds, *fed))
     defaults = {p.name: REQUIRED if p.default == NO_DEFAULT and not p.optional else p.default for p in sig.params}
     fill_defaults(name, bound, defaults, span, usage)
     typed = {p.name: _typed(sig, p, bound[p.name], spans.get(p.name, span)) for p in sig.params}
@@ -43,7 +47,34 @@ def check_run(elab, call: A.Call, span: Span, scope: Scope) -> RecipeCall:
         tuple((k, v.field) for k, (v, _) in values.items() if k in binds),
         span,
         tuple(spans.items()),
+        feeds,
     )
+
+
+def _feed(elab, keyword: A.Keyword, scope: Scope) -> Node:
+    """`rate = lr * 0.95 ** epoch`: a scalar input's value per call, an IR expression of numbers, hypers and
+    the loop's `step` and `epoch` (a model's own names of those shadow them), so `ir.recipes.feed_value`
+    computes it from the loop's position alone and a resumed run feeds what the run would have."""
+    inner, span = scope.child(), keyword.value.span
+    for name in CLOCK:
+        if name not in scope.visible():
+            inner.names[name] = build.leaf("state", name, TensorType("f32", ()), span, clock=True)
+    value = elab.eval(keyword.value, inner)
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        value = elab.tensor(value, span)
+    if not isinstance(value, Node) or value.type.ndim != 0:
+        fail("E330", span, name=keyword.name, got=_describe(value), hint="a number, or an expression of hypers, step and epoch")
+    clock = {id(v) for v in inner.names.values()}
+    for node in toposort([value]):
+        if node.op != "const" and id(node) not in clock and (node.is_leaf or OPS[node.op].reference is None):
+            fail(
+                "E331",
+                span,
+                name=keyword.name,
+                what=f"{node.op} {node.name}" if node.is_leaf else f"`{node.op}`",
+                hint="the loop computes a fed value from numbers, hypers, step and epoch alone",
+            )
+    return value
 
 
 def clock_state(elab, name: str, span: Span) -> Node:

@@ -9,6 +9,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+
+from symdl.ir.nodes import Node, toposort
+from symdl.ir.ops import OPS
+from symdl.ir.types import NUMPY_DTYPE
+
 REQUIRED = "required"  # a parameter's default when it has none
 
 
@@ -165,5 +171,23 @@ SIGNATURES: dict[str, Signature] = {
 # Built-in scalar states the loop sets before each call: `step`, the updates made so far in this stage
 # (0 during the first), and `epoch`, the epochs completed (0 during the first). A model's own names shadow them.
 CLOCK = ("step", "epoch")
+
+
+def feed_value(expr: Node, clock: dict[str, int], dtype: str) -> np.ndarray:
+    """A scalar input's value at a loop position (`run epochs(train, data = d, rate = lr * 0.95 ** epoch)`):
+    `expr`, checked to hold constants and the placeholders `step` and `epoch` only, through the ops' NumPy
+    references, at each node's dtype as the compiled graph would, then as the input's `dtype`."""
+    values: dict[int, np.ndarray] = {}
+    with np.errstate(all="ignore"):  # a schedule that overflows feeds inf, as the graph would compute it
+        for node in toposort([expr]):
+            if node.op == "const":
+                value = node.attr("value")
+            elif node.is_leaf:
+                value = clock[node.name]
+            else:
+                value = OPS[node.op].reference(*(values[id(i)] for i in node.inputs), **dict(node.attrs))
+            values[id(node)] = np.asarray(value, NUMPY_DTYPE[node.type.dtype])
+    return values[id(expr)].astype(NUMPY_DTYPE[dtype])
+
 
 EVALUATORS = ("test", "validate", "valid")  # parameters naming a function that measures, never one that trains

@@ -104,10 +104,9 @@ class Loop:
 
     def _epoch(self, s: Session, state: dict, base: dict) -> None:
         epoch, started, order = state["epoch"], time.perf_counter(), self.order(state["epoch"])
-        clock = s.model.clock()
-        clock.set("epoch", epoch - 1)
+        clock = s.clock()
         for index in epoch_bar(self.batches, epoch, self.epochs, s.options.quiet, state["batch"]):
-            clock.set("step", (epoch - 1) * self.batches + index)
+            clock.at(step=(epoch - 1) * self.batches + index, epoch=epoch - 1)
             for step in self.steps:
                 sums, count = step.call(int(order[index]))
                 state["sums"][step.name] = [a + float(b) for a, b in zip(state["sums"][step.name], sums)]

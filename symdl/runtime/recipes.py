@@ -117,9 +117,9 @@ def check_fields(call: RecipeCall, program: Program) -> None:
     fields = KINDS[spec.kind].fields if isinstance(spec, DataSpec) and spec.kind in KINDS else None
     if fields is None:
         return
-    binds = dict(call.binds)
+    binds, fed = dict(call.binds), dict(call.feeds)
     for name in recipe_functions(call):
-        for node in program.function(name).inputs:
+        for node in (i for i in program.function(name).inputs if i.name not in fed):
             field = binds.get(node.name, node.name)
             if field not in fields:
                 fail(

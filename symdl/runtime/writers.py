@@ -80,5 +80,5 @@ def tiles_writer(s: Session, fn: FunctionArg | None) -> list[Callable[[int], Non
     """`tiles = samples`: after each epoch, the first output of `samples` (no inputs; images `[n, pixels]`) to samples.png."""
     if fn is None or s.rundir is None:
         return []
-    compiled = s.model.compile(fn.name)
+    compiled = s.compile(fn.name)
     return [lambda epoch: write_grid(s.rundir.path, fn.name, np.asarray(compiled()[0]))]

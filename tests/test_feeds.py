@@ -1,0 +1,78 @@
+"""A `run` line feeds a function's scalar input per call: an expression of hypers, `step` and `epoch`."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import symdl
+from tests.test_loop import _params, _resumed, _same_params
+
+# 64 examples in minibatches of 8: 8 steps an epoch. The rate warms up over the first 4 steps and halves each epoch.
+FED = """model fed
+hyper lr = 0.2, warm = 4
+data d = dataset("gaussian_clouds", n = 64, seed = 3)
+input x: f32[8, 2]
+input y: f32[8]
+input rate: f32
+param w: f32[2] ~ normal(1.0)
+param b: f32 = 0
+cost = mean((x @ w + b - y) ** 2)
+fn train(x, y, rate) -> cost, rate as fed:
+    update sgd(cost, params, rate)
+run epochs(train, data = d, epochs = 3, shuffle = 1, rate = RATE)
+"""
+SCHEDULE = "lr * 0.5 ** epoch * minimum(1, (step + 1) / warm)"
+
+
+def _fed_column(run: Path) -> list[float]:
+    with open(run / "metrics.csv") as f:
+        return [float(row["train_fed"]) for row in csv.DictReader(f)]
+
+
+def test_the_fed_value_follows_step_and_epoch_as_declared(cli, write_model, tmp_path):
+    path = write_model(FED.replace("RATE", SCHEDULE))
+    assert cli("run", path, "--out", tmp_path / "run", "--backend", "fast", "--quiet")[0] == 0
+    # epoch 1: steps 0..7 feed lr * (1/4, 2/4, 3/4, 1, 1, 1, 1, 1); epochs 2 and 3: lr / 2 and lr / 4 at every step
+    expected = [0.2 * (0.25 + 0.5 + 0.75 + 5) / 8, 0.1, 0.05]
+    np.testing.assert_allclose(_fed_column(tmp_path / "run"), expected, rtol=1e-6)
+
+
+def test_the_fed_rate_is_the_one_the_update_uses(cli, write_model, tmp_path):
+    for name, rate in (("zero", "0 * epoch"), ("schedule", SCHEDULE)):
+        assert cli("run", write_model(FED.replace("RATE", rate)), "--out", tmp_path / name, "--backend", "fast", "--quiet")[0] == 0
+    still, moved = _params(tmp_path / "zero"), _params(tmp_path / "schedule")
+    assert _fed_column(tmp_path / "zero") == [0.0, 0.0, 0.0]
+    initial = symdl.load(write_model(FED.replace("RATE", "0"), "untrained.sdl"), backend="fast").params["w"]
+    np.testing.assert_array_equal(still["w"], initial)  # a rate of 0 leaves w where it started
+    assert np.abs(moved["w"] - initial).max() > 0.01
+
+
+def test_a_run_with_a_fed_schedule_resumed_mid_epoch_ends_bit_identical(cli, write_model, tmp_path, monkeypatch):
+    path = write_model(FED.replace("RATE", SCHEDULE))
+    assert cli("run", path, "--out", tmp_path / "whole", "--backend", "fast", "--quiet")[0] == 0
+    _resumed(cli, monkeypatch, path, tmp_path / "parts", 11)  # 8 steps an epoch: stopped mid-epoch 2
+    _same_params(tmp_path / "whole", tmp_path / "parts")
+    assert _fed_column(tmp_path / "whole") == _fed_column(tmp_path / "parts")
+
+
+# (name, value of `rate`, code, column, words): each mistake located at the value, before anything compiles
+MISTAKES = [
+    ("a misspelt counter", "lr * 0.5 ** epochs", "E200", 73, "did you mean 'epoch'"),
+    ("a vector", "w", "E330", 61, "got param w: f32[2]"),
+    ("a data field", "d.x", "E330", 61, "got the data field d.x"),
+    ("a parameter inside", "lr * mean(w)", "E331", 61, "depends on param w"),
+    ("a random draw", "uniform(shape = [])", "E331", 61, "depends on `uniform`"),
+]
+
+
+@pytest.mark.parametrize("name,value,code,column,words", MISTAKES, ids=[m[0] for m in MISTAKES])
+def test_a_bad_fed_expression_gets_a_located_error(cli, write_model, name, value, code, column, words):
+    path = write_model(FED.replace("RATE", value))
+    status, _, err = cli("check", path)
+    assert status == 2, err
+    assert f"{path}:12:{column}: error[{code}]" in err, err
+    assert words in err and "Traceback" not in err
