@@ -10,10 +10,11 @@ from symdl.diagnostics.catalog import fail
 from symdl.diagnostics.errors import Span, did_you_mean
 from symdl.elaborate.binding import REQUIRED, bind, fill_defaults
 from symdl.elaborate.values import Collection, DataField, DataValue, FnRef, Scope, kind_of
+from symdl.elaborate.writers import check_writers, legacy_writers
 from symdl.ir import build
 from symdl.ir.nodes import DataSpec, Init, Node, RecipeCall, toposort
 from symdl.ir.ops import OPS
-from symdl.ir.recipes import CLOCK, KINDS, SIGNATURES, FieldArg, FunctionArg, FunctionsArg, Param, Signature, TensorArg
+from symdl.ir.recipes import CLOCK, KINDS, SIGNATURES, FieldArg, FunctionArg, FunctionsArg, Param, Signature, TensorArg, WriteArg
 from symdl.ir.recipes import REQUIRED as NO_DEFAULT
 from symdl.ir.types import TensorType
 from symdl.syntax import ast as A
@@ -29,7 +30,7 @@ def check_run(elab, call: A.Call, span: Span, scope: Scope) -> RecipeCall:
     inputs = {i.name: i for i in elab.model.inputs}
     fed = {k.name for k in call.kwargs if k.name in inputs and k.name not in names and inputs[k.name].type.ndim == 0}
     feeds = tuple((k.name, _feed(elab, k, scope)) for k in call.kwargs if k.name in fed)
-    values = {k.name: (elab.eval(k.value, scope), k.span) for k in call.kwargs if k.name not in fed}
+    values = {k.name: (_value(elab, k, scope, names), k.span) for k in call.kwargs if k.name not in fed}
     binds = {k: v for k, (v, _) in values.items() if k in inputs and k not in names}
     for key, (value, key_span) in values.items():
         if key in binds and not isinstance(value, DataField):
@@ -40,6 +41,8 @@ def check_run(elab, call: A.Call, span: Span, scope: Scope) -> RecipeCall:
     defaults = {p.name: REQUIRED if p.default == NO_DEFAULT and not p.optional else p.default for p in sig.params}
     fill_defaults(name, bound, defaults, span, usage)
     typed = {p.name: _typed(sig, p, bound[p.name], spans.get(p.name, span)) for p in sig.params}
+    if "write" in typed:  # `filters = W` and `tiles = FN` are writers too, written after each epoch
+        typed["write"] = legacy_writers(typed.get("filters"), typed.get("tiles")) + typed["write"]
     _check_stage_counts(sig, typed, spans, span)
     return RecipeCall(
         name,
@@ -49,6 +52,11 @@ def check_run(elab, call: A.Call, span: Span, scope: Scope) -> RecipeCall:
         tuple(spans.items()),
         feeds,
     )
+
+
+def _value(elab, keyword: A.Keyword, scope: Scope, names: list[str]) -> object:
+    """A keyword's value: `write = [...]` names writers (read from the syntax), the others are expressions."""
+    return check_writers(elab, keyword, scope) if keyword.name == "write" and "write" in names else elab.eval(keyword.value, scope)
 
 
 def _feed(elab, keyword: A.Keyword, scope: Scope) -> Node:
@@ -90,7 +98,7 @@ def _typed(sig: Signature, param: Param, value: object, span: Span) -> object:
     converted = _convert(param.kind, value)
     if converted is None:
         fail("E303", span, what=f"'{param.name}' of {sig.name}", expected=KINDS[param.kind], got=_describe(value))
-    counts = converted if isinstance(converted, tuple) else (converted,) if param.kind == "integer" else ()
+    counts = converted if param.kind == "integers" and isinstance(converted, tuple) else (converted,) if param.kind == "integer" else ()
     if any(v < 0 for v in counts):  # epochs, patience, samples, seeds: none is negative (a data option is the data's)
         fail("E303", span, what=f"'{param.name}' of {sig.name}", expected="zero or more", got=repr(value))
     return converted
@@ -101,6 +109,8 @@ def _convert(kind: str, value: object) -> object:
         return FunctionArg(value.name) if isinstance(value, FnRef) else None
     if kind == "functions":
         return _functions(value)
+    if kind == "writers":
+        return value if isinstance(value, tuple) and all(isinstance(v, WriteArg) for v in value) else None
     if kind == "data":
         return value.spec if isinstance(value, DataValue) else value if isinstance(value, DataSpec) else None
     if kind == "field":

@@ -130,7 +130,7 @@ class Loop:
         state.update(epoch=epoch + 1, batch=0, valid=None, row=row)
         state["sums"] = {step.name: [0.0] * len(step.outputs) for step in self.steps}
         state["counts"] = {step.name: 0 for step in self.steps}
-        for hook in self.after_epoch:  # before the checkpoint: a hook that draws advances the saved generator
+        for hook in [*self.after_epoch, *s.epoch_writers]:  # before the checkpoint: a hook that draws advances the saved generator
             hook(epoch)
         s.position = {**base, **state}
         s.checkpoint()

@@ -38,7 +38,7 @@ def sample_chains(s: Session, call: RecipeCall, a: Args) -> Args:
 
     _sampler("sample", samples, keep).run(s, resume=s.resume)
     if s.rundir:
-        write_tiles(s.rundir.path, "samples", np.stack(s.kept.pop("samples")))
+        write_tiles(s.rundir.path, "samples", np.stack(s.kept.pop("samples")))  # the registry's writer, on the rows kept
     return {"samples": samples}
 
 

@@ -69,6 +69,7 @@ class Session:
     resume: dict = field(default_factory=dict)  # the position to continue from (`--resume`), for this stage
     kept: dict[str, list] = field(default_factory=dict)  # what a sampler has drawn so far; saved with every checkpoint
     watchers: list = field(default_factory=list)  # called with each metrics row (a sweep's per-epoch report)
+    epoch_writers: list = field(default_factory=list)  # the stage's writers run after every epoch (`run_recipe`)
     feeds: tuple = ()  # this stage's scalar inputs fed per call: (input, expression), `RecipeCall.feeds`
     _datasets: dict[str, Dataset] = field(default_factory=dict)
     _compiled: dict[tuple, tuple] = field(default_factory=dict)  # (fn, batch) -> compiled function and its slots
