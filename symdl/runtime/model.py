@@ -7,7 +7,7 @@ m.params["hidden.W"]            # numpy arrays in and out, by name
 
 from __future__ import annotations
 
-from collections.abc import Iterator, MutableMapping
+from collections.abc import Callable, Iterator, MutableMapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -15,7 +15,7 @@ import numpy as np
 
 from symdl.diagnostics.catalog import fail
 from symdl.diagnostics.errors import did_you_mean
-from symdl.ir.nodes import Function, Node, Program
+from symdl.ir.nodes import Function, Node, Program, toposort
 from symdl.ir.recipes import feed_value
 from symdl.ir.types import NUMPY_DTYPE
 from symdl.lowering.backends import BACKENDS
@@ -26,24 +26,29 @@ from symdl.runtime.progress import compile_notice
 
 
 @dataclass
+class Tick:
+    """One shared scalar the loop sets: `value(position)`, recomputed only when the counters it `reads` move."""
+
+    slot: object
+    reads: tuple[str, ...]
+    value: Callable[[dict[str, int]], np.ndarray]
+    last: tuple[int, ...] | None = None
+
+
+@dataclass
 class Clock:
     """Sets the loop's position into the model: the built-in `step` and `epoch` states it declares, and the
-    scalar inputs a stage feeds (`RecipeCall.feeds`: expression, dtype, slot), whenever the position moves."""
+    scalar inputs a stage feeds (`RecipeCall.feeds`) computed from them."""
 
-    shared: dict[str, object]
-    feeds: list[tuple[Node, str, object]] = field(default_factory=list)
-    last: tuple[int, int] | None = None
+    ticks: list[Tick] = field(default_factory=list)
 
     def at(self, step: int, epoch: int) -> None:
-        if self.last == (step, epoch):
-            return
         position = {"step": step, "epoch": epoch}
-        for name, value in position.items():
-            if name in self.shared and (self.last is None or value != self.last[name == "epoch"]):
-                self.shared[name].set_value(np.asarray(value, dtype=self.shared[name].dtype))
-        for expr, dtype, slot in self.feeds:
-            slot.set_value(feed_value(expr, position, dtype))
-        self.last = (step, epoch)
+        for tick in self.ticks:
+            now = tuple(position[name] for name in tick.reads)
+            if now != tick.last:
+                tick.slot.set_value(tick.value(position))
+                tick.last = now
 
 
 class Model:
@@ -129,9 +134,17 @@ class Model:
     def clock(self, feeds: tuple[tuple[str, Node], ...] = ()) -> Clock:
         """The built-in `step` and `epoch` states this model uses (`docs/LANGUAGE.md`) and the scalar inputs
         `feeds` computes from them, for the loop to set."""
-        shared = {n.name: self.lowered.shared[n.name] for n in self.program.states if n.attr("clock")}
+        ticks = [
+            Tick(self.lowered.shared[n.name], (n.name,), lambda p, name=n.name, dtype=NUMPY_DTYPE[n.type.dtype]: np.asarray(p[name], dtype))
+            for n in self.program.states
+            if n.attr("clock")
+        ]
         inputs = {n.name: n for n in self.program.inputs}
-        return Clock(shared, [(expr, inputs[name].type.dtype, self.feed_slot(name)) for name, expr in feeds])
+        for name, expr in feeds:
+            reads = tuple(sorted({n.name for n in toposort([expr]) if n.is_leaf and n.op != "const"}))
+            dtype = inputs[name].type.dtype
+            ticks.append(Tick(self.feed_slot(name), reads, lambda p, expr=expr, dtype=dtype: feed_value(expr, p, dtype)))
+        return Clock(ticks)
 
     def feed_slot(self, name: str):
         """The shared scalar a compiled function reads its input `name` from when the loop feeds it."""
