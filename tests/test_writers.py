@@ -79,6 +79,13 @@ def test_the_older_keywords_are_writers_too(cli, write_model, tmp_path):
     assert (tmp_path / "older" / "filters.png").exists()  # img's 16 rows: 4x4 images of its 4 columns
 
 
+def test_compile_lists_what_each_stage_writes(cli, write_model):
+    status, out, _ = cli("compile", write_model(MODEL.replace("WRITE", WRITE)), "--backend", "fast")
+    assert status == 0
+    assert "stage 1: epochs(train) writes show.png (tiles of show, each epoch), each.npz (npz of show, each epoch), " in out
+    assert "last.npz (npz of img, at the end)" in out
+
+
 # (name, write = ..., code, column of the mistake, words)
 MISTAKES = [
     ("a misspelt writer", 'write = [tile(show, "s.png")]', "E218", 50, "did you mean 'tiles'"),
