@@ -209,15 +209,13 @@ def _describe(c, explain: bool) -> None:
     from symdl.ir.recipes import WRITERS
     from symdl.runtime.recipes import recipe_functions
 
-    WHEN_WORDS = {"epoch": "each epoch", "end": "at the end"}
+    when = {"epoch": "each epoch", "end": "at the end"}
 
     print(headline(c))
     for node in (*c.optimized.params, *c.optimized.states):
         print(f"  {node.op:<5} {node.name:<24} {str(node.type):<18} {node.attr('init')}")
     for k, call in enumerate(c.optimized.recipes, 1):
-        writes = [
-            f"{w.file}{WRITERS[w.writer].suffix} ({w.writer} of {w.source.name}, {WHEN_WORDS[w.every]})" for w in call.value("write") or ()
-        ]
+        writes = [f"{w.file}{WRITERS[w.writer].suffix} ({w.writer} of {w.source.name}, {when[w.every]})" for w in call.value("write") or ()]
         print(f"  stage {k}: {call.name}({', '.join(recipe_functions(call))})" + (f" writes {', '.join(writes)}" if writes else ""))
     print(f"  rewrites: {c.report.summary()}" + ("" if explain else "   (--explain: each site)"))
     if explain:
