@@ -76,3 +76,40 @@ def test_a_bad_fed_expression_gets_a_located_error(cli, write_model, name, value
     assert status == 2, err
     assert f"{path}:12:{column}: error[{code}]" in err, err
     assert words in err and "Traceback" not in err
+
+
+def test_mcmc_feeds_its_draw_without_data(cli, write_model, tmp_path):
+    """`draw` called with scale = step + 1 (1, 2, ...): its kept outputs are the running sums plus the scale."""
+    model = """model m
+input scale: f32
+state pos: f32[2, 1] = 0
+fn draw(scale) -> pos + scale:
+    update pos = pos + scale
+run mcmc(draw, burn_in = 2, samples = 3, scale = step + 1)
+"""
+    assert cli("run", write_model(model), "--out", tmp_path / "run", "--backend", "fast", "--quiet")[0] == 0
+    draws = np.load(tmp_path / "run" / "draws.npz")["draws"]
+    np.testing.assert_array_equal(draws[:, :, 0], [[3 + 3, 3 + 3], [6 + 4, 6 + 4], [10 + 5, 10 + 5]])
+
+
+def test_sequences_feed_each_piece_and_its_validation(cli, write_model, tmp_path):
+    from tests.test_rnnrbm import _midi_pieces
+
+    _midi_pieces(tmp_path / "midi", 6)
+    model = """model s
+hyper lr = 0.1
+data chorales = dataset("bach-chorales")
+input v: f32[?, 88]
+input rate: f32
+param b: f32[88] = 0
+cost = mean((v - sigmoid(b)) ** 2)
+fn train(v, rate) -> cost:
+    update sgd(cost, params, rate)
+fn watch(v, rate) -> rate
+run sequences(train, data = chorales, v = chorales.x, epochs = 2, valid = watch, rate = lr * 0.5 ** epoch)
+"""
+    out = tmp_path / "run"
+    status, _, err = cli("run", write_model(model), "--out", out, "--data", tmp_path / "midi", "--backend", "fast", "--quiet")
+    assert status == 0, err
+    with open(out / "metrics.csv") as f:
+        np.testing.assert_allclose([float(row["valid_cost"]) for row in csv.DictReader(f)], [0.1, 0.05], rtol=1e-6)
