@@ -71,10 +71,14 @@ MISTAKES = [
 
 @pytest.mark.parametrize("name,value,code,column,words", MISTAKES, ids=[m[0] for m in MISTAKES])
 def test_a_bad_fed_expression_gets_a_located_error(cli, write_model, name, value, code, column, words):
-    path = write_model(FED.replace("RATE", value))
+    check_fails_at(cli, write_model(FED.replace("RATE", value)), f"12:{column}", code, words)
+
+
+def check_fails_at(cli, path: Path, where: str, code: str, words: str) -> None:
+    """`symdl check` stops with exit 2 at `where` (line:column) with `code`, its sentence or hint holding `words`."""
     status, _, err = cli("check", path)
     assert status == 2, err
-    assert f"{path}:12:{column}: error[{code}]" in err, err
+    assert f"{path}:{where}: error[{code}]" in err, err
     assert words in err and "Traceback" not in err
 
 

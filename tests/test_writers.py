@@ -10,6 +10,7 @@ import pytest
 
 from symdl.ir.recipes import WRITERS as DECLARED
 from symdl.runtime.writers import WRITERS
+from tests.test_feeds import check_fails_at
 from tests.test_loop import _params
 from tests.test_resume import _interrupt_after
 
@@ -100,8 +101,4 @@ MISTAKES = [
 
 @pytest.mark.parametrize("name,write,code,column,words", MISTAKES, ids=[m[0] for m in MISTAKES])
 def test_a_bad_writer_gets_a_located_error(cli, write_model, name, write, code, column, words):
-    path = write_model(MODEL.replace("WRITE", write))
-    status, _, err = cli("check", path)
-    assert status == 2, err
-    assert f"{path}:12:{column}: error[{code}]" in err, err
-    assert words in err and "Traceback" not in err
+    check_fails_at(cli, write_model(MODEL.replace("WRITE", write)), f"12:{column}", code, words)
