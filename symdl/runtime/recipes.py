@@ -153,9 +153,9 @@ def evaluator(call: RecipeCall, program: Program) -> FunctionArg | None:
 
 def evaluate(s: Session, call: RecipeCall) -> dict[str, float]:
     """The measures of a recipe's validation function on the test split (`symdl eval`); a scalar input the
-    `run` line feeds gets its value at step 0 and epoch 0."""
-    s.feeds = call.feeds
-    s.clock().at(step=0, epoch=0)
+    `run` line feeds gets its value at the `step` and `epoch` saved with the parameters (0 if the model has none)."""
+    s.feeds, saved = call.feeds, s.model.values()
+    s.clock().at(step=int(saved.get("step", 0)), epoch=int(saved.get("epoch", 0)))
     fn, data = evaluator(call, s.model.program), call.value("data")
     split = "test" if "test" in s.dataset(data).splits else "valid"
     if call.name == "sequences":  # pieces of music: each scored on its own, as the run scores them
