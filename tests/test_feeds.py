@@ -74,6 +74,11 @@ def test_a_bad_fed_expression_gets_a_located_error(cli, write_model, name, value
     check_fails_at(cli, write_model(FED.replace("RATE", value)), f"12:{column}", code, words)
 
 
+def test_an_unfed_scalar_input_is_told_how_to_feed_it(cli, write_model):
+    path = write_model(FED.replace(", rate = RATE", ""))
+    check_fails_at(cli, path, "12:26", "E208", "feed the scalar from the run line: rate = EXPRESSION of hypers, step and epoch")
+
+
 def check_fails_at(cli, path: Path, where: str, code: str, words: str) -> None:
     """`symdl check` stops with exit 2 at `where` (line:column) with `code`, its sentence or hint holding `words`."""
     status, _, err = cli("check", path)

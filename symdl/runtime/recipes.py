@@ -129,9 +129,15 @@ def check_fields(call: RecipeCall, program: Program) -> None:
                     call.span_of("data"),
                     name=field,
                     notes=(f"input {node.name} of fn {name} is fed from it",),
-                    hint=did_you_mean(field, list(fields))
-                    or f"'{spec.kind}' has fields {', '.join(fields)}; bind one: {node.name} = {spec.name or 'DATA'}.FIELD",
+                    hint=did_you_mean(field, list(fields)) or _bind_hint(node, spec, fields),
                 )
+
+
+def _bind_hint(node, spec: DataSpec, fields) -> str:
+    """How to feed an input no field feeds: a field for a tensor, an expression on the `run` line for a scalar."""
+    if node.type.ndim == 0:
+        return f"feed the scalar from the run line: {node.name} = EXPRESSION of hypers, step and epoch (lr * 0.95 ** epoch)"
+    return f"'{spec.kind}' has fields {', '.join(fields)}; bind one: {node.name} = {spec.name or 'DATA'}.FIELD"
 
 
 def recipe_functions(call: RecipeCall) -> list[str]:
