@@ -17,7 +17,7 @@ from symdl.ir.recipes import EVALUATORS, FunctionArg, FunctionsArg
 from symdl.runtime.loop import Loop, Patience, Step, Validation, capped
 from symdl.runtime.samplers import mcmc, sample_chains
 from symdl.runtime.sequences import evaluate_pieces, sequences
-from symdl.runtime.session import Session
+from symdl.runtime.session import Session, bind_hint
 from symdl.runtime.writers import write_hooks
 
 Args = dict[str, object]
@@ -129,15 +129,8 @@ def check_fields(call: RecipeCall, program: Program) -> None:
                     call.span_of("data"),
                     name=field,
                     notes=(f"input {node.name} of fn {name} is fed from it",),
-                    hint=did_you_mean(field, list(fields)) or _bind_hint(node, spec, fields),
+                    hint=did_you_mean(field, list(fields)) or bind_hint(node, spec, fields),
                 )
-
-
-def _bind_hint(node, spec: DataSpec, fields) -> str:
-    """How to feed an input no field feeds: a field for a tensor, an expression on the `run` line for a scalar."""
-    if node.type.ndim == 0:
-        return f"feed the scalar from the run line: {node.name} = EXPRESSION of hypers, step and epoch (lr * 0.95 ** epoch)"
-    return f"'{spec.kind}' has fields {', '.join(fields)}; bind one: {node.name} = {spec.name or 'DATA'}.FIELD"
 
 
 def recipe_functions(call: RecipeCall) -> list[str]:

@@ -157,7 +157,7 @@ class Session:
                 "E208",
                 spec.span,
                 name=name,
-                hint=did_you_mean(name, list(fields)) or f"fields: {', '.join(fields)}; bind one: {node.name} = {spec.name}.FIELD",
+                hint=did_you_mean(name, list(fields)) or bind_hint(node, spec, fields),
             )
         return check_field(self.model, node, fields[name], split)
 
@@ -194,6 +194,13 @@ class Session:
         compiled, slots = self._compiled[fn_name, batch]
         resident = {n: device_array(a, self.model.backend) for n, a in arrays.items()}  # JAX: sent once, not per step
         return BoundFunction(fn_name, Rebound(compiled, slots, resident), n_batches, [n for n, _ in fn.outputs])
+
+
+def bind_hint(node: Node, spec: DataSpec, fields) -> str:
+    """How to feed an input no field feeds: a field for a tensor, an expression on the `run` line for a scalar."""
+    if node.type.ndim == 0:
+        return f"feed the scalar from the run line: {node.name} = EXPRESSION of hypers, step and epoch (lr * 0.95 ** epoch)"
+    return f"'{spec.kind}' has fields {', '.join(fields)}; bind one: {node.name} = {spec.name or 'DATA'}.FIELD"
 
 
 def check_data_kinds(program) -> None:
