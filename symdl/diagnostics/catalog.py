@@ -36,11 +36,18 @@ MESSAGES: dict[str, str] = {
     "E210": "cannot import '{path}': {detail}",
     "E211": "'{name}' is not a block or def of {file}",
     "E212": "import cycle: {chain}",
+    "E218": "unknown writer '{name}'",
     # arity and arguments (E3xx)
     "E300": "{callee} takes {expected} argument(s), got {got}",
     "E301": "missing argument '{name}' for {callee}",
     "E302": "argument '{name}' given twice",
     "E303": "{what} must be {expected}, got {got}",
+    "E330": "the value fed to input '{name}' must be a scalar number, got {got}",
+    "E331": "the value fed to input '{name}' depends on {what}, which the loop does not know",
+    "E332": "'write' takes writers such as tiles(samples, \"samples.png\"), got {got}",
+    "E333": "the {writer} writer takes {takes}, got {got}",
+    "E334": 'a writer\'s \'every\' must be "epoch" or "end", got {got}',
+    "E335": "the {writer} writer's file must be a plain name ending in {suffix}, got {got}",
     # types and shapes (E4xx)
     "E400": "shape mismatch in {what}",
     "E401": "dtype mismatch in {what}",
