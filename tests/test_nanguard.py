@@ -83,11 +83,38 @@ def test_nan_in_forward_pass_names_the_log_line(cli, write_model, tmp_path):
 def test_inf_in_backward_pass_names_the_update_and_says_gradient(cli, write_model, tmp_path):
     status, text, summary, _ = _run(cli, write_model, tmp_path, SQRT_AT_ZERO, "--nan-guard")
     assert status == 1
-    # sgd is library code (symdl/std/optim.sdl): the guard names the library's update line, where the
-    # gradient is used (mapping it back to the model's `update sgd(...)` is not done yet)
-    assert "optim.sdl:27:24: error[E705]: training stopped: the first inf came from the gradient of the cost" in text
+    # sgd is library code (symdl/std/optim.sdl): the guard names the model's `update sgd(...)` call that
+    # expanded it, and the library's line, where the gradient is used, as a note
+    assert "model.sdl:18:12: error[E705]: training stopped: the first inf came from the gradient of the cost" in text
+    assert "18 |     update sgd(perf, params, lr)" in text
+    assert "note: inside optim.sdl:27:24: update p = p - lr * g" in text
     assert "model.sdl:15:" not in text  # sqrt(s) itself is finite
-    assert summary["status"] == "nan" and summary["fault"]["file"].endswith("optim.sdl")
+    assert summary["status"] == "nan" and summary["fault"]["file"].endswith("model.sdl") and summary["fault"]["line"] == 18
+    assert summary["fault"]["library"].startswith("optim.sdl:27:24")
+
+
+# p = w x / 5 passes 1 at x = 4 in the first step: log(1 - p) inside the library's binary_cross_entropy is NaN.
+LIBRARY_LOSS = HEAD.replace("model m\n", 'model m\nfrom "std/losses.sdl" import binary_cross_entropy\n') + (
+    """
+param w: f32 = 1.3
+
+loss = binary_cross_entropy(w * x / 5, x / 5)
+
+fn train(x, y) -> loss:
+    update sgd(loss, params, lr)
+
+run epochs(train, data = points, epochs = epochs)
+"""
+)
+
+
+def test_nan_in_library_code_names_the_models_call(cli, write_model, tmp_path):
+    status, text, summary, _ = _run(cli, write_model, tmp_path, LIBRARY_LOSS, "--nan-guard")
+    assert status == 1
+    assert "model.sdl:13:8: error[E705]: training stopped: the first nan came from" in text, text
+    assert "13 | loss = binary_cross_entropy(w * x / 5, x / 5)" in text
+    assert "note: inside losses.sdl:12:" in text and "log(1 - p)" in text
+    assert summary["fault"]["line"] == 13 and summary["fault"]["library"].startswith("losses.sdl:12:")
 
 
 def test_without_the_guard_no_line_is_named(cli, write_model, tmp_path):

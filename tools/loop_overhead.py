@@ -17,10 +17,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from symdl.pipeline import front_end  # noqa: E402
+from symdl.api import open_model  # noqa: E402
+from symdl.runtime.config import RunConfig  # noqa: E402
 from symdl.runtime.loop import Loop, Step  # noqa: E402
-from symdl.runtime.model import Model  # noqa: E402
-from symdl.runtime.session import RunOptions, Session  # noqa: E402
+from symdl.runtime.session import Session  # noqa: E402
 
 
 def main() -> None:
@@ -31,10 +31,14 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--set", dest="overrides", action="append", default=["batch=20"])
     args = parser.parse_args()
-    compiled = front_end(Path(args.model), args.overrides, ())
-    s = Session(Model(compiled, args.backend), RunOptions(train_limit=args.train_limit, quiet=True))
+    overrides = tuple(args.overrides)
+    config = RunConfig(file=Path(args.model), overrides=overrides, backend=args.backend, train_limit=args.train_limit, quiet=True)
+    compiled, model = open_model(config)
+    s = Session(model)
+    s.start_stage(0)  # the first stage's scalar feeds, if its run line has any
     call = compiled.optimized.recipes[0]
-    train = s.bind(call.value("train").name, call.value("data"), "train", dict(call.binds))
+    first = call.value("train")  # `early_stopping`'s function, or the first of `epochs`' functions
+    train = s.bind(getattr(first, "name", None) or first.names[0], call.value("data"), "train", dict(call.binds))
     spent = [0.0]
 
     def timed(index: int) -> tuple[list[float], int]:

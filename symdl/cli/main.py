@@ -206,13 +206,17 @@ def _emit_stage(c, stage: str, explain: bool) -> int:
 
 def _describe(c, explain: bool) -> None:
     """What `compile` reports before compiling: values, stages and rewrites."""
+    from symdl.ir.recipes import WRITERS
     from symdl.runtime.recipes import recipe_functions
+
+    when = {"epoch": "each epoch", "end": "at the end"}
 
     print(headline(c))
     for node in (*c.optimized.params, *c.optimized.states):
         print(f"  {node.op:<5} {node.name:<24} {str(node.type):<18} {node.attr('init')}")
     for k, call in enumerate(c.optimized.recipes, 1):
-        print(f"  stage {k}: {call.name}({', '.join(recipe_functions(call))})")
+        writes = [f"{w.file}{WRITERS[w.writer].suffix} ({w.writer} of {w.source.name}, {when[w.every]})" for w in call.value("write") or ()]
+        print(f"  stage {k}: {call.name}({', '.join(recipe_functions(call))})" + (f" writes {', '.join(writes)}" if writes else ""))
     print(f"  rewrites: {c.report.summary()}" + ("" if explain else "   (--explain: each site)"))
     if explain:
         print(c.report.explain())

@@ -48,6 +48,7 @@ MESSAGES: dict[str, str] = {
     "E211": "'{name}' is not a block or def of {file}",
     "E212": "import cycle: {chain}",
     "E213": "cannot import '{path}': there is no file {file}",
+    "E218": "unknown writer '{name}'",
     # arity and arguments (E3xx)
     "E300": "{callee} takes {expected} argument(s), got {got}",
     "E301": "missing argument '{name}' for {callee}",
@@ -81,8 +82,8 @@ MESSAGES: dict[str, str] = {
     "E327": "grad's wrt must be parameters or tensors the cost is computed from, not a constant",
     "E328": "{what} must be a number, got {got}",
     "E329": "{what} must be an integer, or a list of integers (one per stage), got {got}",
-    "E330": "{what} must be a parameter or a state, got {got}",
-    "E331": "fn input '{name}' must be a declared input, got {got}",
+    "E336": "{what} must be a parameter or a state, got {got}",
+    "E337": "fn input '{name}' must be a declared input, got {got}",
     # initial values of params and states
     "E340": "an initial value must be a number (~ draws a random one), got {got}",
     "E341": "a copied initial value must be a param or state of shape {shape}, got {got}",
@@ -91,6 +92,13 @@ MESSAGES: dict[str, str] = {
     "E344": "{init} takes no arguments (it reads fan_in from the parameter's shape), got {got}",
     "E345": "{init} takes one or two numbers, got {got}",
     "E346": "the shape of {kind} '{name}' must have static dimensions (it is allocated once), got {type}",
+    # values fed per call from the run line, and writers
+    "E330": "the value fed to input '{name}' must be a scalar number, got {got}",
+    "E331": "the value fed to input '{name}' depends on {what}, which the loop does not know",
+    "E332": "'write' takes writers such as tiles(samples, \"samples.png\"), got {got}",
+    "E333": "the {writer} writer takes {takes}, got {got}",
+    "E334": 'a writer\'s \'every\' must be "epoch" or "end", got {got}',
+    "E335": "the {writer} writer's file must be a plain name ending in {suffix}, got {got}",
     # types and shapes (E4xx)
     "E400": "shape mismatch in {what}",
     "E401": "dtype mismatch in {what}",
@@ -257,8 +265,8 @@ DEFAULT_HINTS = {
     "E327": "take the gradient with respect to params (or tensors computed from them), not a constant",
     "E328": "write a number or a hyper",
     "E329": "write an integer, or one integer per stage, e.g. [15, 15]",
-    "E330": "pass the name of a param or state",
-    "E331": "list the fn's inputs by the names declared with `input`",
+    "E336": "pass the name of a param or state",
+    "E337": "list the fn's inputs by the names declared with `input`",
     "E340": "write a number, a param or state to copy, or `~ uniform(...)` / `~ normal(...)` for a random draw",
     "E341": "copy a param or state of the same shape, or give a number",
     "E342": "glorot, he and lecun read fan_in and fan_out from a matrix or a conv filter: use uniform or normal for a vector",

@@ -48,6 +48,7 @@ class Span:
     column: int
     end_line: int
     end_column: int
+    via: Span | None = field(default=None, repr=False, compare=False)  # library code: the user's call that expanded it
 
     def __str__(self) -> str:
         return f"{self.source.name}:{self.line}:{self.column}"

@@ -17,7 +17,7 @@ import numpy as np
 
 from symdl.diagnostics.catalog import fail
 from symdl.diagnostics.errors import Span
-from symdl.elaborate import operators
+from symdl.elaborate import library, operators
 from symdl.elaborate.binding import REQUIRED, bind, compile_time_int, fill_defaults
 from symdl.elaborate.operators import weak_dtype
 from symdl.elaborate.values import DataValue, Dtype, Grads, InitSpec, Instance, ParamSet, as_list, kind_of
@@ -115,7 +115,7 @@ class Call:
         return self.elab.tensor(value, self.span(arg), dtype)
 
     def make(self, op: str, inputs: list[Node], attrs: dict | None = None) -> Node:
-        return build.make(op, inputs, attrs, span=self.expr.span)
+        return build.make(op, inputs, attrs, span=library.at(self.elab, self.expr.span))
 
     def integer(self, value: object, arg: str) -> int:
         return compile_time_int(value, self.span(arg), f"'{arg}'")
@@ -245,7 +245,7 @@ def fit_update(elab: Elaborator, target: Node, value: Node, span: Span) -> Node:
     if value.type.shape != target.type.shape:
         fail("E406", span, name=target.name, old=str(target.type), new=str(value.type), notes=(f"{target.name} declared at {target.span}",))
     if value.type.dtype != target.type.dtype:
-        return build.make("cast", [value], {"dtype": target.type.dtype}, span=span)
+        return build.make("cast", [value], {"dtype": target.type.dtype}, span=library.at(elab, span))
     return value
 
 

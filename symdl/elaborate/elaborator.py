@@ -76,6 +76,7 @@ class Elaborator:
         self.modes = modes.Modes()  # the `training` placeholder and each mode's graphs
         self.update_sink: list | None = None  # where `update` statements go: the fn being elaborated
         self.recorder: Recorder | None = None  # an editor's index of what each span stood for
+        self.call_site: Span | None = None  # the user's call a library body being expanded came from
 
     def next_stream(self) -> int:
         self.streams += 1
@@ -214,7 +215,7 @@ class Elaborator:
         value = self.eval(e.operand, scope)
         if _is_number(value):
             return (not value) if e.op == "not_" else -value
-        return build.make(e.op, [self.tensor(value, e.operand.span)], span=e.span, operands=(_text(e.operand),))
+        return build.make(e.op, [self.tensor(value, e.operand.span)], span=library.at(self, e.span), operands=(_text(e.operand),))
 
     def _eval_Binary(self, e: A.Binary, scope: Scope) -> object:
         left = self.eval(e.left, scope)
@@ -230,14 +231,14 @@ class Elaborator:
         if isinstance(left, ParamSet) and isinstance(right, ParamSet) and e.op == "add":  # layer.params + out.params
             return ParamSet(tuple(dict.fromkeys(left.nodes + right.nodes)))
         a, b = self.tensors(left, right, e.left.span, e.right.span)
-        return build.make(e.op, [a, b], span=e.span, operands=(_text(e.left), _text(e.right)))
+        return build.make(e.op, [a, b], span=library.at(self, e.span), operands=(_text(e.left), _text(e.right)))
 
     def _eval_Conditional(self, e: A.Conditional, scope: Scope) -> object:
         test = self.eval(e.test, scope)
         if _is_number(test):
             return self.eval(e.then if test else e.orelse, scope)
         then, orelse = self.tensors(self.eval(e.then, scope), self.eval(e.orelse, scope), e.then.span, e.orelse.span)
-        return build.make("switch", [self.tensor(test, e.test.span), then, orelse], span=e.span)
+        return build.make("switch", [self.tensor(test, e.test.span), then, orelse], span=library.at(self, e.span))
 
     def _eval_Attr(self, e: A.Attr, scope: Scope) -> object:
         value = self.eval(e.value, scope)
@@ -252,7 +253,7 @@ class Elaborator:
             if all(isinstance(v, Instance) for v in items):
                 return ParamSet(tuple(dict.fromkeys(p for v in items for p in v.params)))
         if isinstance(value, Node) and e.name == "T":
-            return build.make("transpose", [value], span=e.span)
+            return build.make("transpose", [value], span=library.at(self, e.span))
         if isinstance(value, Node) and e.name == "shape":  # a compile-time list; a `?` dimension is an i64 scalar tensor
             return B.shape_of(value, e.span)
         if isinstance(value, DataValue):
@@ -300,7 +301,8 @@ class Elaborator:
 
     def _expand_def(self, fn: DefValue, args: list, kwargs: dict, e: A.Call) -> object:
         try:
-            return self._expand_def_body(fn, args, kwargs, e)
+            with library.expanding(self, e):
+                return self._expand_def_body(fn, args, kwargs, e)
         except UserError as err:
             raise library.called_from(err, fn.decl, e) from None
 
@@ -342,7 +344,8 @@ class Elaborator:
         inner.names["__given__"] = {k: kwargs[k] for k in declared if k in kwargs}
         start, updates_start = len(self.model.params), len(self.modes.block_updates)
         try:
-            statements.execute_all(self, block.decl.body, inner, context="block")
+            with library.expanding(self, e):
+                statements.execute_all(self, block.decl.body, inner, context="block")
             result: object = None
         except ReturnSignal as ret:
             result = ret.value
@@ -371,7 +374,7 @@ class Elaborator:
             else:
                 spec.append(("tensor", len(indices)))
                 indices.append(self.tensor(index, sub.span))
-        return build.make("index", [tensor, *indices], {"spec": tuple(spec)}, span=e.span)
+        return build.make("index", [tensor, *indices], {"spec": tuple(spec)}, span=library.at(self, e.span))
 
     def _index_compile_time(self, value: tuple | Collection, e: A.Index, scope: Scope) -> object:
         if len(e.subscripts) != 1:
@@ -400,7 +403,7 @@ class Elaborator:
         if isinstance(value, Node):
             return value
         if _is_number(value):
-            return build.const(_const_value(value, dtype), dtype or _number_dtype(value), span)
+            return build.const(_const_value(value, dtype), dtype or _number_dtype(value), library.at(self, span))
         fail("E319", span, what="this operand", got=kind_of(value))
 
     def tensors(self, left: object, right: object, lspan: Span, rspan: Span) -> tuple[Node, Node]:

@@ -9,8 +9,11 @@ code is reported at the user's call that reached it (the library's line becomes 
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import functools
 import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -37,7 +40,32 @@ def import_path(spelled: str, importer: Source) -> Path:
 
 
 def is_library(source: Source) -> bool:
-    return Path(source.name).resolve().is_relative_to(STD_DIR)
+    return _in_library(source.name)
+
+
+@functools.cache
+def _in_library(name: str) -> bool:
+    return Path(name).resolve().is_relative_to(STD_DIR)
+
+
+@contextlib.contextmanager
+def expanding(elab: Elaborator, call: A.Call) -> Iterator[None]:
+    """While a block or def is expanded from a user's call, the nodes its library code builds name that call."""
+    outer = elab.call_site
+    if not is_library(call.span.source):
+        elab.call_site = call.span
+    try:
+        yield
+    finally:
+        elab.call_site = outer
+
+
+def at(elab: Elaborator, span: Span | None) -> Span | None:
+    """A node's span; inside library code it carries the user's call (`Span.via`), so a fault found when the
+    model runs (`--nan-guard`) names the model's line."""
+    if span is None or elab.call_site is None or span.via is not None or not is_library(span.source):
+        return span
+    return dataclasses.replace(span, via=elab.call_site)
 
 
 @functools.cache

@@ -10,8 +10,11 @@ from symdl.diagnostics.catalog import fail
 from symdl.diagnostics.errors import Span, did_you_mean
 from symdl.elaborate.binding import REQUIRED, bind, fill_defaults
 from symdl.elaborate.values import Collection, DataField, DataValue, FnRef, Scope, kind_of
-from symdl.ir.nodes import DataSpec, Init, Node, RecipeCall
-from symdl.ir.recipes import KINDS, SIGNATURES, FieldArg, FunctionArg, FunctionsArg, Param, Signature, TensorArg
+from symdl.elaborate.writers import check_writers, legacy_writers
+from symdl.ir import build
+from symdl.ir.nodes import DataSpec, Init, Node, RecipeCall, toposort
+from symdl.ir.ops import OPS
+from symdl.ir.recipes import CLOCK, KINDS, SIGNATURES, FieldArg, FunctionArg, FunctionsArg, Param, Signature, TensorArg, WriteArg
 from symdl.ir.recipes import REQUIRED as NO_DEFAULT
 from symdl.ir.types import TensorType
 from symdl.syntax import ast as A
@@ -24,18 +27,22 @@ def check_run(elab, call: A.Call, span: Span, scope: Scope) -> RecipeCall:
         fail("E207", span, name=name, hint=did_you_mean(name, list(SIGNATURES)) or f"recipes: {', '.join(SIGNATURES)}")
     sig = SIGNATURES[name]
     names = [p.name for p in sig.params]
-    inputs = {i.name for i in elab.model.inputs}
-    values = {k.name: (elab.eval(k.value, scope), k.span) for k in call.kwargs}
+    inputs = {i.name: i for i in elab.model.inputs}
+    fed = {k.name for k in call.kwargs if k.name in inputs and k.name not in names and inputs[k.name].type.ndim == 0}
+    feeds = tuple((k.name, _feed(elab, k, scope)) for k in call.kwargs if k.name in fed)
+    values = {k.name: (_value(elab, k, scope, names), k.span) for k in call.kwargs if k.name not in fed}
     binds = {k: v for k, (v, _) in values.items() if k in inputs and k not in names}
     for key, (value, key_span) in values.items():
         if key in binds and not isinstance(value, DataField):
             fail("E321", key_span, what=f"the binding of input '{key}'", got=kind_of(value))
     spans = {p: a.span for p, a in zip(names, call.args)} | {k.name: k.value.span for k in call.kwargs}
     usage = f"parameters: {', '.join(names)}"
-    bound = bind(name, names, [elab.eval(a, scope) for a in call.args], values, span, usage, extra=tuple(binds))
+    bound = bind(name, names, [elab.eval(a, scope) for a in call.args], values, span, usage, extra=(*binds, *fed))
     defaults = {p.name: REQUIRED if p.default == NO_DEFAULT and not p.optional else p.default for p in sig.params}
     fill_defaults(name, bound, defaults, span, usage)
     typed = {p.name: _typed(sig, p, bound[p.name], spans.get(p.name, span)) for p in sig.params}
+    if "write" in typed:  # `filters = W` and `tiles = FN` are writers too, written after each epoch
+        typed["write"] = legacy_writers(typed.get("filters"), typed.get("tiles")) + typed["write"]
     _check_stage_counts(sig, typed, spans, span)
     return RecipeCall(
         name,
@@ -43,7 +50,39 @@ def check_run(elab, call: A.Call, span: Span, scope: Scope) -> RecipeCall:
         tuple((k, v.field) for k, (v, _) in values.items() if k in binds),
         span,
         tuple(spans.items()),
+        feeds,
     )
+
+
+def _value(elab, keyword: A.Keyword, scope: Scope, names: list[str]) -> object:
+    """A keyword's value: `write = [...]` names writers (read from the syntax), the others are expressions."""
+    return check_writers(elab, keyword, scope) if keyword.name == "write" and "write" in names else elab.eval(keyword.value, scope)
+
+
+def _feed(elab, keyword: A.Keyword, scope: Scope) -> Node:
+    """`rate = lr * 0.95 ** epoch`: a scalar input's value per call, an IR expression of numbers, hypers and
+    the loop's `step` and `epoch` (a model's own names of those shadow them), so `ir.recipes.feed_value`
+    computes it from the loop's position alone and a resumed run feeds what the run would have."""
+    inner, span = scope.child(), keyword.value.span
+    for name in CLOCK:
+        if name not in scope.visible():
+            inner.names[name] = build.leaf("state", name, TensorType("f32", ()), span, clock=True)
+    value = elab.eval(keyword.value, inner)
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        value = elab.tensor(value, span)
+    if not isinstance(value, Node) or value.type.ndim != 0:
+        fail("E330", span, name=keyword.name, got=_describe(value), hint="a number, or an expression of hypers, step and epoch")
+    clock = {id(v) for v in inner.names.values()}
+    for node in toposort([value]):
+        if node.op != "const" and id(node) not in clock and (node.is_leaf or OPS[node.op].reference is None):
+            fail(
+                "E331",
+                span,
+                name=keyword.name,
+                what=f"{node.op} {node.name}" if node.is_leaf else f"`{node.op}`",
+                hint="the loop computes a fed value from numbers, hypers, step and epoch alone",
+            )
+    return value
 
 
 def clock_state(elab, name: str, span: Span) -> Node:
@@ -59,7 +98,7 @@ def _typed(sig: Signature, param: Param, value: object, span: Span) -> object:
     converted = _convert(param.kind, value)
     if converted is None:
         fail(KINDS[param.kind], span, what=f"'{param.name}' of {sig.name}", got=_describe(value))
-    counts = converted if isinstance(converted, tuple) else (converted,) if param.kind == "integer" else ()
+    counts = converted if param.kind == "integers" and isinstance(converted, tuple) else (converted,) if param.kind == "integer" else ()
     if any(v < 0 for v in counts):  # epochs, patience, samples, seeds: none is negative (a data option is the data's)
         fail("E307", span, what=f"'{param.name}' of {sig.name}", least=0, got=repr(value))
     return converted
@@ -70,6 +109,8 @@ def _convert(kind: str, value: object) -> object:
         return FunctionArg(value.name) if isinstance(value, FnRef) else None
     if kind == "functions":
         return _functions(value)
+    if kind == "writers":
+        return value if isinstance(value, tuple) and all(isinstance(v, WriteArg) for v in value) else None
     if kind == "data":
         return value.spec if isinstance(value, DataValue) else value if isinstance(value, DataSpec) else None
     if kind == "field":

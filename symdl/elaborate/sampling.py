@@ -9,7 +9,7 @@ def `step` once on placeholder arguments and keeps the graph it returns as the b
 from __future__ import annotations
 
 from symdl.diagnostics.catalog import fail
-from symdl.elaborate import operators
+from symdl.elaborate import library, operators
 from symdl.elaborate.builtins import Call, builtin
 from symdl.elaborate.values import DefValue, kind_of
 from symdl.ir import build
@@ -81,7 +81,9 @@ def _scan(c: Call, step, init=(), over=(), steps=None):
     inputs = [*seqs, *inits, *closure] + ([count_node] if count_node is not None else [])
     loop = c.make("scan", inputs, {"body": body, "steps": count, "n_closure": len(closure)})
     traces = tuple(
-        build.make("scan_out", [loop], {"k": k, "type": TensorType(o.type.dtype, (count, *o.type.shape))}, span=c.expr.span)
+        build.make(
+            "scan_out", [loop], {"k": k, "type": TensorType(o.type.dtype, (count, *o.type.shape))}, span=library.at(c.elab, c.expr.span)
+        )
         for k, o in enumerate(outputs)
     )
     return traces if len(traces) > 1 else traces[0]

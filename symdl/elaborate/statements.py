@@ -234,7 +234,7 @@ def _fn(elab, s: A.FnDecl, scope, context) -> None:
     for name in s.inputs:
         node = elab.lookup(name.id, scope, name.span)
         if not isinstance(node, Node) or node.op != "input":
-            fail("E331", name.span, name=name.id, got=kind_of(node))
+            fail("E337", name.span, name=name.id, got=kind_of(node))
         inputs.append(node)
     inner = scope.child()
     updates: list[tuple[Node, Node]] = []

@@ -96,14 +96,16 @@ class Function:
 @dataclass(frozen=True, slots=True)
 class RecipeCall:
     """One `run` statement, checked against its recipe's signature (`symdl/ir/recipes.py`): every
-    parameter's IR-level value (defaults filled), the model inputs it binds to data fields, and where
-    each value was written (for errors found when the data loads)."""
+    parameter's IR-level value (defaults filled), the model inputs it binds to data fields, the scalar
+    inputs it feeds per call (an expression of hypers, `step` and `epoch`: `ir.recipes.feed_value`), and
+    where each value was written (for errors found when the data loads)."""
 
     name: str
     values: tuple[tuple[str, object], ...]
     binds: tuple[tuple[str, str], ...] = ()
     span: Span | None = field(default=None, repr=False)
     spans: tuple[tuple[str, Span], ...] = field(default=(), repr=False, compare=False)
+    feeds: tuple[tuple[str, Node], ...] = ()
 
     def value(self, name: str) -> object:
         return dict(self.values).get(name)

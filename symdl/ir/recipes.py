@@ -9,6 +9,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+
+from symdl.ir.nodes import Node, toposort
+from symdl.ir.ops import OPS
+from symdl.ir.types import NUMPY_DTYPE
+
 REQUIRED = "required"  # a parameter's default when it has none
 
 
@@ -41,6 +47,43 @@ class TensorArg:
     name: str
 
 
+@dataclass(frozen=True, slots=True)
+class WriteArg:
+    """One artifact a run writes (`write = [tiles(samples, "samples.png")]`): `writer` applied to `source`
+    (a function without inputs: its first output; or a parameter or state: its value) into `file` (a stem in
+    the run directory), after every epoch or once at the end of the stage (`every`)."""
+
+    writer: str
+    source: FunctionArg | TensorArg
+    file: str
+    every: str = "epoch"
+    options: tuple[tuple[str, object], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Writer:
+    """A writer's declaration: its file suffix, the ranks of array it takes (None: any) and, in words, what;
+    its options (numbers). `symdl/runtime/writers.py` holds the implementation of each, by the same name."""
+
+    name: str
+    suffix: str
+    ranks: tuple[int, ...] | None
+    takes: str
+    options: tuple[str, ...] = ()
+
+
+WRITERS: dict[str, Writer] = {
+    w.name: w
+    for w in (
+        Writer("filters", ".png", (2, 4), "a weight matrix [pixels, units] or conv filters [out, channels, h, w]"),
+        Writer("tiles", ".png", (2, 3), "square images [n, pixels] or [rows, columns, pixels]"),
+        Writer("npz", ".npz", None, "an array of any shape"),
+        Writer("piano_roll", ".png", (2,), "a piano-roll [frames, notes]", ("step",)),
+        Writer("midi", ".mid", (2,), "a piano-roll [frames, notes]", ("step",)),
+    )
+}
+WHEN = ("epoch", "end")  # a writer's `every`: after each epoch (before its checkpoint), or once when the stage ends
+
 # The kinds of a recipe parameter, each with the catalog error a value of another kind gets (its sentence says
 # what the kind accepts).
 KINDS = {
@@ -51,7 +94,8 @@ KINDS = {
     "number": "E328",
     "integer": "E303",
     "integers": "E329",
-    "tensor": "E330",
+    "tensor": "E336",
+    "writers": "E332",
 }
 
 
@@ -90,6 +134,7 @@ LOOP_OPTIONS = (
     Param("shuffle", "integer", 0),  # 1: a permutation of the minibatches per epoch, drawn from `seed`
     Param("seed", "integer", 0),
     Param("tiles", "function", None, True),  # a function without inputs whose first output, images, goes to NAME.png
+    Param("write", "writers", ()),
 )
 
 SIGNATURES: dict[str, Signature] = {
@@ -126,6 +171,7 @@ SIGNATURES: dict[str, Signature] = {
             Param("epochs", "integers", 15),
             Param("filters", "tensor", None, True),
             *LOOP_OPTIONS[:2],
+            LOOP_OPTIONS[-1],
         ),
         _sig(
             "sample_chains",
@@ -135,6 +181,7 @@ SIGNATURES: dict[str, Signature] = {
             Param("start", "field", None, True),
             Param("samples", "integer", 10),
             Param("seed", "integer", 123),
+            LOOP_OPTIONS[-1],
         ),
         _sig(
             "mcmc",
@@ -142,6 +189,7 @@ SIGNATURES: dict[str, Signature] = {
             Param("data", "data", None, True),
             Param("burn_in", "integer", 1000),
             Param("samples", "integer", 1000),
+            LOOP_OPTIONS[-1],
         ),
         _sig(
             "sequences",
@@ -159,6 +207,7 @@ SIGNATURES: dict[str, Signature] = {
             Param("patience", "integer", None, True),  # early stopping on `valid`, the tutorial's rule in pieces visited
             Param("patience_increase", "number", 2),
             Param("improvement_threshold", "number", 0.995),
+            LOOP_OPTIONS[-1],
         ),
     )
 }
@@ -166,5 +215,23 @@ SIGNATURES: dict[str, Signature] = {
 # Built-in scalar states the loop sets before each call: `step`, the updates made so far in this stage
 # (0 during the first), and `epoch`, the epochs completed (0 during the first). A model's own names shadow them.
 CLOCK = ("step", "epoch")
+
+
+def feed_value(expr: Node, clock: dict[str, int], dtype: str) -> np.ndarray:
+    """A scalar input's value at a loop position (`run epochs(train, data = d, rate = lr * 0.95 ** epoch)`):
+    `expr`, checked to hold constants and the placeholders `step` and `epoch` only, through the ops' NumPy
+    references, at each node's dtype as the compiled graph would, then as the input's `dtype`."""
+    values: dict[int, np.ndarray] = {}
+    with np.errstate(all="ignore"):  # a schedule that overflows feeds inf, as the graph would compute it
+        for node in toposort([expr]):
+            if node.op == "const":
+                value = node.attr("value")
+            elif node.is_leaf:
+                value = clock[node.name]
+            else:
+                value = OPS[node.op].reference(*(values[id(i)] for i in node.inputs), **dict(node.attrs))
+            values[id(node)] = np.asarray(value, NUMPY_DTYPE[node.type.dtype])
+    return values[id(expr)].astype(NUMPY_DTYPE[dtype])
+
 
 EVALUATORS = ("test", "validate", "valid")  # parameters naming a function that measures, never one that trains

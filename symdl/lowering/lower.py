@@ -168,19 +168,22 @@ class Lowered:
         return u
 
     # ---- functions -------------------------------------------------------------------------
-    def function(self, fn: Function, binding: Binding | None, mode: Mode):
+    def function(self, fn: Function, binding: Binding | None, mode: Mode, feeds: dict | None = None):
         """Compile `fn` in `mode` (the caller's: `Model.mode`); with a binding, its inputs are minibatches of shared
-        data picked by an index."""
+        data picked by an index; the inputs in `feeds` are read from those shared scalars (the loop sets them)."""
         memo = self.lower_roots(fn.roots())
         outputs = [memo[id(o)] for _, o in fn.outputs]
         updates = [(self.shared[t.name], memo[id(u)]) for t, u in fn.updates]
         if self._rng_now is not self.rng:
             updates.append((self.rng, self._rng_now))
+        feeds = feeds or {}
+        fed = {self.inputs[name]: slot for name, slot in feeds.items()}
+        data = [i for i in fn.inputs if i.name not in feeds]
         if binding is None:
-            inputs, givens = [self.inputs[i.name] for i in fn.inputs], {}
+            inputs, givens = [self.inputs[i.name] for i in data], fed
         else:
             index = pt.scalar("index", dtype="int64")
-            inputs, givens = [index], {self.inputs[i.name]: self._minibatch(i, binding, index) for i in fn.inputs}
+            inputs, givens = [index], fed | {self.inputs[i.name]: self._minibatch(i, binding, index) for i in data}
         compiled = pytensor.function(inputs, outputs, updates=updates, givens=givens, mode=mode, on_unused_input="ignore", name=fn.name)
         if _is_jax(compiled):
             self.generator_cell.adopt(compiled, self.rng)

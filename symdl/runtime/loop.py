@@ -104,10 +104,9 @@ class Loop:
 
     def _epoch(self, s: Session, state: dict, base: dict) -> None:
         epoch, started, order = state["epoch"], time.perf_counter(), self.order(state["epoch"])
-        clock = s.model.clock()
-        clock.set("epoch", epoch - 1)
+        clock = s.clock()
         for index in epoch_bar(self.batches, epoch, self.epochs, s.options.quiet, state["batch"]):
-            clock.set("step", (epoch - 1) * self.batches + index)
+            clock.at(step=(epoch - 1) * self.batches + index, epoch=epoch - 1)
             for step in self.steps:
                 sums, count = step.call(int(order[index]))
                 state["sums"][step.name] = [a + float(b) for a, b in zip(state["sums"][step.name], sums)]
@@ -131,7 +130,7 @@ class Loop:
         state.update(epoch=epoch + 1, batch=0, valid=None, row=row)
         state["sums"] = {step.name: [0.0] * len(step.outputs) for step in self.steps}
         state["counts"] = {step.name: 0 for step in self.steps}
-        for hook in self.after_epoch:  # before the checkpoint: a hook that draws advances the saved generator
+        for hook in [*self.after_epoch, *s.epoch_writers]:  # before the checkpoint: a hook that draws advances the saved generator
             hook(epoch)
         s.position = {**base, **state}
         s.checkpoint()

@@ -7,7 +7,7 @@ m.params["hidden.W"]            # numpy arrays in and out, by name
 
 from __future__ import annotations
 
-from collections.abc import Iterator, MutableMapping
+from collections.abc import Callable, Iterator, MutableMapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -15,7 +15,8 @@ import numpy as np
 
 from symdl.diagnostics.catalog import fail
 from symdl.diagnostics.errors import did_you_mean
-from symdl.ir.nodes import Function, Program
+from symdl.ir.nodes import Function, Node, Program, toposort
+from symdl.ir.recipes import feed_value
 from symdl.ir.types import NUMPY_DTYPE
 from symdl.lowering.backends import BACKENDS
 from symdl.lowering.device import check_traceable
@@ -25,16 +26,29 @@ from symdl.runtime.progress import compile_notice
 
 
 @dataclass
+class Tick:
+    """One shared scalar the loop sets: `value(position)`, recomputed only when the counters it `reads` move."""
+
+    slot: object
+    reads: tuple[str, ...]
+    value: Callable[[dict[str, int]], np.ndarray]
+    last: tuple[int, ...] | None = None
+
+
+@dataclass
 class Clock:
-    """Sets the shared values of `step` and `epoch` (only those the model declares), when they change."""
+    """Sets the loop's position into the model: the built-in `step` and `epoch` states it declares, and the
+    scalar inputs a stage feeds (`RecipeCall.feeds`) computed from them."""
 
-    shared: dict[str, object]
-    last: dict[str, int] = field(default_factory=dict)
+    ticks: list[Tick] = field(default_factory=list)
 
-    def set(self, name: str, value: int) -> None:
-        if name in self.shared and self.last.get(name) != value:
-            self.shared[name].set_value(np.asarray(value, dtype=self.shared[name].dtype))
-            self.last[name] = value
+    def at(self, step: int, epoch: int) -> None:
+        position = {"step": step, "epoch": epoch}
+        for tick in self.ticks:
+            now = tuple(position[name] for name in tick.reads)
+            if now != tick.last:
+                tick.slot.set_value(tick.value(position))
+                tick.last = now
 
 
 class Model:
@@ -52,6 +66,7 @@ class Model:
         self.compiling = False
         self._mode = None
         self._lowered = None
+        self._feeds: dict[str, object] = {}
         self.fn = FunctionTable(self)
         self.params = ValueTable(self, [n.name for n in self.program.params])
         self.state = ValueTable(self, [n.name for n in self.program.states])
@@ -76,7 +91,7 @@ class Model:
             self._lowered = Lowered(self.program, self.seed, self.backend)
         return self._lowered
 
-    def compile(self, name: str, binding=None):
+    def compile(self, name: str, binding=None, fed: tuple[str, ...] = ()):
         """The PyTensor function of `name`, ready to run: on a backend that compiles at the first call
         (Numba, JAX) that call is made here, on saved values put back after, so the wait is announced
         as compiling and the first training step is a step."""
@@ -84,20 +99,21 @@ class Model:
         self.compiling = True  # a Ctrl-C during a compile stops at once (no step is half done)
         try:
             with compile_notice(f"{name} with pytensor/{self.backend}", self.verbose):
-                compiled = self.lowered.function(fn, binding, self.mode)
+                feeds = {i.name: self.feed_slot(i.name) for i in fn.inputs if i.name in fed}
+                compiled = self.lowered.function(fn, binding, self.mode, feeds)
                 if not self.config.nan_guard and BACKENDS[self.backend].compiles_at_first_call:
-                    self._first_call(compiled, fn, binding)
+                    self._first_call(compiled, fn, binding, feeds)
         finally:
             self.compiling = False
         return compiled
 
-    def _first_call(self, compiled, fn: Function, binding) -> None:
+    def _first_call(self, compiled, fn: Function, binding, feeds: dict) -> None:
         saved, generator = self.values(), self.random_state()
         try:
             if binding is not None:
                 compiled(0)
             else:  # zeros of the declared shapes, a `?` dimension as 1
-                compiled(*(np.zeros([d or 1 for d in i.type.shape], NUMPY_DTYPE[i.type.dtype]) for i in fn.inputs))
+                compiled(*(np.zeros([d or 1 for d in i.type.shape], NUMPY_DTYPE[i.type.dtype]) for i in fn.inputs if i.name not in feeds))
         except Exception as error:  # zeros need not be valid input everywhere: the real first call compiles then
             if self.backend == "jax":
                 check_traceable(error, fn)
@@ -115,9 +131,29 @@ class Model:
         """Every parameter and state value, by name (what a checkpoint holds)."""
         return {k: np.array(v.get_value()) for k, v in self.lowered.shared.items()}
 
-    def clock(self) -> Clock:
-        """The built-in `step` and `epoch` states this model uses (`docs/LANGUAGE.md`), for the loop to set."""
-        return Clock({n.name: self.lowered.shared[n.name] for n in self.program.states if n.attr("clock")})
+    def clock(self, feeds: tuple[tuple[str, Node], ...] = ()) -> Clock:
+        """The built-in `step` and `epoch` states this model uses (`docs/LANGUAGE.md`) and the scalar inputs
+        `feeds` computes from them, for the loop to set."""
+        ticks = [
+            Tick(self.lowered.shared[n.name], (n.name,), lambda p, name=n.name, dtype=NUMPY_DTYPE[n.type.dtype]: np.asarray(p[name], dtype))
+            for n in self.program.states
+            if n.attr("clock")
+        ]
+        inputs = {n.name: n for n in self.program.inputs}
+        for name, expr in feeds:
+            reads = tuple(sorted({n.name for n in toposort([expr]) if n.is_leaf and n.op != "const"}))
+            dtype = inputs[name].type.dtype
+            ticks.append(Tick(self.feed_slot(name), reads, lambda p, expr=expr, dtype=dtype: feed_value(expr, p, dtype)))
+        return Clock(ticks)
+
+    def feed_slot(self, name: str):
+        """The shared scalar a compiled function reads its input `name` from when the loop feeds it."""
+        if name not in self._feeds:
+            import pytensor
+
+            dtype = NUMPY_DTYPE[next(n for n in self.program.inputs if n.name == name).type.dtype]
+            self._feeds[name] = pytensor.shared(np.zeros((), dtype), name=f"fed.{name}")
+        return self._feeds[name]
 
     def random_state(self) -> dict:
         """The draws' generator state (JSON-able), so a resumed run draws what the run would have."""

@@ -10,12 +10,14 @@ output is not finite had finite inputs: it is the culprit, and its variable's sp
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 from pytensor.compile.mode import AddFeatureOptimizer, Mode
 from pytensor.link.vm import VMLinker
 
 from symdl.diagnostics.catalog import error
-from symdl.diagnostics.errors import SymdlError, UserError
+from symdl.diagnostics.errors import Span, SymdlError, UserError
 from symdl.lowering.spans import SpanFrame, SpanKeeper, span_of
 
 HINTS = {
@@ -37,7 +39,10 @@ class NonFiniteStop(SymdlError):
 
     def summary(self) -> dict[str, object]:
         """What `summary.json` records about the fault."""
-        where = {"file": self.frame.span.source.name, "line": self.frame.span.line, "column": self.frame.span.column} if self.frame else {}
+        span = self.frame.span.via or self.frame.span if self.frame else None
+        where = {"file": span.source.name, "line": span.line, "column": span.column} if span else {}
+        if span is not None and self.frame.span.via is not None:
+            where["library"] = library_line(self.frame.span)
         return {"value": self.kind, "sdl_op": self.frame.op if self.frame else None, "pytensor_op": self.pytensor_op, **where}
 
 
@@ -74,9 +79,16 @@ def blame(node, var, kind: str) -> NonFiniteStop:
         return NonFiniteStop(error("E705", None, hint=HINTS[kind], kind=kind, what=f"PyTensor's {op}"), kind, None, op)
     if frame.in_gradient:
         notes = ("PyTensor builds the backward pass of this line's gradient; it has no line of its own",)
+    if frame.span.via is not None:  # library code (symdl/std): the model's call that expanded it, the library's line a note
+        notes += (f"inside {library_line(frame.span)}",)
     what = f"the gradient of the cost (PyTensor's {op})" if frame.in_gradient else f"`{frame.op}` (PyTensor's {op})"
-    diagnostic = error("E705", frame.span, hint=HINTS[kind], notes=notes, kind=kind, what=what)
+    diagnostic = error("E705", frame.span.via or frame.span, hint=HINTS[kind], notes=notes, kind=kind, what=what)
     return NonFiniteStop(diagnostic, kind, frame, op)
+
+
+def library_line(span: Span) -> str:
+    """`optim.sdl:27:24: update p = p - lr * g`: where in a library file a fault came from."""
+    return f"{Path(span.source.name).name}:{span.line}:{span.column}: {span.source.line(span.line).strip()}"
 
 
 def _nearest_upstream(node) -> SpanFrame | None:

@@ -17,8 +17,8 @@ from symdl.ir.recipes import EVALUATORS, FunctionArg, FunctionsArg
 from symdl.runtime.loop import Loop, Patience, Step, Validation, capped
 from symdl.runtime.samplers import mcmc, sample_chains
 from symdl.runtime.sequences import evaluate_pieces, sequences
-from symdl.runtime.session import Session
-from symdl.runtime.writers import filters_writer, tiles_writer
+from symdl.runtime.session import Session, bind_hint
+from symdl.runtime.writers import write_hooks
 
 Args = dict[str, object]
 
@@ -44,7 +44,6 @@ def _epochs(s: Session, call: RecipeCall, a: Args) -> Args:
     loop = Loop(steps, batches, capped(s, a["epochs"]), bool(a["shuffle"]), a["seed"])
     if a["valid"]:
         loop.validation = Validation(_measure(s, call, a["valid"], "valid"), a["validation_frequency"] or batches)
-    loop.after_epoch += filters_writer(s, a["filters"]) + tiles_writer(s, a["tiles"])
     state = loop.run(s, resume=s.resume)
     row = state["row"]
     return {"epochs": loop.epochs, "final_cost": row.get(loop.cost_column), **{k: v for k, v in row.items() if k.startswith("valid_")}}
@@ -60,7 +59,6 @@ def _early_stopping(s: Session, call: RecipeCall, a: Args) -> Args:
     every = a["validation_frequency"] or min(batches, a["patience"] // 2)
     loop = Loop(steps, batches, capped(s, a["epochs"]), bool(a["shuffle"]), a["seed"])
     loop.validation = Validation(_first(_measure(s, call, a["validate"], "valid")), every, patience, tester)
-    loop.after_epoch += filters_writer(s, a["filters"]) + tiles_writer(s, a["tiles"])
     state = loop.run(s, resume=s.resume)
     best = state["best"] if state["best"] < math.inf else None
     return {"best_valid_error": best, "test_error": state["test_score"], "best_epoch": state["best_epoch"], "epochs": state["epoch"] - 1}
@@ -84,8 +82,6 @@ def _layerwise(s: Session, call: RecipeCall, a: Args) -> Args:
         steps, batches = _steps(s, call, (names.names[k],))
         epochs = a["epochs"][k] if isinstance(a["epochs"], tuple) else a["epochs"]
         loop = Loop(steps, batches, capped(s, epochs), bool(a["shuffle"]), a["seed"], stage=names.names[k], progress=False)
-        if k == 0:
-            loop.after_epoch += filters_writer(s, a["filters"])
         state = loop.run(s, {"layer": k, "finals": finals}, s.resume if k == s.resume.get("layer") else None)
         finals.append(state["row"].get(loop.cost_column))
         s.position = {"layer": k + 1, "finals": finals}
@@ -104,8 +100,14 @@ RECIPES: dict[str, Callable[[Session, RecipeCall, Args], Args]] = {
 
 
 def run_recipe(s: Session, call: RecipeCall) -> dict[str, object]:
-    """Run one checked `run` statement."""
-    return RECIPES[call.name](s, call, dict(call.values))
+    """Run one checked `run` statement, with the artifacts its `write` declares (`filters =`, `tiles =` among them)."""
+    hooks = write_hooks(s, call.value("write") or ())
+    s.epoch_writers = hooks["epoch"]
+    result = RECIPES[call.name](s, call, dict(call.values))
+    for hook in hooks["end"]:
+        hook(0)
+    s.epoch_writers = []
+    return result
 
 
 def check_fields(call: RecipeCall, program: Program) -> None:
@@ -117,9 +119,9 @@ def check_fields(call: RecipeCall, program: Program) -> None:
     fields = KINDS[spec.kind].fields if isinstance(spec, DataSpec) and spec.kind in KINDS else None
     if fields is None:
         return
-    binds = dict(call.binds)
+    binds, fed = dict(call.binds), dict(call.feeds)
     for name in recipe_functions(call):
-        for node in program.function(name).inputs:
+        for node in (i for i in program.function(name).inputs if i.name not in fed):
             field = binds.get(node.name, node.name)
             if field not in fields:
                 fail(
@@ -127,8 +129,7 @@ def check_fields(call: RecipeCall, program: Program) -> None:
                     call.span_of("data"),
                     name=field,
                     notes=(f"input {node.name} of fn {name} is fed from it",),
-                    hint=did_you_mean(field, list(fields))
-                    or f"'{spec.kind}' has fields {', '.join(fields)}; bind one: {node.name} = {spec.name or 'DATA'}.FIELD",
+                    hint=did_you_mean(field, list(fields)) or bind_hint(node, spec, fields),
                 )
 
 
@@ -150,7 +151,10 @@ def evaluator(call: RecipeCall, program: Program) -> FunctionArg | None:
 
 
 def evaluate(s: Session, call: RecipeCall) -> dict[str, float]:
-    """The measures of a recipe's validation function on the test split (`symdl eval`)."""
+    """The measures of a recipe's validation function on the test split (`symdl eval`); a scalar input the
+    `run` line feeds gets its value at the `step` and `epoch` saved with the parameters (0 if the model has none)."""
+    s.feeds, saved = call.feeds, s.model.values()
+    s.clock().at(step=int(saved.get("step", 0)), epoch=int(saved.get("epoch", 0)))
     fn, data = evaluator(call, s.model.program), call.value("data")
     split = "test" if "test" in s.dataset(data).splits else "valid"
     if call.name == "sequences":  # pieces of music: each scored on its own, as the run scores them

@@ -29,7 +29,7 @@ def sample_chains(s: Session, call: RecipeCall, a: Args) -> Args:
     if not s.resume or "samples" not in s.kept:  # a resumed stage keeps its chains (a state value) and the rows drawn so far
         s.kept["samples"] = [_chain_starts(s, call, a, state)]
         s.model.state[chain] = s.kept["samples"][0]
-    fn = s.model.compile(a["sample"].name)
+    fn = s.compile(a["sample"].name)
 
     def keep(index: int) -> list[float]:
         s.kept["samples"].append(np.asarray(fn()[0]).reshape(state.shape))
@@ -38,7 +38,7 @@ def sample_chains(s: Session, call: RecipeCall, a: Args) -> Args:
 
     _sampler("sample", samples, keep).run(s, resume=s.resume)
     if s.rundir:
-        write_tiles(s.rundir.path, "samples", np.stack(s.kept.pop("samples")))
+        write_tiles(s.rundir.path, "samples", np.stack(s.kept.pop("samples")))  # the registry's writer, on the rows kept
     return {"samples": samples}
 
 
@@ -73,11 +73,12 @@ def mcmc(s: Session, call: RecipeCall, a: Args) -> Args:
     samples' mean and covariance too. `data` may be left out when `draw` takes no inputs."""
     fn_ir, data = s.model.function(a["draw"].name), a["data"]
     target = s.dataset(data).splits["train"] if data else {}
-    if fn_ir.inputs and not data:
+    inputs = [node for node in fn_ir.inputs if node.name not in s.fed]
+    if inputs and not data:
         fail("E301", call.span, name="data", callee="mcmc", hint=f"fn {fn_ir.name} takes inputs: pass data = DATASET")
     binds = dict(call.binds)
-    feeds = [_whole_field(node, target, binds.get(node.name, node.name), call.span_of("data")) for node in fn_ir.inputs]
-    fn, names = s.model.compile(fn_ir.name), [n for n, _ in fn_ir.outputs]
+    feeds = [_whole_field(node, target, binds.get(node.name, node.name), call.span_of("data")) for node in inputs]
+    fn, names = s.compile(fn_ir.name), [n for n, _ in fn_ir.outputs]
     burn_in, total = a["burn_in"], a["burn_in"] + a["samples"]
     kept = s.kept.setdefault("draws", [])
     last: list = []

@@ -23,7 +23,7 @@ def sequences(s: Session, call: RecipeCall, a: Args) -> Args:
     `train` on consecutive subsequences of at most `batch` frames. Per epoch: `valid`'s mean over the valid
     pieces and the frame accuracy of `predict`. After training: the test frame accuracy, the mean per-frame
     output of `likelihood` on the test set, and `samples` calls of `generate` saved as sampleK.mid and sampleK.png."""
-    feed, compiled = _piece_feeder(s, a["data"], dict(call.binds)), functools.cache(s.model.compile)
+    feed, compiled = _piece_feeder(s, a["data"], dict(call.binds)), functools.cache(s.compile)
     pieces = feed(a["train"].name, "train")  # data problems first, before anything compiles
     train, batch = compiled(a["train"].name), a["batch"]
 
@@ -73,7 +73,7 @@ def piece_scores(compiled: Callable, feed: Callable, predict: FunctionArg | None
 
 def evaluate_pieces(s: Session, call: RecipeCall, fn: FunctionArg, split: str) -> dict[str, float]:
     """`symdl eval` of a `sequences` run: each piece scored on its own, as the run scores them."""
-    feed, compiled = _piece_feeder(s, call.value("data"), dict(call.binds)), functools.cache(s.model.compile)
+    feed, compiled = _piece_feeder(s, call.value("data"), dict(call.binds)), functools.cache(s.compile)
     cost = float(np.mean([float(compiled(fn.name)(p)[0]) for p in feed(fn.name, split)]))
     return {f"{split}_cost": cost, **piece_scores(compiled, feed, call.value("predict"), call.value("likelihood"))}
 
@@ -83,7 +83,8 @@ def _piece_feeder(s: Session, data: DataSpec, binds: dict) -> Callable[[str, str
     from symdl.runtime.music import pieces
 
     def feed(fn_name: str, split: str) -> list[np.ndarray]:
-        x = s.field_for(s.model.function(fn_name).inputs[0], data, split, binds)
+        first = next(i for i in s.model.function(fn_name).inputs if i.name not in s.fed)
+        x = s.field_for(first, data, split, binds)
         return pieces({"x": x, "piece": s.dataset(data).splits[split]["piece"]})
 
     return feed

@@ -19,7 +19,7 @@ from symdl.ir.types import NUMPY_DTYPE
 from symdl.lowering.device import device_array, hold
 from symdl.runtime.config import RunConfig
 from symdl.runtime.data import DataError, Dataset, load_dataset
-from symdl.runtime.model import Model
+from symdl.runtime.model import Clock, Model
 from symdl.runtime.rundir import RunDir
 
 KEPT = "__kept__."  # prefix of a sampler's draws so far in params.npz (run records, never parameters)
@@ -69,6 +69,8 @@ class Session:
     resume: dict = field(default_factory=dict)  # the position to continue from (`--resume`), for this stage
     kept: dict[str, list] = field(default_factory=dict)  # what a sampler has drawn so far; saved with every checkpoint
     watchers: list = field(default_factory=list)  # called with each metrics row (a sweep's per-epoch report)
+    epoch_writers: list = field(default_factory=list)  # the stage's writers run after every epoch (`run_recipe`)
+    feeds: tuple = ()  # this stage's scalar inputs fed per call: (input, expression), `RecipeCall.feeds`
     _datasets: dict[str, Dataset] = field(default_factory=dict)
     _compiled: dict[tuple, tuple] = field(default_factory=dict)  # (fn, batch) -> compiled function and its slots
     _bound: dict[tuple, BoundFunction] = field(default_factory=dict)
@@ -92,6 +94,21 @@ class Session:
 
     def start_stage(self, stage: int, resume: dict | None = None) -> None:
         self.stage, self.position, self.resume = stage, {}, dict(resume or {})
+        recipes = self.model.program.recipes
+        self.feeds = recipes[stage].feeds if stage < len(recipes) else ()
+
+    @property
+    def fed(self) -> tuple[str, ...]:
+        """The scalar inputs this stage's `run` line feeds per call (read from shared scalars, not data)."""
+        return tuple(name for name, _ in self.feeds)
+
+    def clock(self) -> Clock:
+        """What the loop sets at each position: `step`, `epoch` and the scalar inputs fed from them."""
+        return self.model.clock(self.feeds)
+
+    def compile(self, name: str):
+        """`name` compiled to take its data inputs as arguments, the fed scalars read from their slots."""
+        return self.model.compile(name, fed=self.fed)
 
     @property
     def stage_name(self) -> str | None:
@@ -140,7 +157,7 @@ class Session:
                 "E208",
                 spec.span,
                 name=name,
-                hint=did_you_mean(name, list(fields)) or f"fields: {', '.join(fields)}; bind one: {node.name} = {spec.name}.FIELD",
+                hint=did_you_mean(name, list(fields)) or bind_hint(node, spec, fields),
             )
         return check_field(self.model, node, fields[name], split)
 
@@ -152,7 +169,7 @@ class Session:
         if split not in data.splits:
             fail("E739", spec.span, name=spec.name, split=split, splits=", ".join(data.splits))
         arrays, sizes = {}, []
-        for node in fn.inputs:
+        for node in (i for i in fn.inputs if i.name not in self.fed):
             arrays[node.name] = np.ascontiguousarray(self.field_for(node, spec, split, binds))
             sizes.append(len(arrays[node.name]))
         batch = _batch_size(fn.inputs, min(sizes) if sizes else 1)
@@ -172,10 +189,18 @@ class Session:
             import pytensor
 
             slots = {n: pytensor.shared(a, name=f"{fn_name}.{n}", borrow=True) for n, a in arrays.items()}
-            self._compiled[fn_name, batch] = self.model.compile(fn_name, Binding(slots, batch)), slots | {"__active__": None}
+            compiled = self.model.compile(fn_name, Binding(slots, batch), self.fed)
+            self._compiled[fn_name, batch] = compiled, slots | {"__active__": None}
         compiled, slots = self._compiled[fn_name, batch]
         resident = {n: device_array(a, self.model.backend) for n, a in arrays.items()}  # JAX: sent once, not per step
         return BoundFunction(fn_name, Rebound(compiled, slots, resident), n_batches, [n for n, _ in fn.outputs])
+
+
+def bind_hint(node: Node, spec: DataSpec, fields) -> str:
+    """How to feed an input no field feeds: a field for a tensor, an expression on the `run` line for a scalar."""
+    if node.type.ndim == 0:
+        return f"feed the scalar from the run line: {node.name} = EXPRESSION of hypers, step and epoch (lr * 0.95 ** epoch)"
+    return f"'{spec.kind}' has fields {', '.join(fields)}; bind one: {node.name} = {spec.name or 'DATA'}.FIELD"
 
 
 def check_data_kinds(program) -> None:

@@ -1,17 +1,19 @@
 """Writers: what a run leaves in its directory besides metrics, one entry per kind of artifact.
 
-Each writer takes the run directory, a file stem and an array, and writes one file atomically.
+Each writer takes the run directory, a file stem and an array, and writes one file atomically. Their names,
+suffixes and the arrays they take are declared in `symdl/ir/recipes.py` (`WRITERS`), which `check` reads.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
-from symdl.ir.recipes import FunctionArg, TensorArg
+from symdl.ir.recipes import WHEN, FunctionArg, TensorArg, WriteArg
 from symdl.runtime.checkpoint import save_arrays
 from symdl.runtime.pictures import filters_picture, save_picture, square_side, tile
 from symdl.runtime.session import Session
@@ -24,25 +26,20 @@ def write_filters(directory: Path, stem: str, weights: np.ndarray) -> None:
         save_picture(directory / f"{stem}.png", canvas)
 
 
-def write_tiles(directory: Path, stem: str, rows: np.ndarray) -> None:
-    """Images `[rows, columns, pixels]` (square images) on a grid, one row per first index, values as they are."""
-    side = square_side(rows.shape[-1])
-    if side:
-        images = rows.reshape(-1, side, side)
-        save_picture(directory / f"{stem}.png", tile(images, rows.shape[0], rows.shape[1], scale=False))
-
-
-def write_grid(directory: Path, stem: str, images: np.ndarray) -> None:
-    """Images `[n, pixels]` (square, values in [0, 1]) on a near-square grid."""
+def write_tiles(directory: Path, stem: str, images: np.ndarray) -> None:
+    """Square images as they are (values in [0, 1]): `[n, pixels]` on a near-square grid, `[rows, columns,
+    pixels]` one row per first index."""
     side = square_side(images.shape[-1])
-    if side:
-        cols = math.ceil(math.sqrt(len(images)))
-        save_picture(directory / f"{stem}.png", tile(images.reshape(-1, side, side), math.ceil(len(images) / cols), cols, scale=False))
+    if not side:
+        return
+    cols = images.shape[1] if images.ndim == 3 else math.ceil(math.sqrt(len(images)))
+    rows = images.shape[0] if images.ndim == 3 else math.ceil(len(images) / cols)
+    save_picture(directory / f"{stem}.png", tile(images.reshape(-1, side, side), rows, cols, scale=False))
 
 
-def write_npz(directory: Path, stem: str, draws: np.ndarray) -> None:
-    """Draws as `[samples, chains, ...]` in `stem.npz` (array `draws`)."""
-    save_arrays(directory / f"{stem}.npz", {"draws": draws})
+def write_npz(directory: Path, stem: str, array: np.ndarray) -> None:
+    """An array in `stem.npz`, named `stem` (`mcmc`'s draws: `draws.npz`, array `draws`, `[samples, chains, ...]`)."""
+    save_arrays(directory / f"{stem}.npz", {stem: array})
 
 
 def write_piano_roll(directory: Path, stem: str, roll: np.ndarray, step: float = 1.0, title: str = "generated piano-roll") -> None:
@@ -62,23 +59,29 @@ def write_midi(directory: Path, stem: str, roll: np.ndarray, step: float = 1.0) 
 WRITERS: dict[str, Callable[..., None]] = {
     "filters": write_filters,
     "tiles": write_tiles,
-    "grid": write_grid,
     "npz": write_npz,
     "piano_roll": write_piano_roll,
     "midi": write_midi,
 }
 
 
-def filters_writer(s: Session, tensor: TensorArg | None) -> list[Callable[[int], None]]:
-    """`filters = W`: W drawn to filters.png after each epoch (a hook of the loop; none without a run directory)."""
-    if tensor is None or s.rundir is None:
-        return []
-    return [lambda epoch: write_filters(s.rundir.path, "filters", s.model.values()[tensor.name])]
+def write_hooks(s: Session, writes: tuple[WriteArg, ...]) -> dict[str, list[Callable[[int], None]]]:
+    """The `write = [...]` of a `run` line (`filters =` and `tiles =` among them) as the hooks that run each
+    writer: "epoch" ones after every epoch (before its checkpoint: a function that draws advances the saved
+    generator), "end" ones once the stage ends. None without a run directory."""
+    hooks: dict[str, list[Callable[[int], None]]] = {when: [] for when in WHEN}
+    for write in writes if s.rundir is not None else ():
+        hooks[write.every].append(functools.partial(_write, s, write, _reader(s, write.source)))
+    return hooks
 
 
-def tiles_writer(s: Session, fn: FunctionArg | None) -> list[Callable[[int], None]]:
-    """`tiles = samples`: after each epoch, the first output of `samples` (no inputs; images `[n, pixels]`) to samples.png."""
-    if fn is None or s.rundir is None:
-        return []
-    compiled = s.model.compile(fn.name)
-    return [lambda epoch: write_grid(s.rundir.path, fn.name, np.asarray(compiled()[0]))]
+def _reader(s: Session, source: FunctionArg | TensorArg) -> Callable[[], np.ndarray]:
+    """What a writer writes: a function's first output (compiled now, before training starts) or a value."""
+    if isinstance(source, TensorArg):
+        return lambda: s.model.values()[source.name]
+    compiled = s.compile(source.name)
+    return lambda: np.asarray(compiled()[0])
+
+
+def _write(s: Session, write: WriteArg, read: Callable[[], np.ndarray], epoch: int) -> None:
+    WRITERS[write.writer](s.rundir.path, write.file, read(), **dict(write.options))
