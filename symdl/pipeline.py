@@ -35,7 +35,7 @@ def read_source(path: str | Path) -> Source:
     try:
         return limits.read_source(path)
     except OSError as err:
-        fail("E000", None, hint="check the path", path=path, detail=getattr(err, "strerror", None) or err)
+        fail("E000", None, hint="check the path", path=path, reason=getattr(err, "strerror", None) or err)
 
 
 def front_end(

@@ -102,8 +102,8 @@ ERRORS = [
     ("z = max_pool2d(x, size = [0, 2])\n", 4, 5, ["E402", "two positive integers", "[0, 2]", "f32[2, 3, 8, 8]"]),
     ("z = max_pool2d(x, size = [2])\n", 4, 5, ["E402", "two positive integers"]),
     ("z = max_pool2d(x, size = [9, 2])\n", 4, 5, ["E400", "larger than the 8x8 image"]),
-    ("z = max_pool2d(x, ignore_border = 1)\n", 4, 19, ["E303", "true or false"]),
-    ("param W: f32[4, 3, 3, 3] ~ glorot(tanh, pool = [2, 0])\n", 4, 28, ["E303", "glorot's pool"]),
+    ("z = max_pool2d(x, ignore_border = 1)\n", 4, 19, ["E306", "true or false"]),
+    ("param W: f32[4, 3, 3, 3] ~ glorot(tanh, pool = [2, 0])\n", 4, 28, ["E314", "glorot's pool"]),
 ]
 
 

@@ -6,6 +6,7 @@ import gzip
 import os
 import pickle
 import struct
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -366,7 +367,7 @@ def test_line() -> None:
 
 def test_unknown_kind_and_options() -> None:
     assert {"fashion-mnist", "gaussian_clouds", "line"} <= set(KNOWN_DATASETS)
-    with pytest.raises(DataError, match="unknown data set 'fashion_mnist'") as err:
+    with pytest.raises(DataError, match="unknown dataset 'fashion_mnist'") as err:
         load_dataset("fashion_mnist")
     assert err.value.hint == "did you mean 'fashion-mnist'?"
     with pytest.raises(DataError, match="unknown option 'seeds'") as err:
@@ -377,6 +378,8 @@ def test_unknown_kind_and_options() -> None:
     for bad in (0, -3, 2.5, True, "10"):
         with pytest.raises(DataError, match="positive integer"):
             load_dataset("line", {"n": bad})
+    with pytest.raises(DataError, match="'seed' of data set 'gaussian_clouds' must be a non-negative integer, got -1"):
+        load_dataset("gaussian_clouds", {"seed": -1})
 
 
 # ---------------------------------------------------------------- Dataset
@@ -398,3 +401,61 @@ def test_arrays_are_read_only() -> None:
     x = load_dataset("line").splits["train"]["x"]
     with pytest.raises(ValueError):
         x[0, 0] = 5.0
+
+
+# ---------------------------------------------------------------- each loading problem has its own code
+
+
+def _write(path: Path, content: object) -> Path:
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    else:
+        np.savez(path, **content)
+    return path
+
+
+LOADING_PROBLEMS = [
+    ("empty.npz", {"train_x": np.zeros((0, 2))}, "E611", "split 'train' in"),
+    ("a-images-idx3-ubyte", b"\x00\x00\x08\x03\x00", "E616", "IDX header"),
+    ("train-images-idx3-ubyte", idx_bytes(np.zeros(3)), "E619", "not an IDX image/label pair"),
+    ("train-pixels-idx3-ubyte", idx_bytes(np.zeros((2, 2, 2))), "E624", "cannot find the labels file"),
+    ("layout.pkl", pickle.dumps(((1, 2), (1, 2), (1, 2))), "E628", "split 'train' of"),
+]
+
+
+@pytest.mark.parametrize("name, content, code, words", LOADING_PROBLEMS, ids=[c[2] for c in LOADING_PROBLEMS])
+def test_a_loading_problem_has_its_code(tmp_path: Path, name: str, content: object, code: str, words: str) -> None:
+    if code == "E619":
+        _write(tmp_path / "train-labels-idx1-ubyte", idx_bytes(np.zeros(3)))
+    path = _write(tmp_path / name, content)
+    with pytest.raises(DataError) as err:
+        load_dataset("file", path=str(path))
+    assert err.value.code == code and words in err.value.message and err.value.hint
+
+
+def test_a_directory_that_cannot_be_listed(tmp_path: Path) -> None:
+    from symdl.runtime.data import _load_idx_directory
+
+    with pytest.raises(DataError) as err:
+        _load_idx_directory(tmp_path / "absent")
+    assert err.value.code == "E623" and "cannot list data directory" in err.value.message
+
+
+def test_music_problems_have_their_codes(tmp_path: Path, monkeypatch) -> None:
+    from symdl.runtime import music
+
+    with pytest.raises(DataError) as err:
+        music.midi_files(tmp_path)
+    assert err.value.code == "E643" and "holds no .mid or .midi file" in err.value.message
+    monkeypatch.setitem(sys.modules, "music21", None)  # as if music21 were not installed
+    with pytest.raises(DataError) as err:
+        music._parse_chorales(1.0)
+    assert err.value.code == "E642" and "pip install" in err.value.hint
+
+
+def test_a_data_error_is_raised_at_the_declaration() -> None:
+    from symdl.diagnostics.errors import Source, Span
+
+    span = Span(Source("m.sdl", 'data d = dataset("line")\n'), 1, 1, 1, 5)
+    located = DataError("E613", "check the path", path="x.npz").located(span)
+    assert located.span is span and located.code == "E613" and located.message == "data file 'x.npz' does not exist"

@@ -18,7 +18,8 @@ input y: f32[n]
 
 # (name, body appended to HEAD, code, line, column, words the message or hint must contain)
 CASES = [
-    ("syntax", "z = x +\n", "E100", 6, 8, "right-hand side"),
+    ("syntax", "z = x +\n", "E124", 6, 8, "right-hand side"),
+    ("unexpected token", "z = x )\n", "E100", 6, 7, "unexpected ')'"),
     ("unknown name", "z = x @ W\n", "E200", 6, 9, "'W'"),
     ("did you mean", "param W: f32[2, k]\nz = x @ w\n", "E200", 7, 9, "did you mean 'W'"),
     ("shape mismatch", "param W: f32[3, k]\nz = x @ W\n", "E400", 7, 5, "f32[4, 2]"),
@@ -31,7 +32,7 @@ CASES = [
     ("float index", "z = x[y]\n", "E401", 6, 5, "integer"),
     ("duplicate param", "block b(inp):\n    param W: f32[2, 2]\n    return inp @ W\nh = b(x)\nh = b(x)\n", "E201", 7, 5, "first declared"),
     ("update shape", "param W: f32[2, 2]\nfn f(x) -> x:\n    update W = x\n", "E406", 8, 16, "f32[4, 2]"),
-    ("update input", "fn f(x) -> x:\n    update x = x\n", "E407", 7, 12, "param or a state"),
+    ("update input", "fn f(x) -> x:\n    update x = x\n", "E407", 7, 12, "neither a param nor a state"),
     (
         "grad unrelated",
         "param W: f32[2]\nparam V: f32[2]\nc = sum(x @ W)\nfn f(x) -> c:\n    update sgd(c, [W, V], lr)\n",
@@ -41,14 +42,14 @@ CASES = [
         "'V'",
     ),
     ("fn missing input", "c = sum(x) + sum(y)\nfn f(x) -> c\n", "E802", 7, 1, "does not list it"),
-    ("tensor if", "if x:\n    z = 1\n", "E303", 6, 4, "switch"),
+    ("tensor if", "if x:\n    z = 1\n", "E304", 6, 4, "switch"),
     ("recipe unknown", "fn f(x, y) -> sum(x)\nrun early_stoping(f, f, data = d)\n", "E207", 7, 1, "did you mean 'early_stopping'"),
     ("recipe kwarg", "fn f(x, y) -> sum(x)\nrun epochs(f, data = d, epoch = 3)\n", "E205", 7, 25, "did you mean 'epochs'"),
     ("param in def", "def f(a):\n    param W: f32[2]\n    return a\n", "E800", 7, 5, "not allowed"),
     ("dimension", "input z: f32[lr]\n", "E303", 6, 14, "integer"),
     ("unknown dataset", 'data e = dataset("fashion_mnist")\n', "E206", 6, 1, "did you mean 'fashion-mnist'"),
     ("update in if", "param W: f32[2]\nfn f(x) -> x:\n    if true:\n        update W = x\n", "E406", 9, 20, "f32[4, 2]"),
-    ("param with ? dim", "param W: f32[?, 2]\n", "E303", 6, 10, "static"),
+    ("param with ? dim", "param W: f32[?, 2]\n", "E346", 6, 10, "static"),
     ("sgd without lr", "param W: f32[2]\nc = sum(x @ W)\nfn f(x) -> c:\n    update sgd(c, params)\n", "E301", 9, 12, "'lr'"),
     ("recursive def", "def f(a) = f(a) + 1\nz = f(x)\n", "E803", 6, 12, "calls itself"),
     ("duplicate hyper", "hyper lr = 0.5\n", "E201", 6, 7, "first defined at"),
@@ -134,13 +135,13 @@ def test_feature_count_mismatch(cli, write_model, tmp_path):
 
 def test_corrupt_data_file(cli, write_model, tmp_path):
     path, (status, out, err) = _run_with_data(cli, write_model, tmp_path, CLASSIFIER, None, gzip.compress(b"junk")[:10], ".pkl.gz")
-    assert status == 2 and f"{path}:3:1: error[E600]" in err and "Traceback" not in err
+    assert status == 2 and f"{path}:3:1: error[E614]" in err and "Traceback" not in err
 
 
 def test_missing_data_file(cli, write_model, tmp_path):
     path = write_model(LABELS.format(path=tmp_path / "absent.npz") + CLASSIFIER)
     status, _, err = cli("run", path, "--backend", "fast", "--out", tmp_path / "run", "--quiet")
-    assert status == 2 and f"{path}:3:1: error[E600]" in err
+    assert status == 2 and f"{path}:3:1: error[E613]" in err
 
 
 @pytest.mark.parametrize(

@@ -56,8 +56,8 @@ HOSTILE_TEXTS = {
     "10 ** 400": (LINEAR.replace(COST, COST + " + 10 ** 400"), "E420", 15),
     "2 ** 10 ** 18 (not computed)": (LINEAR.replace(COST, COST + " + 2 ** 1000000000000000000"), "E420", 15),
     "float overflow": (LINEAR.replace(COST, COST + " + 10.0 ** 400"), "E420", 15),
-    "zip of numbers": (LINEAR.replace(COST, COST + " + zip(3, 3)"), "E303", 15),
-    "range of 10**12": (LINEAR + "for i in range(1000000000000):\n    q = i\n", "E303", 22),
+    "zip of numbers": (LINEAR.replace(COST, COST + " + zip(3, 3)"), "E325", 15),
+    "range of 10**12": (LINEAR + "for i in range(1000000000000):\n    q = i\n", "E308", 22),
     "120 nested ifs": (LINEAR + "".join(" " * i + "if true:\n" for i in range(120)) + " " * 120 + "q = 1\n", "E111", None),
     "1500 nested ifs (too long)": (LINEAR + "".join("\t" * i + "if true:\n" for i in range(1500)) + "q = 1\n", "E110", None),
     "10,000 brackets": (LINEAR + "q = " + "[" * 10000 + "]" * 10000 + "\n", "E111", 22),
@@ -96,16 +96,16 @@ def test_invalid_utf8_is_reported_at_its_line_and_column(tmp_path):
 
 
 HOSTILE_OVERRIDES = {
-    "batch=0": ("logreg", "E303", "at least 1"),
-    "filter=0": ("lenet", "E303", "at least 1"),
-    "nkerns=[0, 50]": ("lenet", "E303", "at least 1"),
-    "epochs=-1": ("logreg", "E303", "zero or more"),
-    "patience=-1": ("logreg", "E303", "zero or more"),
-    "seed=-1": ("logreg", "E303", "hyper seed"),
+    "batch=0": ("logreg", "E307", "at least 1"),
+    "filter=0": ("lenet", "E307", "at least 1"),
+    "nkerns=[0, 50]": ("lenet", "E307", "at least 1"),
+    "epochs=-1": ("logreg", "E307", "at least 0"),
+    "patience=-1": ("logreg", "E307", "at least 0"),
+    "seed=-1": ("logreg", "E309", "hyper seed"),
     "backend=7": ("logreg", "E501", "must be a string"),
     'backend="gpu"': ("logreg", "E506", "not a backend"),
     "lr=0.1\nepochs=3": ("logreg", "E504", "more than one line"),
-    "k=0": ("rbm", "E303", "at least 1"),
+    "k=0": ("rbm", "E307", "at least 1"),
 }
 
 
@@ -230,7 +230,7 @@ def test_damaged_data_file_exits_2_at_the_data_declaration(tmp_path):
     path.write_bytes(b"PK\x03\x04 junk")
     status, err = _symdl("run", str(MODELS / "linear.sdl"), "--data", str(path), "--backend", "fast", "--out", str(tmp_path / "run"))
     assert status == 2, err
-    assert f"{MODELS / 'linear.sdl'}:6:1: error[E600]" in err and str(path) in err
+    assert f"{MODELS / 'linear.sdl'}:6:1: error[E630]" in err and str(path) in err
 
 
 # ---- run directories for --resume and eval -----------------------------------------------------
@@ -272,19 +272,19 @@ def _record(text: str):
 RUN_DIRS = {
     "config.json garbage": ({"config": lambda c: b"\x00\xff junk"}, "config.json", "E710"),
     "config.json truncated": ({"config": lambda c: json.dumps(c).encode()[:40]}, "config.json", "E710"),
-    "config.json a list": ({"config": lambda c: b"[1, 2]"}, "config.json", "E710"),
-    "config.json overrides not strings": ({"config": lambda c: json.dumps({**c, "overrides": [1, None]}).encode()}, "config.json", "E710"),
-    "config.json unknown backend": ({"config": lambda c: json.dumps({**c, "backend": "gpu"}).encode()}, "config.json", "E710"),
+    "config.json a list": ({"config": lambda c: b"[1, 2]"}, "config.json", "E711"),
+    "config.json overrides not strings": ({"config": lambda c: json.dumps({**c, "overrides": [1, None]}).encode()}, "config.json", "E712"),
+    "config.json unknown backend": ({"config": lambda c: json.dumps({**c, "backend": "gpu"}).encode()}, "config.json", "E713"),
     "config.json missing": ({"drop": "config.json"}, "", "E733"),
     "params.npz garbage": ({"params": lambda a: b"PK\x03\x04 junk"}, "params.npz", "E605"),
     "params.npz missing": ({"drop": "params.npz"}, "", "E733"),
     "params.npz lacks a parameter": ({"params": lambda a: dict(list(a.items())[1:])}, "params.npz", "E603"),
     "params.npz wrong shape": ({"params": lambda a: _first_changed(a, lambda v: np.zeros((7, 7)))}, "params.npz", "E604"),
     "params.npz of strings": ({"params": lambda a: _first_changed(a, lambda v: np.full(v.shape, "a"))}, "params.npz", "E606"),
-    "resume record not JSON": ({"params": _record("not json")}, "params.npz", "E710"),
-    "resume record a list": ({"params": _record("[1, 2]")}, "params.npz", "E710"),
-    "resume record's stage a word": ({"params": _record('{"stage": "x"}')}, "params.npz", "E710"),
-    "resume record's epoch a word": ({"params": _record('{"stage": 0, "position": {"epoch": "q"}}')}, "params.npz", "E710"),
+    "resume record not JSON": ({"params": _record("not json")}, "params.npz", "E715"),
+    "resume record a list": ({"params": _record("[1, 2]")}, "params.npz", "E716"),
+    "resume record's stage a word": ({"params": _record('{"stage": "x"}')}, "params.npz", "E717"),
+    "resume record's epoch a word": ({"params": _record('{"stage": 0, "position": {"epoch": "q"}}')}, "params.npz", "E717"),
 }
 
 
@@ -301,4 +301,4 @@ def test_damaged_run_directory_is_refused_naming_the_file(finished_run, tmp_path
         assert status == 2 and f"error[{code}]" in err and str(directory / file) in err, err
     if file == "config.json":  # and the run's overrides from its config.json
         status, err = _symdl("eval", str(MODELS / "mlp_momentum.sdl"), "--params", str(directory), "--backend", "fast")
-        assert status == 2 and "error[E710]" in err and str(directory / file) in err, err
+        assert status == 2 and f"error[{code}]" in err and str(directory / file) in err, err

@@ -103,7 +103,7 @@ def test_a_file_importing_itself_is_a_cycle(cli, write_model):
 def test_missing_file_is_an_error_at_the_path_with_the_resolved_path(cli, write_model):
     path = write_model('model m\nfrom "lib/nothere.sdl" import f\n')
     err = _error(cli, path)
-    assert f"{path}:2:6: error[E210]: cannot import 'lib/nothere.sdl': no file {path.parent / 'lib' / 'nothere.sdl'}" in err
+    assert f"{path}:2:6: error[E213]: cannot import 'lib/nothere.sdl': there is no file {path.parent / 'lib' / 'nothere.sdl'}" in err
     assert "^^^^^^^^^^^^^^^^^" in err and f"importing file's directory ({path.parent})" in err
 
 

@@ -24,12 +24,12 @@ def test_every_declared_recipe_configures_the_loop():
 
 # (name, run line, code, column, words): each mistake is located at the value or keyword it concerns
 CASES = [
-    ("a field for a dataset", "run epochs(f, data = d.x)\n", "E303", 22, "got the data field d.x"),
+    ("a field for a dataset", "run epochs(f, data = d.x)\n", "E322", 22, "got the data field d.x"),
     ("a fraction for an integer", "run epochs(f, data = d, epochs = 2.5)\n", "E303", 34, "must be an integer"),
     ("a function for a number", "run early_stopping(f, f, data = d, patience = f)\n", "E303", 47, "got the function f"),
     ("a misspelt option", "run epochs(f, data = d, shufle = 1)\n", "E205", 25, "did you mean 'shuffle'"),
     ("a keyword given twice", "run epochs(f, train = f, data = d)\n", "E302", 15, "given twice"),
-    ("a number for functions", "run layerwise(3, data = d)\n", "E303", 15, "functions in order"),
+    ("a number for functions", "run layerwise(3, data = d)\n", "E318", 15, "functions in order"),
     ("an unknown recipe", "run epoch(f, data = d)\n", "E207", 1, "did you mean 'epochs'"),
     ("a draw with inputs and no data", "run mcmc(f)\n", "E301", 1, "'data'"),
 ]

@@ -238,9 +238,9 @@ def test_glorot_relu_is_not_the_tanh_bound(write_model):
 @pytest.mark.parametrize(
     "decl,words",
     [
-        ("param W: f32[3, 2] ~ glorot(softmax)", ["E303", "glorot's activation", "relu"]),
-        ("param W: f32[3, 2] ~ he(2)", ["E303", "no arguments"]),
-        ("param b: f32[3] ~ lecun()", ["E303", "at least 2 static dimensions"]),
+        ("param W: f32[3, 2] ~ glorot(softmax)", ["E343", "glorot's activation", "relu"]),
+        ("param W: f32[3, 2] ~ he(2)", ["E344", "no arguments"]),
+        ("param b: f32[3] ~ lecun()", ["E342", "at least 2 static dimensions"]),
         ("param W: f32[3, 2] ~ kaiming()", ["E203", "he, lecun"]),
     ],
 )

@@ -146,7 +146,7 @@ fn train(x, y) -> cost:
     m.fn.train(x=np.ones((4, 3), np.float32), y=np.zeros(4, np.float32))
     np.testing.assert_array_equal(m.params["h.W"], before)  # the user's sgd, which does not move
     status, _, err = cli("check", write_model('model m\nfrom "std/nothing.sdl" import x\n'))
-    assert status == 2 and "E210" in err and "symdl/std" in err
+    assert status == 2 and "E213" in err and "symdl/std" in err
 
 
 MODES = """model modes

@@ -113,3 +113,13 @@ def test_an_interrupted_sweep_resumes_without_rerunning_finished_trials(cli, tmp
     for name, metrics in finished.items():  # a finished trial was not run again
         assert (out / name / "metrics.csv").read_text() == metrics
         assert (out / name / "log.txt").read_text().count("model logreg,") == 1  # the headline each `symdl run` prints
+
+
+def test_a_failed_trial_is_noted_by_its_error_not_by_a_path_that_says_error(tmp_path):
+    from symdl.sweep.trial import LOG_FILE, error_line
+
+    folder = tmp_path / "errors"
+    folder.mkdir()
+    failure = f"{folder}/m.sdl:3:1: error[E741]: the train split has 2 examples, fewer than one batch of 4"
+    (folder / LOG_FILE).write_text(f"{folder}/m.sdl: model m, 1 stage(s)\n{failure}\n  hint: ...\n")
+    assert error_line(folder) == failure

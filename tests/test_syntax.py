@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from symdl.diagnostics.catalog import MESSAGES
 from symdl.diagnostics.errors import Source, UserError
 from symdl.syntax import ast as A
 from symdl.syntax.parser import SYNTAX_EXAMPLES, parse
@@ -33,15 +34,15 @@ def test_blocks_and_continuation_lines():
     assert isinstance(block.body[0], A.VarDecl) and block.body[0].init.random
 
 
-@pytest.mark.parametrize("message,snippet", [(m, s) for m, snippets in SYNTAX_EXAMPLES.items() for s in snippets])
-def test_syntax_examples_read_as_written(message, snippet):
+@pytest.mark.parametrize("code,snippet", [(c, s) for c, snippets in SYNTAX_EXAMPLES.items() for s in snippets])
+def test_syntax_examples_read_as_written(code, snippet):
     with pytest.raises(UserError) as err:
         parse(Source("bad.sdl", snippet))
-    assert message in err.value.message
+    assert err.value.code == code and err.value.message == MESSAGES[code]
     assert err.value.span is not None and err.value.span.source.name == "bad.sdl"
 
 
 def test_unexpected_character_is_named():
     with pytest.raises(UserError) as err:
         parse(Source("bad.sdl", "x = a $ b\n"))
-    assert "'$'" in err.value.message and (err.value.span.line, err.value.span.column) == (1, 7)
+    assert err.value.code == "E101" and "'$'" in err.value.message and (err.value.span.line, err.value.span.column) == (1, 7)

@@ -30,7 +30,21 @@ def violations(root: Path) -> dict[str, str]:
     return found
 
 
+def longest(root: Path, count: int) -> list[tuple[int, str]]:
+    """The `count` longest functions in `root`: (lines, `path:line name`), longest first."""
+    found = []
+    for path in sorted(root.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                found.append((node.end_lineno - node.lineno + 1, f"{path}:{node.lineno} {node.name}"))
+    return sorted(found, key=lambda f: -f[0])[:count]
+
+
 def main() -> int:
+    if sys.argv[1:2] == ["--longest"]:  # `--longest N [ROOT]`: a figure for reports, not a gate
+        for length, where in longest(Path(sys.argv[3] if len(sys.argv) > 3 else "symdl"), int(sys.argv[2])):
+            print(f"{length:4d}  {where}")
+        return 0
     root = Path(sys.argv[1] if len(sys.argv) > 1 else "symdl")
     found = violations(root)
     known = {key: why for key, why in KNOWN.items() if key.startswith(f"{root}/")}

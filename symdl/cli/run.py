@@ -131,7 +131,7 @@ def _restore(s, rundir) -> tuple[int, dict]:
         try:
             s.model.set_random_state(record["random_state"])
         except (TypeError, ValueError, KeyError) as err:
-            fail("E710", None, hint=DAMAGED_HINT, path=rundir.path / "params.npz", detail=f"its generator state: {err}")
+            fail("E719", None, hint=DAMAGED_HINT, path=rundir.path / "params.npz", reason=str(err))
     s.progress.update(record.get("progress", {}))
     stage = int(record.get("stage", 0))
     print(f"resuming {rundir.path} at stage {stage + 1}, position {_position_brief(record.get('position', {}))}", file=sys.stderr)

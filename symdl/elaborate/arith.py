@@ -30,7 +30,7 @@ _PY_BINARY = {
 def python_binary(op: str, a: object, b: object, span: Span) -> object:
     """Hyperparameter arithmetic, folded at compile time."""
     if op == "matmul":
-        fail("E303", span, what="'@'", expected="tensors", got="numbers")
+        fail("E320", span, what="each operand of '@'", got="a number")
     if op == "pow" and _huge_power(a, b):  # computing it first could take all memory
         fail("E420", span, what="'**'", limit=MAX_INT, hint="compute large values as floats (e.g. 10.0 ** 20)")
     try:

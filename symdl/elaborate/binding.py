@@ -59,5 +59,5 @@ def compile_time_int(value: object, span: Span, what: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         from symdl.elaborate.values import kind_of
 
-        fail("E303", span, what=what, expected="an integer known at compile time", got=kind_of(value))
+        fail("E303", span, what=what, got=kind_of(value))
     return value

@@ -129,7 +129,7 @@ class Call:
             return value.name
         if isinstance(value, str) and value in ("f32", "f64", "i32", "i64", "u8", "bool"):
             return value
-        fail("E303", self.span(arg), what=f"'{arg}'", expected="a dtype such as f32 or i64", got=kind_of(value))
+        fail("E326", self.span(arg), what=f"'{arg}'", got=kind_of(value))
 
 
 def _is_number(value: object) -> bool:
@@ -151,7 +151,7 @@ def _identity(c: Call, x):
 def _range(c: Call, n):
     count = c.integer(n, "n")
     if count > MAX_RANGE:  # a compile-time loop unrolls every step into the graph
-        fail("E303", c.span("n"), what="range's 'n'", expected=f"at most {MAX_RANGE}", got=str(count))
+        fail("E308", c.span("n"), limit=MAX_RANGE, got=count)
     return tuple(range(count))
 
 
@@ -162,10 +162,9 @@ def _list(c: Call, items: object, arg: str) -> tuple:
     items = as_list(items)
     if not isinstance(items, tuple):
         fail(
-            "E303",
+            "E325",
             c.span(arg),
             what=f"{c.expr.func.id if isinstance(c.expr.func, A.Name) else 'it'}'s '{arg}'",
-            expected="a list",
             got=kind_of(items),
         )
     return items
@@ -226,7 +225,7 @@ def _grad(c: Call, cost, wrt, constant=()):
     nodes = _wrt_nodes(c, wrt, "wrt")
     for node in nodes:
         if node.op == "const":
-            fail("E303", c.span("wrt"), what="grad's wrt", expected="parameters or tensors the cost is computed from", got="a constant")
+            fail("E327", c.span("wrt"))
         if id(node) not in through:
             why = "it is reached only through a constant" if id(node) in used else "remove it from wrt, or check that the cost uses it"
             fail("E408", c.span("wrt"), name=node.name, hint=why)
@@ -269,10 +268,8 @@ def initializer(elab: Elaborator, decl: A.VarDecl, type_: TensorType, scope) -> 
             return _copy_of(value, type_, decl.init.value.span)
         if not _is_number(value):
             fail(
-                "E303",
+                "E340",
                 decl.init.value.span,
-                what="an initial value",
-                expected="a number (use ~ for random initialisers)",
                 got=kind_of(value),
             )
         return Init("constant", (value,))
@@ -289,7 +286,7 @@ def initializer(elab: Elaborator, decl: A.VarDecl, type_: TensorType, scope) -> 
 def _copy_of(source: Node, type_: TensorType, span: Span) -> Init:
     """`state m: f32[3] = W`: starts as W's initial value (cast to its own dtype)."""
     if source.type.shape != type_.shape:
-        fail("E303", span, what="an initial value", expected=f"a number, or a param or state of shape {type_}", got=str(source.type))
+        fail("E341", span, shape=type_, got=source.type)
     return Init("copy", (source.name,))
 
 
@@ -299,7 +296,7 @@ def _init_of(elab: Elaborator, call: A.Call, type_: TensorType, args: list, kwar
     values = args + list(kwargs.values())
     if name in ("glorot", "he", "lecun"):
         if type_.ndim < 2 or None in type_.shape:
-            fail("E303", call.span, what=name, expected="a parameter with at least 2 static dimensions", got=str(type_))
+            fail("E342", call.span, init=name, type=type_)
         fan_in, fan_out = _fans(type_.shape)
     if name == "glorot":
         act = values[0] if values else None
@@ -307,10 +304,9 @@ def _init_of(elab: Elaborator, call: A.Call, type_: TensorType, args: list, kwar
         key = "none" if act is None else str(act)
         if len(values) > 1 or key not in GLOROT_GAIN:
             fail(
-                "E303",
+                "E343",
                 call.span,
-                what="glorot's activation",
-                expected=f"one of {', '.join(GLOROT_GAIN)}",
+                names=", ".join(GLOROT_GAIN),
                 got=", ".join(str(v) for v in values),
             )
         fan_out /= _pool_area(call, pool)
@@ -319,16 +315,15 @@ def _init_of(elab: Elaborator, call: A.Call, type_: TensorType, args: list, kwar
     if name in ("he", "lecun"):
         if values:
             fail(
-                "E303",
+                "E344",
                 call.span,
-                what=name,
-                expected="no arguments (it reads fan_in from the parameter's shape)",
+                init=name,
                 got=", ".join(kind_of(v) for v in values),
             )
         # He et al. 2015 for relu layers: normal, std sqrt(2 / fan_in); LeCun 1998: std sqrt(1 / fan_in)
         return Init("normal", (0.0, math.sqrt((2.0 if name == "he" else 1.0) / fan_in)))
     if not all(_is_number(v) for v in values) or not 1 <= len(values) <= 2:
-        fail("E303", call.span, what=name, expected="one or two numbers", got=", ".join(kind_of(v) for v in values) or "none")
+        fail("E345", call.span, init=name, got=", ".join(kind_of(v) for v in values) or "none")
     if name == "uniform":
         low, high = (-values[0], values[0]) if len(values) == 1 else values
         return Init("uniform", (float(low), float(high)))
@@ -342,7 +337,7 @@ def _pool_area(call: A.Call, pool: object) -> int:
         return 1
     items = pool if isinstance(pool, tuple) else (pool,)
     if len(items) != 2 or not all(isinstance(p, int) and not isinstance(p, bool) and p > 0 for p in items):
-        fail("E303", call.span, what="glorot's pool", expected="two positive integers such as [2, 2]", got=kind_of(pool))
+        fail("E314", call.span, got=kind_of(pool))
     return items[0] * items[1]
 
 

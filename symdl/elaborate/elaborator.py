@@ -26,7 +26,6 @@ from symdl.elaborate.values import (
     DataValue,
     DefValue,
     Dtype,
-    FnRef,
     Grads,
     Instance,
     ParamSet,
@@ -130,7 +129,7 @@ class Elaborator:
         """The `seed` hyper seeds every random draw: a whole number a generator accepts."""
         seed = self.model.hypers.get("seed")
         if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**32):
-            fail("E303", self.hyper_spans["seed"], what="hyper seed", expected="a whole number from 0 to 2**32 - 1", got=repr(seed))
+            fail("E309", self.hyper_spans["seed"], got=repr(seed))
 
     # ---- hypers -----------------------------------------------------------------------
     def define_hyper(self, item: A.HyperItem, scope: Scope) -> None:
@@ -284,7 +283,7 @@ class Elaborator:
             return self.call_def(callee, args, kwargs, e)
         if isinstance(callee, Instance) and isinstance(callee.result, (Builtin, DefValue)):
             return self.call(callee.result, args, kwargs, e, scope)
-        fail("E303", e.func.span, what=_text(e.func), expected="a function or block", got=kind_of(callee))
+        fail("E315", e.func.span, what=f"'{_text(e.func)}'", got=kind_of(callee))
 
     def call_def(self, fn: DefValue, args: list, kwargs: dict, e: A.Call) -> object:
         self.depth += 1
@@ -405,7 +404,7 @@ class Elaborator:
             return value
         if _is_number(value):
             return build.const(_const_value(value, dtype), dtype or _number_dtype(value), library.at(self, span))
-        fail("E303", span, what="this operand", expected="a tensor or a number", got=kind_of(value))
+        fail("E319", span, what="this operand", got=kind_of(value))
 
     def tensors(self, left: object, right: object, lspan: Span, rspan: Span) -> tuple[Node, Node]:
         """Two operands as tensors; a number takes the other side's dtype (weak typing)."""
@@ -420,20 +419,15 @@ class Elaborator:
     def int_value(self, expr: A.Node, scope: Scope, what: str) -> int:
         value = self.eval(expr, scope)
         if isinstance(value, bool) or not isinstance(value, int):
-            fail("E303", expr.span, what=what, expected="an integer known at compile time", got=kind_of(value))
+            fail("E303", expr.span, what=what, got=kind_of(value))
         return value
 
     def type_of(self, t: A.TypeExpr, scope: Scope) -> TensorType:
         dims = tuple(None if d is None else self.int_value(d, scope, "a dimension") for d in t.dims)
         for d, expr in zip(dims, t.dims):
             if d is not None and d < 1:  # an empty tensor holds nothing to learn and would divide by zero in its initialiser
-                fail("E303", expr.span, what="a dimension", expected="at least 1", got=str(d))
+                fail("E307", expr.span, what="a dimension", least=1, got=d)
         return TensorType(t.dtype, dims)
-
-    def function_ref(self, value: object, span: Span) -> str:
-        if not isinstance(value, FnRef):
-            fail("E303", span, what="this argument", expected="a compiled function (declared with fn)", got=kind_of(value))
-        return value.name
 
 
 def declared_vars(body: tuple[A.Node, ...]) -> list[A.VarDecl]:

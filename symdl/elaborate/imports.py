@@ -140,11 +140,11 @@ def _read(path: Path, s: A.Import | None, spelled: str) -> Source:
     hint = where or relative
     span = s.path.span if s else None
     if not path.is_file():
-        fail("E210", span, hint=hint, path=spelled, detail=f"no file {path}")
+        fail("E213", span, hint=hint, path=spelled, file=path)
     try:
         return read_source(path)
     except OSError as err:
-        fail("E210", span, hint=hint, path=spelled, detail=f"{path}: {getattr(err, 'strerror', None) or err}")
+        fail("E210", span, hint=hint, path=spelled, file=path, reason=getattr(err, "strerror", None) or err)
 
 
 def _library(elab: Elaborator, module: A.Module) -> Library:

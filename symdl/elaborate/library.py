@@ -84,7 +84,7 @@ def declared_type(elab: Elaborator, t: A.TypeExpr | A.LikeType, scope: Scope) ->
     value = elab.eval(t.value, scope)
     value = value.result if isinstance(value, Instance) else value
     if not isinstance(value, Node):
-        fail("E303", t.value.span, what="like(...)", expected="a tensor (a param, state or expression)", got=kind_of(value))
+        fail("E320", t.value.span, what="the argument of like(...)", got=kind_of(value))
     return value.type, value if value.op == "param" else None
 
 

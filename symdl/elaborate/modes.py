@@ -72,7 +72,7 @@ def function_mode(inner: Scope, updates: list[tuple[Node, Node]]) -> bool:
     if said is None:
         return any(target.op == "param" for target, _ in updates)
     if not isinstance(said, bool):
-        fail("E303", inner.spans[NAME], what="a fn's `training`", expected="true or false", got=kind_of(said))
+        fail("E306", inner.spans[NAME], what="a fn's `training`", got=kind_of(said))
     return said
 
 

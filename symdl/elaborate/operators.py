@@ -97,7 +97,7 @@ def _attr(c, attr: opdef.Attr, values: dict) -> object:
 
 def _bool(c, value: object, arg: str) -> bool:
     if not isinstance(value, bool):
-        fail("E303", c.span(arg), what=f"'{arg}'", expected="true or false", got=kind_of(value))
+        fail("E306", c.span(arg), what=f"'{arg}'", got=kind_of(value))
     return value
 
 
@@ -106,7 +106,7 @@ def _pair(c, value: object, arg: str) -> tuple[int, int]:
     if len(items) == 1:
         items = items * 2
     if len(items) != 2:
-        fail("E303", c.span(arg), what=f"'{arg}'", expected="an integer or two integers [h, w]", got=f"{len(items)} integers")
+        fail("E312", c.span(arg), what=f"'{arg}'", got=len(items))
     return items
 
 
@@ -114,13 +114,13 @@ def _padding(c, value: object, arg: str) -> tuple[int, int] | str:
     if value == "same":
         return "same"
     if isinstance(value, str):
-        fail("E303", c.span(arg), what=f"'{arg}'", expected='an integer, two integers [h, w] or "same"', got=f'"{value}"')
+        fail("E313", c.span(arg), what=f"'{arg}'", got=f'"{value}"')
     return _pair(c, value, arg)
 
 
 def _string(c, value: object, arg: str) -> str:
     if not isinstance(value, str):
-        fail("E303", c.span(arg), what=f"'{arg}'", expected="a string known at compile time", got=kind_of(value))
+        fail("E305", c.span(arg), what=f"'{arg}'", got=kind_of(value))
     return value
 
 

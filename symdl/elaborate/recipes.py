@@ -34,7 +34,7 @@ def check_run(elab, call: A.Call, span: Span, scope: Scope) -> RecipeCall:
     binds = {k: v for k, (v, _) in values.items() if k in inputs and k not in names}
     for key, (value, key_span) in values.items():
         if key in binds and not isinstance(value, DataField):
-            fail("E303", key_span, what=f"the binding of input '{key}'", expected="a data field such as digits.x", got=kind_of(value))
+            fail("E321", key_span, what=f"the binding of input '{key}'", got=kind_of(value))
     spans = {p: a.span for p, a in zip(names, call.args)} | {k.name: k.value.span for k in call.kwargs}
     usage = f"parameters: {', '.join(names)}"
     bound = bind(name, names, [elab.eval(a, scope) for a in call.args], values, span, usage, extra=(*binds, *fed))
@@ -92,15 +92,15 @@ def clock_state(elab, name: str, span: Span) -> Node:
 
 
 def _typed(sig: Signature, param: Param, value: object, span: Span) -> object:
-    """`value` as the IR-level value of `param`'s kind, or E303 at `span`."""
+    """`value` as the IR-level value of `param`'s kind, or the error of that kind (`KINDS`) at `span`."""
     if value is None and param.optional:
         return None
     converted = _convert(param.kind, value)
     if converted is None:
-        fail("E303", span, what=f"'{param.name}' of {sig.name}", expected=KINDS[param.kind], got=_describe(value))
+        fail(KINDS[param.kind], span, what=f"'{param.name}' of {sig.name}", got=_describe(value))
     counts = converted if param.kind == "integers" and isinstance(converted, tuple) else (converted,) if param.kind == "integer" else ()
     if any(v < 0 for v in counts):  # epochs, patience, samples, seeds: none is negative (a data option is the data's)
-        fail("E303", span, what=f"'{param.name}' of {sig.name}", expected="zero or more", got=repr(value))
+        fail("E307", span, what=f"'{param.name}' of {sig.name}", least=0, got=repr(value))
     return converted
 
 
@@ -155,9 +155,9 @@ def _check_stage_counts(sig: Signature, typed: dict[str, object], spans: dict[st
     epochs, stages = typed.get("epochs"), typed.get("pretrain")
     if isinstance(epochs, tuple) and isinstance(stages, FunctionsArg) and len(epochs) != len(stages.names):
         fail(
-            "E303",
+            "E311",
             spans.get("epochs", span),
             what=f"'epochs' of {sig.name}",
-            expected=f"{len(stages.names)} numbers, one per layer",
-            got=f"{len(epochs)} numbers",
+            got=len(epochs),
+            count=len(stages.names),
         )

@@ -35,13 +35,13 @@ def _binomial(c: Call, p, n=1, shape=None):
 @builtin("scan", "step", ("init", ()), ("over", ()), ("steps", None))
 def _scan(c: Call, step, init=(), over=(), steps=None):
     if not isinstance(step, DefValue):
-        fail("E303", c.span("step"), what="scan's step", expected="a def", got=kind_of(step))
+        fail("E808", c.span("step"), got=kind_of(step))
     inits = [c.tensor(v, "init") for v in (init if isinstance(init, tuple) else (init,))]
     seqs = [c.tensor(v, "over") for v in (over if isinstance(over, tuple) else (over,))]
     count, count_node = _steps(c, steps, seqs)
     for seq in seqs:
         if seq.type.ndim == 0:
-            fail("E303", c.span("over"), what="a sequence scanned over", expected="a tensor with a leading time axis", got=str(seq.type))
+            fail("E809", c.span("over"), type=seq.type)
     names = [p.name for p in step.decl.params]
     if len(names) != len(seqs) + len(inits):
         fail(
@@ -98,11 +98,11 @@ def _steps(c: Call, steps, seqs: list[Node]) -> tuple[int | None, Node | None]:
         return (lengths.pop() if len(lengths) == 1 else None), None
     if isinstance(steps, Node):
         if steps.type.shape != () or steps.type.is_float:
-            fail("E303", c.span("steps"), what="scan's steps", expected="an integer scalar", got=str(steps.type))
+            fail("E810", c.span("steps"), type=steps.type)
         return None, steps
     count = c.integer(steps, "steps")
     if count < 1:
-        fail("E303", c.span("steps"), what="scan's steps", expected="at least 1", got=str(count))
+        fail("E307", c.span("steps"), what="scan's steps", least=1, got=count)
     return count, None
 
 

@@ -87,7 +87,7 @@ def _hyper(elab, s: A.Hyper, scope, context) -> None:
 def _data(elab, s: A.DataDecl, scope, context) -> None:
     value = elab.eval(s.value, scope)
     if not isinstance(value, DataValue):
-        fail("E303", s.value.span, what="a data declaration", expected='dataset("...")', got=kind_of(value))
+        fail("E322", s.value.span, what="a data declaration", got=kind_of(value))
     spec = type(value.spec)(s.name, value.spec.kind, value.spec.options, s.span)
     elab.model.data.append(spec)
     elab.bind(scope, s.name, DataValue(spec), s.span, rebind=False)
@@ -102,11 +102,11 @@ def _var(elab, s: A.VarDecl, scope, context) -> None:
     type_, owner = library.declared_type(elab, s.type, scope)
     if None in type_.shape:
         fail(
-            "E303",
+            "E346",
             s.type.span,
-            what=f"the shape of {s.kind} '{s.name}'",
-            expected="static dimensions (a param or state is allocated once)",
-            got=str(type_),
+            kind=s.kind,
+            name=s.name,
+            type=type_,
         )
     given = scope.names.get("__given__", {}).get(s.name)
     if given is not None:
@@ -139,7 +139,7 @@ def _assign(elab, s: A.Assign, scope, context) -> None:
     items = value.result if isinstance(value, Instance) else value
     if not isinstance(items, tuple) or len(items) != len(s.targets):
         got = len(items) if isinstance(items, tuple) else 1
-        fail("E303", s.value.span, what="the right-hand side", expected=f"{len(s.targets)} values", got=f"{got}")
+        fail("E310", s.value.span, what="the right-hand side", got=got, count=len(s.targets))
     for target, item in zip(s.targets, items):
         _store(elab, target, item, scope)
 
@@ -190,10 +190,9 @@ def _assert(elab, s: A.Assert, scope, context) -> None:
     value = elab.eval(s.test, scope)
     if not isinstance(value, (bool, int, float)):
         fail(
-            "E303",
+            "E304",
             s.test.span,
             what="an assert's condition",
-            expected="known at compile time (hypers, shapes, lengths)",
             got=kind_of(value),
         )
     if not value:
@@ -206,12 +205,10 @@ def _if(elab, s: A.If, scope, context) -> None:
         value = elab.eval(test, scope)
         if not isinstance(value, (bool, int, float, str, tuple)) and value is not None:
             fail(
-                "E303",
+                "E304",
                 test.span,
                 what="the condition of a compile-time if",
-                expected="a value known at compile time",
                 got=kind_of(value),
-                hint="for a tensor condition use switch(cond, a, b) or `a if cond else b`",
             )
         if value:
             execute_all(elab, body, scope, context)
@@ -222,11 +219,11 @@ def _if(elab, s: A.If, scope, context) -> None:
 def _for(elab, s: A.For, scope, context) -> None:
     items = as_list(elab.eval(s.iterable, scope))
     if not isinstance(items, tuple):
-        fail("E303", s.iterable.span, what="a compile-time loop", expected="a list (a hyper list or range(n))", got=kind_of(items))
+        fail("E325", s.iterable.span, what="what a compile-time loop walks", got=kind_of(items))
     for item in items:
         values = (item,) if len(s.names) == 1 else item
         if not isinstance(values, tuple) or len(values) != len(s.names):
-            fail("E303", s.iterable.span, what="each item", expected=f"{len(s.names)} values to unpack", got=kind_of(item))
+            fail("E310", s.iterable.span, what="an item", got=len(item) if isinstance(item, tuple) else 1, count=len(s.names))
         for name, value in zip(s.names, values):
             elab.bind(scope, name.id, value, name.span)
         execute_all(elab, s.body, scope, context)
@@ -237,7 +234,7 @@ def _fn(elab, s: A.FnDecl, scope, context) -> None:
     for name in s.inputs:
         node = elab.lookup(name.id, scope, name.span)
         if not isinstance(node, Node) or node.op != "input":
-            fail("E303", name.span, what=f"fn input '{name.id}'", expected="a declared input", got=kind_of(node))
+            fail("E337", name.span, name=name.id, got=kind_of(node))
         inputs.append(node)
     inner = scope.child()
     updates: list[tuple[Node, Node]] = []
@@ -268,7 +265,7 @@ def _fn(elab, s: A.FnDecl, scope, context) -> None:
 def _fn_index(elab, s: A.FnDecl, scope: Scope) -> int:
     k = elab.eval(s.index, scope)
     if isinstance(k, bool) or not isinstance(k, int):
-        fail("E303", s.index.span, what="a function's index", expected="an integer known at compile time", got=kind_of(k))
+        fail("E303", s.index.span, what="a function's index", got=kind_of(k))
     return k
 
 
@@ -285,11 +282,11 @@ def _update(elab, s: A.Update, scope: Scope) -> list[tuple[Node, Node]]:
     if s.target is None:
         rule = library.call_update_rule(elab, s.value, scope)
         if not isinstance(rule, Instance):
-            fail("E303", s.value.span, what="update", expected="an update rule such as sgd(...) or `update NAME = expr`", got=kind_of(rule))
+            fail("E323", s.value.span, got=kind_of(rule))
         return []  # a block of update statements (sgd, adam): they have been made
     target = elab.eval(s.target, scope)
     if not isinstance(target, Node) or target.op not in ("param", "state"):
-        fail("E407", s.target.span, name=_name(s.target), why="only a param or a state can be updated")
+        fail("E407", s.target.span, name=_name(s.target))
     value = elab.tensor(elab.eval(s.value, scope), s.value.span, target.type.dtype)
     return [(target, B.fit_update(elab, target, value, s.value.span))]
 
@@ -298,7 +295,7 @@ def _check_updates(updates: list[tuple[Node, Node]]) -> None:
     seen: dict[int, Node] = {}
     for target, value in updates:
         if id(target) in seen:
-            fail("E407", value.span, name=target.name, why="it is updated twice in this function")
+            fail("E411", value.span, name=target.name)
         seen[id(target)] = value
 
 
@@ -318,13 +315,7 @@ def _check_inputs_listed(fn: Function, s: A.FnDecl) -> None:
 def _run(elab, s: A.Run, scope, context) -> None:
     call = s.recipe
     if not isinstance(call, A.Call) or not isinstance(call.func, A.Name):
-        fail(
-            "E303",
-            s.recipe.span,
-            what="run",
-            expected="a recipe call such as early_stopping(train, validate, data = digits)",
-            got="another expression",
-        )
+        fail("E324", s.recipe.span)
     elab.model.recipes.append(check_run(elab, call, s.span, scope))
 
 

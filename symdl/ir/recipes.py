@@ -84,17 +84,18 @@ WRITERS: dict[str, Writer] = {
 }
 WHEN = ("epoch", "end")  # a writer's `every`: after each epoch (before its checkpoint), or once when the stage ends
 
-# What a parameter of each kind accepts, in the words errors use.
+# The kinds of a recipe parameter, each with the catalog error a value of another kind gets (its sentence says
+# what the kind accepts).
 KINDS = {
-    "function": "a function declared with fn",
-    "functions": "a function, or functions in order: a list [f, g] or fn NAME[i](...) declared in a loop",
-    "data": "a dataset declared with data",
-    "field": "a data field such as digits.x",
-    "number": "a number",
-    "integer": "an integer",
-    "integers": "an integer, or a list of integers (one per stage)",
-    "tensor": "a parameter or a state",
-    "writers": 'a list of writers such as [tiles(samples, "samples.png")]',
+    "function": "E317",
+    "functions": "E318",
+    "data": "E322",
+    "field": "E321",
+    "number": "E328",
+    "integer": "E303",
+    "integers": "E329",
+    "tensor": "E336",
+    "writers": "E332",
 }
 
 

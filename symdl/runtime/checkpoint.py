@@ -69,7 +69,7 @@ def load_arrays(path: Path, with_resume: bool = False) -> dict[str, np.ndarray]:
         with np.load(path, allow_pickle=False) as data:
             return {k: data[k] for k in data.files if with_resume or not k.startswith("__")}
     except (OSError, ValueError, zipfile.BadZipFile) as err:
-        fail("E605", None, hint="point --params at a run directory holding params.npz", path=path, detail=err)
+        fail("E605", None, hint="point --params at a run directory holding params.npz", path=path, reason=err)
 
 
 def _plain(value: object) -> object:

@@ -1,6 +1,6 @@
 """Data sets a model trains on: built-in generators and data files.
 
-Every problem with a data file is raised as `DataError(message, hint)`; the
+Every problem with a data file is raised as `DataError(code, hint, **fields)`, a catalog error; the
 caller attaches the source span of the `data` declaration. Arrays handed out
 are read-only, because loaded data sets are cached and shared between callers.
 """
@@ -47,18 +47,15 @@ def _check_split(split: str, fields: dict[str, np.ndarray], source: str) -> dict
     for name, array in fields.items():
         if array.dtype.kind not in "biuf":  # strings, objects, complex numbers: nothing a model can be fed
             raise DataError(
-                f"field '{name}' of split '{split}' in {source} holds {array.dtype} values, not numbers",
-                "store data as integer, float or boolean arrays",
+                "E610", "store data as integer, float or boolean arrays", field=name, split=split, source=source, dtype=array.dtype
             )
     lengths = {k: (v.shape[0] if v.ndim else None) for k, v in fields.items()}
     if 0 in lengths.values():
-        raise DataError(f"split '{split}' in {source} holds no examples", "every split needs at least one example")
+        raise DataError("E611", "every split needs at least one example", split=split, source=source)
     if len(set(lengths.values())) > 1 or None in lengths.values():
         found = ", ".join(f"{k}: {n}" for k, n in lengths.items())
-        raise DataError(
-            f"the fields of split '{split}' in {source} have different numbers of examples ({found})",
-            "every field of a split needs one entry per example along its first axis",
-        )
+        hint = "every field of a split needs one entry per example along its first axis"
+        raise DataError("E612", hint, split=split, source=source, found=found)
     return {k: _frozen(v) for k, v in fields.items()}
 
 
@@ -74,9 +71,9 @@ def _read_bytes(path: Path) -> bytes:
                 return f.read()
         return path.read_bytes()
     except FileNotFoundError:
-        raise DataError(f"data file '{path}' does not exist", "check the path passed with --data") from None
+        raise DataError("E613", "check the path passed with --data", path=path) from None
     except (OSError, EOFError, zlib.error) as e:
-        raise DataError(f"cannot read data file '{path}': {e}", "the file is corrupt or truncated: download it again") from None
+        raise DataError("E614", "the file is corrupt or truncated: download it again", path=path, reason=e) from None
 
 
 # IDX type codes (third magic byte) and their big-endian element types.
@@ -88,15 +85,15 @@ def _read_idx(path: Path) -> np.ndarray:
     data = _read_bytes(path)
     hint = "this is not an IDX file, or it is truncated: download it again"
     if len(data) < 4 or data[0] != 0 or data[1] != 0 or data[2] not in _IDX_TYPES:
-        raise DataError(f"'{path}' does not start with an IDX magic number", hint)
+        raise DataError("E615", hint, path=path)
     ndim, dtype = data[3], np.dtype(_IDX_TYPES[data[2]])
     head = 4 + 4 * ndim
     if len(data) < head:
-        raise DataError(f"the IDX header of '{path}' is truncated", hint)
+        raise DataError("E616", hint, path=path)
     shape = tuple(int(d) for d in np.frombuffer(data, ">u4", ndim, 4))
     expected = math.prod(shape) * dtype.itemsize  # Python's integers: sizes near 2**32 overflow numpy's
     if len(data) - head != expected:
-        raise DataError(f"'{path}' holds {len(data) - head} bytes of data where its header {shape} needs {expected}", hint)
+        raise DataError("E617", hint, path=path, size=len(data) - head, shape=shape, expected=expected)
     return np.frombuffer(data, dtype, offset=head).reshape(shape)
 
 
@@ -104,15 +101,12 @@ def _idx_pair(images: Path, labels: Path) -> dict[str, np.ndarray]:
     """Images scaled to float32 [N, H*W] in [0, 1] and int32 labels [N]."""
     x, y = _read_idx(images), _read_idx(labels)
     if not x.size:
-        raise DataError(f"'{images}' holds no images (its header says {x.shape})", "download the data set again")
+        raise DataError("E618", "download the data set again", path=images, shape=x.shape)
     if x.ndim < 2 or y.ndim != 1 or x.dtype != np.uint8:
-        raise DataError(
-            f"'{images}' and '{labels}' are not an IDX image/label pair", "images need a ubyte IDX file of rank 3, labels one of rank 1"
-        )
+        raise DataError("E619", "images need a ubyte IDX file of rank 3, labels one of rank 1", images=images, labels=labels)
     if x.shape[0] != y.shape[0]:
-        raise DataError(
-            f"'{images}' has {x.shape[0]} images but '{labels}' has {y.shape[0]} labels", "the two files must come from the same data set"
-        )
+        hint = "the two files must come from the same data set"
+        raise DataError("E620", hint, images=images, labels=labels, image_count=x.shape[0], label_count=y.shape[0])
     pixels = np.divide(x.reshape(x.shape[0], -1), np.float32(255), dtype=np.float32)
     return {"x": pixels, "y": y.astype(np.int32)}
 
@@ -123,9 +117,8 @@ def _idx_file(directory: Path, split: str, what: str) -> Path:
     for name in (stem + ".gz", stem):
         if (directory / name).is_file():
             return directory / name
-    raise DataError(
-        f"'{directory}' has no file {stem}[.gz]", "an IDX directory needs train-images, train-labels, t10k-images and t10k-labels files"
-    )
+    hint = "an IDX directory needs train-images, train-labels, t10k-images and t10k-labels files"
+    raise DataError("E621", hint, directory=directory, file=stem)
 
 
 def _hold_out(train: dict[str, np.ndarray]) -> Splits:
@@ -140,10 +133,8 @@ def _load_idx_dir(directory: Path, stamp: tuple[tuple[str, int, int], ...]) -> S
     del stamp
     train = _idx_pair(_idx_file(directory, "train", "images"), _idx_file(directory, "train", "labels"))
     if train["x"].shape[0] <= VALID_SIZE:
-        raise DataError(
-            f"'{directory}' has only {train['x'].shape[0]} training images",
-            f"an IDX directory needs more than {VALID_SIZE}, the last {VALID_SIZE} become the validation set",
-        )
+        hint = f"an IDX directory needs more than {VALID_SIZE}, the last {VALID_SIZE} become the validation set"
+        raise DataError("E622", hint, directory=directory, count=train["x"].shape[0])
     test = _idx_pair(_idx_file(directory, "test", "images"), _idx_file(directory, "test", "labels"))
     splits = {**_hold_out(train), "test": test}
     return {s: _check_split(s, f, str(directory)) for s, f in splits.items()}
@@ -153,7 +144,7 @@ def _load_idx_directory(directory: Path) -> Splits:
     try:
         files = [(p.name, p.stat()) for p in sorted(directory.iterdir()) if p.is_file()]
     except OSError as e:
-        raise DataError(f"cannot list data directory '{directory}': {e.strerror}", "check that it exists and is readable") from None
+        raise DataError("E623", "check that it exists and is readable", directory=directory, reason=e.strerror) from None
     stamp = tuple((name, st.st_size, st.st_mtime_ns) for name, st in files)
     return _load_idx_dir(directory.resolve(), stamp)
 
@@ -162,7 +153,7 @@ def _load_idx_single(images: Path) -> Splits:
     """One IDX images file plus its labels file: train only, with valid held out when large."""
     labels = images.with_name(images.name.replace("images-idx3", "labels-idx1"))
     if labels == images:
-        raise DataError(f"cannot find the labels file for '{images}'", "name it like '*-images-idx3-ubyte', or pass the directory")
+        raise DataError("E624", "name it like '*-images-idx3-ubyte', or pass the directory", images=images)
     train = _idx_pair(images, labels)
     return _hold_out(train) if train["x"].shape[0] > 2 * VALID_SIZE else {"train": train}
 
@@ -180,10 +171,7 @@ class _ArrayUnpickler(pickle.Unpickler):
 
     def find_class(self, module: str, name: str) -> Any:
         if (module, name) not in _SAFE_GLOBALS:
-            raise DataError(
-                f"the pickle refers to '{module}.{name}', which a data file may not use",
-                "only pickles of numpy arrays are read; save the data as .npz instead",
-            )
+            raise DataError("E625", "only pickles of numpy arrays are read; save the data as .npz instead", name=f"{module}.{name}")
         # Pickles name numpy.core (numpy 1) or numpy._core (numpy 2); import whichever this numpy has.
         if hasattr(np, "_core"):
             module = module.replace("numpy.core.", "numpy._core.")
@@ -200,7 +188,7 @@ def _unpickle(path: Path) -> object:
     except DataError:
         raise
     except Exception as e:  # noqa: BLE001 - a malformed pickle fails in many ways; none may escape raw
-        raise DataError(f"cannot unpickle '{path}': {type(e).__name__}: {e}", "the file is corrupt or truncated") from None
+        raise DataError("E626", "the file is corrupt or truncated", path=path, reason=f"{type(e).__name__}: {e}") from None
 
 
 def _load_pickle(path: Path) -> Splits:
@@ -208,17 +196,14 @@ def _load_pickle(path: Path) -> Splits:
     hint = "expected a pickle of ((train_x, train_y), (valid_x, valid_y), (test_x, test_y)) as in mnist.pkl.gz"
     content = _unpickle(path)
     if not isinstance(content, (tuple, list)) or len(content) != 3:
-        raise DataError(f"'{path}' does not hold three splits", hint)
+        raise DataError("E627", hint, path=path)
     splits: Splits = {}
     for split, pair in zip(("train", "valid", "test"), content):
         if not isinstance(pair, (tuple, list)) or len(pair) != 2 or not all(isinstance(a, np.ndarray) for a in pair):
-            raise DataError(f"split '{split}' of '{path}' is not a pair of arrays (x, y)", hint)
+            raise DataError("E628", hint, split=split, path=path)
         x, y = pair
         if x.ndim != 2 or y.ndim != 1:
-            raise DataError(
-                f"split '{split}' of '{path}' has x of shape {x.shape} and y of shape {y.shape}",
-                "x must be [examples, features] and y [examples]",
-            )
+            raise DataError("E629", "x must be [examples, features] and y [examples]", split=split, path=path, x=x.shape, y=y.shape)
         splits[split] = {"x": x, "y": y}
     return splits
 
@@ -229,17 +214,17 @@ def _load_npz(path: Path) -> Splits:
         with np.load(path, allow_pickle=False) as archive:
             arrays = {k: archive[k] for k in archive.files}
     except FileNotFoundError:
-        raise DataError(f"data file '{path}' does not exist", "check the path passed with --data") from None
+        raise DataError("E613", "check the path passed with --data", path=path) from None
     except Exception as e:  # noqa: BLE001 - zip, zlib and format errors all mean a bad file
-        raise DataError(f"cannot read '{path}' as .npz: {e}", "save it with numpy.savez, without object arrays") from None
+        raise DataError("E630", "save it with numpy.savez, without object arrays", path=path, reason=e) from None
     found = ", ".join(sorted(arrays)) or "none"
     if "train_x" not in arrays:
-        raise DataError(f"'{path}' has no array 'train_x' (found: {found})", "name arrays <split>_<field>, e.g. train_x, train_y")
+        raise DataError("E631", "name arrays <split>_<field>, e.g. train_x, train_y", path=path, found=found)
     splits: Splits = {}
     for key, array in arrays.items():
         split, sep, field = key.partition("_")
         if not sep or not field:
-            raise DataError(f"array '{key}' in '{path}' is not named <split>_<field>", "rename it, e.g. train_x or valid_y")
+            raise DataError("E632", "rename it, e.g. train_x or valid_y", key=key, path=path)
         splits.setdefault(split, {})[field] = array
     return {"train": splits.pop("train"), **splits}
 
@@ -281,13 +266,13 @@ def _gaussian(dim: int, seed: int) -> Splits:
 def _fashion_mnist() -> Splits:
     directory = Path(os.environ.get(FASHION_ENV) or FASHION_DIR)
     if not directory.is_dir():
-        raise DataError(f"Fashion-MNIST is not installed (no directory '{directory}')", FASHION_HINT)
+        raise DataError("E633", FASHION_HINT, directory=directory)
     return _load_idx_directory(directory)
 
 
 def _needs_path(kind: str) -> Callable[[], Splits]:
     def fail() -> Splits:
-        raise DataError(f"data set '{kind}' is read from a file and no file was given", "pass --data PATH")
+        raise DataError("E634", "pass --data PATH", kind=kind)
 
     return fail
 
@@ -348,18 +333,14 @@ def _options(kind: str, options: dict[str, object], defaults: dict[str, float]) 
         if name not in defaults:
             known = ", ".join(defaults) or "none"
             hint = did_you_mean(name, tuple(defaults)) or f"options of '{kind}': {known}"
-            raise DataError(f"unknown option '{name}' for data set '{kind}'", hint)
+            raise DataError("E635", hint, name=name, kind=kind)
         if isinstance(defaults[name], float):
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < float("inf"):
-                raise DataError(
-                    f"option '{name}' of data set '{kind}' must be a positive number, got {value!r}", f"write e.g. {name}={defaults[name]}"
-                )
+                raise DataError("E636", f"write e.g. {name}={defaults[name]}", name=name, kind=kind, value=repr(value))
             continue
         if isinstance(value, bool) or not isinstance(value, int) or value < (0 if name == "seed" else 1):
-            raise DataError(
-                f"option '{name}' of data set '{kind}' must be a {'non-negative' if name == 'seed' else 'positive'} integer, got {value!r}",
-                f"write e.g. {name}={defaults[name]}",
-            )
+            code = "E638" if name == "seed" else "E637"
+            raise DataError(code, f"write e.g. {name}={defaults[name]}", name=name, kind=kind, value=repr(value))
     return {**defaults, **options}  # type: ignore[dict-item]
 
 
@@ -378,11 +359,8 @@ def _load_path(path: Path, options: dict[str, object]) -> tuple[Splits, type[Dat
     if "-idx" in name:
         return _load_idx_single(path), Dataset
     if not path.exists():
-        raise DataError(f"data file '{path}' does not exist", "check the path passed with --data")
-    raise DataError(
-        f"cannot tell the format of '{path}' from its name",
-        "use .pkl/.pkl.gz (mnist.pkl.gz layout), .npz, an IDX file or a directory of IDX files",
-    )
+        raise DataError("E613", "check the path passed with --data", path=path)
+    raise DataError("E639", "use .pkl/.pkl.gz (mnist.pkl.gz layout), .npz, an IDX file or a directory of IDX files", path=path)
 
 
 def load_dataset(kind: str, options: dict[str, object] | None = None, path: str | None = None) -> Dataset:
@@ -392,7 +370,7 @@ def load_dataset(kind: str, options: dict[str, object] | None = None, path: str 
     plug-in's reader (a MIDI folder read on the declaration's `step`); a built-in format uses none.
     """
     if kind not in KINDS:
-        raise DataError(f"unknown data set '{kind}'", did_you_mean(kind, list(KINDS)) or f"known: {', '.join(KINDS)}")
+        raise DataError("E206", did_you_mean(kind, list(KINDS)) or f"known: {', '.join(KINDS)}", name=kind)
     entry = KINDS[kind]
     chosen = _options(kind, dict(options or {}), entry.options)
     if path is not None:

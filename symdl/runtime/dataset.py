@@ -2,20 +2,28 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
+
+from symdl.diagnostics.catalog import error
+from symdl.diagnostics.errors import Span, UserError
 
 Splits = dict[str, dict[str, np.ndarray]]
 
 
 class DataError(Exception):
-    """A data set that cannot be loaded: one sentence and a hint to fix it."""
+    """A data set that cannot be loaded: the catalog's error `code` (its sentence filled in with `fields`)
+    and a hint; the caller raises it at the data declaration's span (`located`)."""
 
-    def __init__(self, message: str, hint: str = "") -> None:
-        super().__init__(message)
-        self.message = message
-        self.hint = hint
+    def __init__(self, code: str, hint: str = "", **fields: object) -> None:
+        self.error = error(code, None, hint, **fields)
+        super().__init__(self.error.message)
+        self.code, self.message, self.hint = code, self.error.message, self.error.hint
+
+    def located(self, span: Span) -> UserError:
+        """The same error at `span`."""
+        return replace(self.error, span=span)
 
 
 @dataclass(frozen=True)
@@ -32,6 +40,6 @@ class Dataset:
     def limit_train(self, n: int) -> Dataset:
         """Keep the first `n` training examples (all when there are fewer); valid/test stay whole."""
         if n < 1:
-            raise DataError(f"cannot limit the training set to {n} examples", "give a positive number of examples")
+            raise DataError("E640", "give a positive number of examples", n=n, what="examples")
         train = {k: v[:n] for k, v in self.splits["train"].items()}
         return Dataset(self.name, {**self.splits, "train": train})

@@ -75,7 +75,7 @@ def midi_roll(path: Path, step: float) -> np.ndarray:
                 elif key in sounding:
                     notes.append((msg.note, sounding.pop(key), beat))
     except Exception as e:  # noqa: BLE001 - mido fails on a damaged file in many ways (KeySignatureError among them)
-        raise DataError(f"cannot read MIDI file '{path}': {str(e) or type(e).__name__}", "the file is corrupt or not a MIDI file") from None
+        raise DataError("E641", "the file is corrupt or not a MIDI file", path=path, reason=str(e) or type(e).__name__) from None
     notes += [(note, onset, end) for (_, note), onset in sounding.items()]  # notes never released end with the file
     return roll_from_notes(notes, end, step)
 
@@ -154,7 +154,7 @@ class PieceDataset(Dataset):
 
     def limit_train(self, n: int) -> Dataset:
         if n < 1:
-            raise DataError(f"cannot limit the training set to {n} pieces", "give a positive number of pieces")
+            raise DataError("E640", "give a positive number of pieces", n=n, what="pieces")
         train = self.splits["train"]
         keep = train["piece"] < n
         return PieceDataset(self.name, {**self.splits, "train": {k: v[keep] for k, v in train.items()}})
@@ -172,7 +172,7 @@ def _parse_chorales(step: float) -> tuple[list[np.ndarray], list[str]]:
     try:
         from music21 import corpus
     except ImportError:
-        raise DataError("the bach-chorales data set needs music21, which is not installed", MUSIC_HINT) from None
+        raise DataError("E642", MUSIC_HINT) from None
     names = [n for n in corpus.chorales.Iterator(returnType="filename") if n]
     rolls = [stream_roll(corpus.parse(name), step) for name in names]
     return rolls, names
@@ -209,7 +209,7 @@ def midi_files(path: Path, step: float = 1.0) -> Splits:
     """One MIDI file (train = valid = test), or a directory of them split by piece."""
     files = sorted(p for p in path.iterdir() if p.suffix.lower() in (".mid", ".midi")) if path.is_dir() else [path]
     if not files:
-        raise DataError(f"'{path}' holds no .mid or .midi file", "pass a MIDI file or a directory of them")
+        raise DataError("E643", "pass a MIDI file or a directory of them", path=path)
     return split_rolls([midi_roll(f, step) for f in files], [f.name for f in files])
 
 

@@ -39,20 +39,20 @@ def read_config(directory: Path) -> dict:
     try:
         config = json.loads(Path(path).read_text(encoding="utf-8"))
     except (OSError, ValueError) as err:  # UnicodeDecodeError and JSONDecodeError are ValueErrors
-        fail("E710", None, hint=DAMAGED_HINT, path=path, detail=str(err))
+        fail("E710", None, hint=DAMAGED_HINT, path=path, reason=str(err))
     if not isinstance(config, dict):
-        fail("E710", None, hint=DAMAGED_HINT, path=path, detail=f"it holds a {type(config).__name__}, not an object")
+        fail("E711", None, hint=DAMAGED_HINT, path=path, kind=type(config).__name__)
     for key, kinds in CONFIG_KINDS.items():
         value = config.get(key)
         fits = (value is None and None in kinds) or any(
             k is not None and isinstance(value, k) and not isinstance(value, bool) for k in kinds
         )
         if not fits or (key == "overrides" and not all(isinstance(v, str) for v in value or [])):
-            fail("E710", None, hint=DAMAGED_HINT, path=path, detail=f"'{key}' is {value!r}")
+            fail("E712", None, hint=DAMAGED_HINT, path=path, key=key, value=repr(value))
         if key == "backend" and value is not None and value not in BACKENDS:
-            fail("E710", None, hint=DAMAGED_HINT, path=path, detail=f"'backend' is {value!r}, not one of {', '.join(BACKENDS)}")
+            fail("E713", None, hint=DAMAGED_HINT, path=path, value=repr(value), backends=", ".join(BACKENDS))
         if isinstance(value, int) and value < 1:
-            fail("E710", None, hint=DAMAGED_HINT, path=path, detail=f"'{key}' is {value}, not a positive number")
+            fail("E714", None, hint=DAMAGED_HINT, path=path, key=key, value=value)
     return config
 
 
@@ -140,7 +140,7 @@ class RunDir:
         try:
             resume = json.loads(str(arrays.pop(RESUME_KEY))) if RESUME_KEY in arrays else {}
         except ValueError as err:
-            fail("E710", None, hint=DAMAGED_HINT, path=path, detail=f"its resume record: {err}")
+            fail("E715", None, hint=DAMAGED_HINT, path=path, reason=str(err))
         _check_resume(resume, path)
         return arrays, resume
 
@@ -166,21 +166,16 @@ def read_metrics(path: Path) -> tuple[list[str], list[dict[str, object]]]:
 
 def _check_resume(resume: object, path: Path) -> None:
     """The resume record's shape: a stage number, a position of counts, a generator state and progress as objects."""
-    problem = ""
     if not isinstance(resume, dict):
-        problem = f"its resume record is a {type(resume).__name__}"
-    elif not isinstance(resume.get("stage", 0), int) or resume.get("stage", 0) < 0:
-        problem = f"its resume record's stage is {resume.get('stage')!r}"
-    elif any(not isinstance(resume.get(k, {}), dict) for k in ("position", "progress")) or not isinstance(
+        fail("E716", None, hint=DAMAGED_HINT, path=path, kind=type(resume).__name__)
+    if any(not isinstance(resume.get(k, {}), dict) for k in ("position", "progress")) or not isinstance(
         resume.get("random_state") or {}, dict
     ):
-        problem = "its resume record's position, progress or generator state is not an object"
-    else:
-        counts = {k: v for k, v in resume.get("position", {}).items() if k in ("layer", "epoch", "batch")}
-        bad = [k for k, v in counts.items() if isinstance(v, bool) or not isinstance(v, int) or v < 0]
-        problem = f"its resume record's {bad[0]} is {counts[bad[0]]!r}" if bad else ""
-    if problem:
-        fail("E710", None, hint=DAMAGED_HINT, path=path, detail=problem)
+        fail("E718", None, hint=DAMAGED_HINT, path=path)
+    counts = {k: v for k, v in resume.get("position", {}).items() if k in ("layer", "epoch", "batch")}
+    for key, value in {"stage": resume.get("stage", 0), **counts}.items():
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            fail("E717", None, hint=DAMAGED_HINT, path=path, key=key, value=repr(value))
 
 
 def _number(text: str) -> object:

@@ -53,10 +53,13 @@ def _chain_starts(s: Session, call: RecipeCall, a: Args, state: np.ndarray) -> n
     field = fields[name]
     if len(field) < len(state) or field[0].size != state[0].size:
         fail(
-            "E601",
+            "E607",
             call.span_of("chain"),
             name=a["chain"].name,
-            detail=f"the chains are {state.shape}, the {split} field '{name}' is {field.shape}",
+            shape=state.shape,
+            split=split,
+            field=name,
+            field_shape=field.shape,
             hint="one example per chain, with as many values as a chain's row",
         )
     first = np.random.RandomState(a["seed"]).randint(len(field) - len(state) + 1)
@@ -115,5 +118,5 @@ def _whole_field(node: Node, fields: dict, name: str, span) -> np.ndarray:
         fail("E208", span, name=name, hint=did_you_mean(name, list(fields)) or f"fields: {', '.join(fields)}")
     array = fields[name]
     if tuple(array.shape) != tuple(d if d is not None else array.shape[i] for i, d in enumerate(node.type.shape)):
-        fail("E601", node.span, name=node.name, detail=f"the field '{name}' has shape {array.shape}, the input is {node.type}")
+        fail("E608", node.span, name=node.name, field=name, shape=array.shape, type=node.type)
     return array

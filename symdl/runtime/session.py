@@ -138,7 +138,7 @@ class Session:
             if self.options.train_limit:
                 data = data.limit_train(self.options.train_limit)
         except DataError as err:
-            fail("E600", spec.span, detail=err.message, hint=err.hint)
+            raise err.located(spec.span) from None
         return data
 
     def bind(self, fn_name: str, spec: DataSpec, split: str, binds: dict[str, str]) -> BoundFunction:
@@ -232,16 +232,19 @@ def check_field(model: Model, node: Node, array: np.ndarray, split: str) -> np.n
             "E601",
             node.span,
             name=node.name,
-            detail=f"the {split} data is {array.dtype}{shape}, the input is {declared}",
+            split=split,
+            data=f"{array.dtype}{shape}",
+            type=declared,
             hint="the feature count of the data must match the input's shape",
         )
     if declared.is_float != np.issubdtype(array.dtype, np.floating) and not np.issubdtype(array.dtype, np.bool_):
         if not declared.is_float and np.issubdtype(array.dtype, np.floating) and not np.all(np.mod(array, 1) == 0):
             fail(
-                "E601",
+                "E609",
                 node.span,
                 name=node.name,
-                detail=f"the {split} data holds fractional values, the input is {declared}",
+                split=split,
+                type=declared,
                 hint="declare the input as a float tensor",
             )
     limit = label_limit(model, node)
@@ -250,7 +253,10 @@ def check_field(model: Model, node: Node, array: np.ndarray, split: str) -> np.n
             "E602",
             node.span,
             name=node.name,
-            detail=f"the {split} labels span {array.min()}..{array.max()}, but {node.name} indexes a dimension of size {limit}",
+            split=split,
+            low=array.min(),
+            high=array.max(),
+            size=limit,
             hint=f"labels must lie in 0..{limit - 1}: check the output size against the number of classes",
         )
     return array.astype(NUMPY_DTYPE[declared.dtype], copy=False)

@@ -63,7 +63,7 @@ class Plan:
         try:
             return Plan(**json.loads(path.read_text()))
         except (ValueError, TypeError) as err:
-            fail("E710", None, path=path, detail=str(err), hint="resume a sweep directory symdl wrote, unedited")
+            fail("E710", None, path=path, reason=str(err), hint="resume a sweep directory symdl wrote, unedited")
 
 
 def check_space(file: Path, axes: list[Axis], sets: list[str]) -> tuple[str, str]:

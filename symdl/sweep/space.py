@@ -68,7 +68,7 @@ def parse_file(path: Path) -> list[Axis]:
     try:
         source = Source.read(path)
     except (OSError, UnicodeDecodeError) as err:
-        fail("E756", None, hint="check the path", path=path, detail=getattr(err, "strerror", None) or err)
+        fail("E756", None, hint="check the path", path=path, reason=getattr(err, "strerror", None) or err)
     axes = []
     for number, line in enumerate(source.lines, 1):
         body = line.split("#", 1)[0]
@@ -138,7 +138,7 @@ def _check_arguments(axis: Axis, dist_span: Span) -> None:
             empty[0] if empty else dist_span,
             dist=axis.dist,
             expected=DISTRIBUTIONS[axis.dist],
-            detail=", ".join(axis.texts) or "nothing",
+            given=", ".join(axis.texts) or "nothing",
         )
     if axis.dist == "choice":
         return
@@ -149,11 +149,11 @@ def _check_arguments(axis: Axis, dist_span: Span) -> None:
         except ValueError:
             number = None
         if number is None or not math.isfinite(number):
-            fail("E722", span, dist=axis.dist, expected=DISTRIBUTIONS[axis.dist], detail=f"'{text}'")
+            fail("E722", span, dist=axis.dist, expected=DISTRIBUTIONS[axis.dist], given=f"'{text}'")
     low, high = axis.bounds()
     if low >= high or (axis.log and low <= 0):
         why = "low must be above 0 on a log scale" if low < high else "low must be below high"
-        fail("E723", dist_span, name=axis.name, detail=f"{axis.dist}({low}, {high})", hint=why)
+        fail("E723", dist_span, name=axis.name, range=f"{axis.dist}({low}, {high})", hint=why)
 
 
 def override_texts(axis: Axis) -> list[tuple[str, Span]]:

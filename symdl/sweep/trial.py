@@ -112,12 +112,14 @@ def _summary_status(rundir: Path) -> str | None:
 
 
 def error_line(rundir: Path) -> str:
-    """The error a failed run printed (its first `error` line), or the last line of its log."""
+    """The error a failed run printed (its first `error[CODE]` or internal-error line), or the last line of its log.
+
+    Matched by the diagnostic's form, not the bare word: a path may hold "error" (a folder named errors)."""
     try:
         lines = [line.strip() for line in (rundir / LOG_FILE).read_text().splitlines() if line.strip()]
     except OSError:
         return "no log"
-    return next((line for line in lines if "error" in line), lines[-1] if lines else "no output")
+    return next((line for line in lines if "error[" in line or "internal error" in line), lines[-1] if lines else "no output")
 
 
 def _stop(child: subprocess.Popen) -> None:

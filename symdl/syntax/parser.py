@@ -1,7 +1,7 @@
 """Text to AST: Lark parses with the grammar in `grammar/symdl.lark`, a transformer builds the AST.
 
 Syntax errors are classified by example (`SYNTAX_EXAMPLES`): each known-bad snippet
-maps to the sentence a person should read; the same table is a test fixture.
+maps to the catalog code of the sentence a person should read; the same table is a test fixture.
 """
 
 from __future__ import annotations
@@ -42,23 +42,23 @@ def _lark() -> Lark:
     return Lark(grammar_text(), parser="lalr", postlex=_Indenter(), propagate_positions=True, maybe_placeholders=True)
 
 
-# Known-bad snippets and what a person should read for each (Lark's match_examples).
+# Known-bad snippets by the catalog code whose sentence a person should read for each (Lark's match_examples).
 SYNTAX_EXAMPLES: dict[str, list[str]] = {
-    "missing ':' after a declared name (write `input x: f32[20, 784]`)": ["input x f32[3]\n", "param W f32[3]\n"],
-    "a type needs a dtype first: f32, f64, i32, i64, u8 or bool": ["input x: [3]\n", "param W: float[3]\n"],
-    "unclosed parenthesis or bracket": ["x = f(a, b\n", "x = a[1, 2\n"],
-    "missing ':' at the end of the header (a block, def, fn, if or for needs one)": [
+    "E120": ["input x f32[3]\n", "param W f32[3]\n"],
+    "E121": ["input x: [3]\n", "param W: float[3]\n"],
+    "E122": ["x = f(a, b\n", "x = a[1, 2\n"],
+    "E123": [
         "block dense(x)\n    return x\n",
         "if a\n    b = 1\n",
         "def f(x)\n    return x\n",
     ],
-    "an expression is missing its right-hand side": ["x = a +\n", "x = \n", "x = a *\n"],
-    "two expressions in a row: an operator or ',' is missing": ["x = a b\n", "x = f(a b)\n"],
-    "a fn lists its outputs after '->' (write `fn train(x, y) -> cost`)": [
+    "E124": ["x = a +\n", "x = \n", "x = a *\n"],
+    "E125": ["x = a b\n", "x = f(a b)\n"],
+    "E126": [
         "fn train(x, y) cost\n",
         "fn train(x, y):\n    update sgd(c, params, 1)\n",
     ],
-    "a hyperparameter needs a value (write `hyper lr = 0.1`)": ["hyper lr\n", "hyper lr, n = 3\n"],
+    "E127": ["hyper lr\n", "hyper lr, n = 3\n"],
 }
 
 
@@ -87,9 +87,12 @@ def _syntax_error(source: Source, err: UnexpectedInput) -> None:
     if isinstance(err, UnexpectedEOF) or line > len(source.lines):
         line, column = max(len(source.lines), 1), len(source.line(max(len(source.lines), 1))) + 1
     span = Span(source, line, column, line, column + max(1, _token_width(err, text, column)))
-    label = "" if isinstance(err, UnexpectedCharacters) else _classify(err) or _classify_line(text.strip())
-    detail = label or _expected(err)
-    fail("E100", span, hint=_hint(err), detail=detail)
+    if isinstance(err, UnexpectedCharacters):
+        fail("E101", span, hint=_hint(err), char=repr(err.char))
+    code = _classify(err) or _classify_line(text.strip())
+    if code:
+        fail(code, span, hint=_hint(err))
+    fail("E100", span, hint=_hint(err), token=_unexpected(err))
 
 
 _OPENERS, _CLOSERS = "([", ")]"
@@ -118,9 +121,9 @@ def _unclosed_bracket(source: Source, err: UnexpectedInput) -> None:
         number, col, ch = stack[-1]
         closer = _CLOSERS[_OPENERS.index(ch)]
         fail(
-            "E100",
+            "E105",
             Span(source, number, col, number, col + 1),
-            detail=f"'{ch}' is never closed",
+            bracket=ch,
             hint=f"close it with '{closer}' (the lines after it were read as part of the same expression)",
         )
 
@@ -158,13 +161,11 @@ def _classify_line(line: str) -> str:
     return ""
 
 
-def _expected(err: UnexpectedInput) -> str:
+def _unexpected(err: UnexpectedInput) -> str:
+    """The token the parser did not expect, as a person names it."""
     if isinstance(err, UnexpectedToken):
-        got = "end of line" if err.token.type == "_NL" else repr(str(err.token))
-        return f"unexpected {got}"
-    if isinstance(err, UnexpectedCharacters):
-        return f"unexpected character {err.char!r}"
-    return "unexpected end of file"
+        return "end of line" if err.token.type == "_NL" else repr(str(err.token))
+    return "end of file"
 
 
 def _hint(err: UnexpectedInput) -> str:

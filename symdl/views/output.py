@@ -29,4 +29,4 @@ def write(graph: graphviz.Digraph, path: Path) -> None:
     try:
         path.write_bytes(data)
     except OSError as err:
-        fail("E704", None, hint="check that the folder exists and is writable", path=path, detail=err.strerror or err)
+        fail("E704", None, hint="check that the folder exists and is writable", path=path, reason=err.strerror or err)
