@@ -18,7 +18,7 @@ from pytensor.compile.builders import OpFromGraph
 from pytensor.tensor.elemwise import DimShuffle
 
 from symdl.diagnostics.errors import InternalError
-from symdl.ir.windows import conv_pads, pooled_side
+from symdl.ir.windows import conv_pads, dilated, pooled_side
 
 
 def conv2d(x, w, padding=(0, 0), stride=(1, 1), dilation=(1, 1), groups=1):
@@ -28,19 +28,17 @@ def conv2d(x, w, padding=(0, 0), stride=(1, 1), dilation=(1, 1), groups=1):
     o, cg, kh, kw = w.type.shape
     if None in (o, cg, kh, kw):
         raise InternalError("conv2d needs filters of a static shape")
-    if groups > 1:
-        og = o // groups
-        parts = [_conv(x[:, g * cg : (g + 1) * cg], w[g * og : (g + 1) * og], padding, stride, dilation) for g in range(groups)]
-        return pt.concatenate(parts, axis=1)
-    return _conv(x, w, padding, stride, dilation)
+    og = o // groups
+    parts = [_conv(x[:, g * cg : (g + 1) * cg], w[g * og : (g + 1) * og], padding, stride, dilation) for g in range(groups)]
+    return (parts[0] if groups == 1 else pt.concatenate(parts, axis=0)).dimshuffle(1, 0, 2, 3)
 
 
 def _conv(x, w, padding, stride, dilation):
-    """One group: the patches of the channel-major image, one product with the flipped filters."""
+    """One group, channel-major [o, b, oh, ow]: the patches of the channel-major image, one product with the flipped filters."""
     o, c, kh, kw = w.type.shape
-    (dh, dw), (sh, sw) = dilation, stride
-    image = _channel_major(x, conv_pads(padding, (kh - 1) * dh + 1, (kw - 1) * dw + 1))  # [c*b, h, w]
-    oh, ow = (image.shape[1] - (kh - 1) * dh - 1) // sh + 1, (image.shape[2] - (kw - 1) * dw - 1) // sw + 1
+    (dh, dw), (sh, sw), (eh, ew) = dilation, stride, dilated((kh, kw), dilation)
+    image = _channel_major(x, conv_pads(padding, eh, ew))  # [c*b, h, w]
+    oh, ow = (image.shape[1] - eh) // sh + 1, (image.shape[2] - ew) // sw + 1
     views = [
         image[:, i * dh : i * dh + (oh - 1) * sh + 1 : sh, j * dw : j * dw + (ow - 1) * sw + 1 : sw] for i in range(kh) for j in range(kw)
     ]
@@ -48,7 +46,7 @@ def _conv(x, w, padding, stride, dilation):
     # [kh*kw*c, o], used transposed: its gradient, patches @ g.T, is the faster way round (K = b*oh*ow is long)
     filters = w[:, :, ::-1, ::-1].dimshuffle(2, 3, 1, 0).reshape((kh * kw * c, o))
     out = pt.dot(filters.T, patches)  # [o, b*oh*ow]
-    return out.reshape((o, x.shape[0], oh, ow)).dimshuffle(1, 0, 2, 3)
+    return out.reshape((o, x.shape[0], oh, ow))
 
 
 def _channel_major(x, pads):
