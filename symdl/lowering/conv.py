@@ -26,9 +26,9 @@ def conv2d(x, w, padding=(0, 0), stride=(1, 1), dilation=(1, 1), groups=1):
     zero-padded, every stride-th position, the kernel's taps `dilation` apart; the channels in `groups`
     independent blocks (each a convolution of its share of the image by its share of the filters)."""
     o, cg, kh, kw = w.type.shape
-    if None in (o, cg, kh, kw):
+    if None in (cg, kh, kw) or (o is None and groups > 1):
         raise InternalError("conv2d needs filters of a static shape")
-    og = o // groups
+    og = o // groups if groups > 1 else o
     parts = [_conv(x[:, g * cg : (g + 1) * cg], w[g * og : (g + 1) * og], padding, stride, dilation) for g in range(groups)]
     return (parts[0] if groups == 1 else pt.concatenate(parts, axis=0)).dimshuffle(1, 0, 2, 3)
 
@@ -44,9 +44,9 @@ def _conv(x, w, padding, stride, dilation):
     ]
     patches = pt.stack(views).reshape((kh * kw * c, -1))  # rows (i, j, channel), columns (batch, oh, ow)
     # [kh*kw*c, o], used transposed: its gradient, patches @ g.T, is the faster way round (K = b*oh*ow is long)
-    filters = w[:, :, ::-1, ::-1].dimshuffle(2, 3, 1, 0).reshape((kh * kw * c, o))
+    filters = w[:, :, ::-1, ::-1].dimshuffle(2, 3, 1, 0).reshape((kh * kw * c, -1))
     out = pt.dot(filters.T, patches)  # [o, b*oh*ow]
-    return out.reshape((o, x.shape[0], oh, ow))
+    return out.reshape((-1, x.shape[0], oh, ow))
 
 
 def _channel_major(x, pads):
