@@ -119,6 +119,11 @@ def build_hand(spec: Spec, backend: str, x: np.ndarray, y: np.ndarray) -> Step:
     from pytensor.compile.mode import get_mode
 
     mode = get_mode(PYTENSOR_MODES[backend])
+    if backend == "c":  # Theano's old tip, as symdl's c backend: keep intermediate buffers between calls
+        from pytensor.compile.mode import Mode
+        from pytensor.link.vm import VMLinker
+
+        mode = Mode(VMLinker(use_cloop=True, allow_gc=False), mode.provided_optimizer)
     xs, ys = pytensor.shared(x, name="X", borrow=True), pytensor.shared(y, name="Y", borrow=True)
     if spec.kind == "lenet":
         from bench_lenet import hand_lenet
