@@ -2,7 +2,10 @@
 PYTENSOR3.md measured it) and in PyTorch, and each conv layer's forward + backward alone.
 
 The hand-written im2col is the fast layout a PyTensor user finds by measuring (channel-major
-patches, one GEMM), the one symdl's lowering uses, written here independently of it.
+patches, one GEMM), written here independently of symdl's lowering, which also copies the image
+channel-major first (so the patches are stacked in order), uses the filters transposed (the filter
+gradient is then patches @ g.T) and pools the channel-major output in two elementwise passes with the
+max's mask gradient (symdl/lowering/conv.py).
 """
 
 from __future__ import annotations
