@@ -138,18 +138,22 @@ CONV = [
 ]
 
 
-def _conv_loop(x, w, padding, stride):
-    """conv2d by definition: pad with zeros, then at every stride-th position the flipped kernel's dot product."""
-    kh, kw = w.shape[2:]
+def _conv_loop(x, w, padding, stride, dilation=(1, 1), groups=1):
+    """conv2d by definition: pad with zeros, then at every stride-th position the flipped kernel's dot product
+    with the taps `dilation` apart, each output channel over its group's input channels."""
+    (kh, kw), (dh, dw) = w.shape[2:], dilation
+    eh, ew = (kh - 1) * dh + 1, (kw - 1) * dw + 1
     (t, b), (left, right) = (
-        (((kh - 1) // 2, kh // 2), ((kw - 1) // 2, kw // 2)) if padding == "same" else ((padding[0],) * 2, (padding[1],) * 2)
+        (((eh - 1) // 2, eh // 2), ((ew - 1) // 2, ew // 2)) if padding == "same" else ((padding[0],) * 2, (padding[1],) * 2)
     )
     xp = np.pad(x, ((0, 0), (0, 0), (t, b), (left, right)))
-    oh, ow = (xp.shape[2] - kh) // stride[0] + 1, (xp.shape[3] - kw) // stride[1] + 1
+    oh, ow = (xp.shape[2] - eh) // stride[0] + 1, (xp.shape[3] - ew) // stride[1] + 1
     out = np.zeros((x.shape[0], w.shape[0], oh, ow))
-    for i, j in np.ndindex(oh, ow):
-        patch = xp[:, :, i * stride[0] : i * stride[0] + kh, j * stride[1] : j * stride[1] + kw]
-        out[:, :, i, j] = np.einsum("bckl,ockl->bo", patch, w[:, :, ::-1, ::-1])
+    per_out, per_in = w.shape[0] // groups, w.shape[1]
+    for i, j, o in np.ndindex(oh, ow, w.shape[0]):
+        g = o // per_out
+        patch = xp[:, g * per_in : (g + 1) * per_in, i * stride[0] : i * stride[0] + eh : dh, j * stride[1] : j * stride[1] + ew : dw]
+        out[:, o, i, j] = np.einsum("bckl,ckl->b", patch, w[o, :, ::-1, ::-1])
     return out
 
 
@@ -165,6 +169,59 @@ def test_conv2d_padding_and_stride_match_a_loop(xs, ws, padding, stride):
 @pytest.mark.parametrize("xs,ws,padding,stride", CONV[1:4])
 def test_conv2d_padding_and_stride_gradient(xs, ws, padding, stride):
     grad_check("conv2d", [signed(*xs), signed(*ws)], padding=padding, stride=stride)
+
+
+# (image, filters, padding, stride, dilation, groups): filters [out, channels / groups, kh, kw]
+DILATED_GROUPED = [
+    ((2, 2, 7, 8), (3, 2, 3, 2), (0, 0), (1, 1), (2, 3), 1),
+    ((2, 4, 6, 6), (6, 2, 3, 3), (1, 1), (1, 1), (1, 1), 2),
+    ((1, 6, 9, 8), (3, 2, 2, 3), (1, 0), (2, 1), (2, 2), 3),
+    ((2, 3, 6, 7), (3, 1, 3, 3), "same", (1, 1), (2, 1), 3),
+    ((1, 4, 5, 5), (4, 1, 2, 2), "same", (1, 1), (3, 3), 4),
+]
+
+
+@pytest.mark.parametrize("xs,ws,padding,stride,dilation,groups", DILATED_GROUPED)
+def test_conv2d_dilation_and_groups_match_a_loop(xs, ws, padding, stride, dilation, groups):
+    x, w = signed(*xs), signed(*ws)
+    got = check("conv2d", [x, w], padding=padding, stride=stride, dilation=dilation, groups=groups)
+    np.testing.assert_allclose(got, _conv_loop(x, w, padding, stride, dilation, groups), rtol=1e-10, atol=1e-12)
+    if padding == "same":
+        assert got.shape[2:] == x.shape[2:]
+
+
+@pytest.mark.parametrize("xs,ws,padding,stride,dilation,groups", DILATED_GROUPED[:3])
+def test_conv2d_dilation_and_groups_gradient(xs, ws, padding, stride, dilation, groups):
+    grad_check("conv2d", [signed(*xs), signed(*ws)], padding=padding, stride=stride, dilation=dilation, groups=groups)
+
+
+@pytest.mark.parametrize("backend", ["c", "numba"])
+def test_conv2d_dilation_and_groups_on_the_compiled_backends(write_model, backend):
+    x, w = signed(2, 4, 7, 7).astype("float32"), signed(6, 2, 3, 3).astype("float32")
+    text = "model t\ninput x: f32[2, 4, 7, 7]\ninput w: f32[6, 2, 3, 3]\nout = conv2d(x, w, dilation = 2, groups = 2)\nfn f(x, w) -> out\n"
+    got = symdl.load(write_model(text), backend=backend).fn.f(x=x, w=w)
+    np.testing.assert_allclose(got, _conv_loop(x, w, (0, 0), (1, 1), (2, 2), 2), rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize(
+    "call,column,words",
+    [
+        ("conv2d(x, w, groups = 0)", 20, ["E307", "'groups' must be at least 1, got 0"]),
+        ("conv2d(x, w, dilation = [1, 0])", 20, ["E307", "'dilation' must be at least 1, got [1, 0]"]),
+        ("conv2d(x, w, dilation = [1, 2, 3])", 20, ["E312", "'dilation' must be one integer or two [h, w], got 3 integers"]),
+        ("conv2d(x, w, groups = 2)", 20, ["E400", "the image's 3 channel(s) do not split into 2 groups"]),
+        ("conv2d(x, v, groups = 3)", 20, ["E400", "the 4 filters do not split into 3 groups"]),
+        ("conv2d(x, w, groups = 3)", 7, ["E400", "the image has 3 channel(s) in 3 groups, 1 each, the filters expect 3"]),
+        ("conv2d(x, w, dilation = 4)", 7, ["E400", "a 9x9 filter (dilated) is larger than the 6x6 image"]),
+    ],
+)
+def test_conv2d_dilation_and_groups_mistakes_are_located(cli, write_model, call, column, words):
+    head = "model t\ninput x: f32[2, 3, 6, 6]\ninput w: f32[3, 3, 3, 3]\ninput v: f32[4, 1, 3, 3]\n"
+    path = write_model(head + f"out = {call}\nfn f(x, w, v) -> out\n")
+    status, _, err = cli("check", path)
+    assert status == 2 and f"{path}:5:{column}:" in err, err
+    for word in words:
+        assert word in err, err
 
 
 def test_conv2d_keywords_from_the_surface(write_model, cli):
@@ -186,7 +243,7 @@ def test_conv2d_keywords_from_the_surface(write_model, cli):
         assert status == 2 and all(word in err for word in words), err
 
 
-def test_default_padding_and_stride_do_not_change_the_printed_ir(write_model):
+def test_default_padding_stride_dilation_and_groups_do_not_change_the_printed_ir(write_model):
     from symdl.ir.printer import format_program
     from symdl.pipeline import front_end
 
@@ -200,6 +257,9 @@ def test_default_padding_and_stride_do_not_change_the_printed_ir(write_model):
         ).ir
     )
     assert "{stride=(2, 2)}" in text
+    head = "model t\ninput x: f32[2, 2, 6, 6]\ninput w: f32[2, 1, 3, 3]\n"
+    text = format_program(front_end(write_model(head + "out = conv2d(x, w, dilation = 2, groups = 2)\nfn f(x, w) -> out\n")).ir)
+    assert "dilation=(2, 2)" in text and "groups=2" in text and "stride" not in text
 
 
 # ---- pooling: average, overlapping windows ----------------------------------------------------
@@ -241,7 +301,10 @@ def test_pooling_matches_a_loop(op, reduce, shape, size, ignore_border, stride):
 @pytest.mark.parametrize("op", ["max_pool2d", "avg_pool2d"])
 @pytest.mark.parametrize("shape,size,ignore_border,stride", POOLS[1:4])
 def test_pooling_gradient(op, shape, size, ignore_border, stride):
-    x = RNG.permutation(int(np.prod(shape))).reshape(shape) / 10.0 - 1.0  # distinct, signed: no ties
+    # distinct, signed: no ties; within [-2, 2) as signed() (larger values put the finite differences'
+    # rounding, about |cost| * 1e-16 / step, above the tolerance)
+    n = int(np.prod(shape))
+    x = RNG.permutation(n).reshape(shape) * (4.0 / n) - 2.0
     grad_check(op, [x], size=size, ignore_border=ignore_border, stride=stride)
 
 

@@ -218,7 +218,8 @@ def main(argv: list[str] | None = None) -> None:
     results, rows = {}, []
     for model in args.models:
         default = resolved_backend(model)
-        backends = [b for b in args.backends if b == "default" or b != default]  # `c` beside a `default` that is c: once
+        # `c` beside a `default` that is c: once; `c` alone: c
+        backends = [b for b in args.backends if b == "default" or b != default or "default" not in args.backends]
         workers = workers_for(model, backends, default, args.threads)
         try:
             time_bursts(workers, args.rounds, args.burst_s)

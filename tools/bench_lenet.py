@@ -2,7 +2,10 @@
 PYTENSOR3.md measured it) and in PyTorch, and each conv layer's forward + backward alone.
 
 The hand-written im2col is the fast layout a PyTensor user finds by measuring (channel-major
-patches, one GEMM), the one symdl's lowering uses, written here independently of it.
+patches, one GEMM), written here independently of symdl's lowering, which also copies the image
+channel-major first (so the patches are stacked in order), uses the filters transposed (the filter
+gradient is then patches @ g.T) and pools the channel-major output in two elementwise passes with the
+max's mask gradient (symdl/lowering/conv.py).
 """
 
 from __future__ import annotations
@@ -11,6 +14,20 @@ import numpy as np
 
 # (image [b, c, h, w], filters [o, c, kh, kw], whether the step needs the gradient of the image)
 LAYERS = {"conv0": ((500, 1, 28, 28), (20, 1, 5, 5), False), "conv1": ((500, 20, 12, 12), (50, 20, 5, 5), True)}
+
+
+def lenet_gemms(n_hidden: int, n_out: int) -> list[tuple[int, int, int]]:
+    """The step's matrix products (m, k, n) as symdl's im2col makes them: per conv layer the forward
+    [o, c*kh*kw] @ [c*kh*kw, b*oh*ow], the filter gradient patches @ g.T and, where the image needs one,
+    its gradient's [c*kh*kw, o] @ [o, b*oh*ow]; then the hidden and output layers' three products each."""
+    out = []
+    for (b, c, h, w), (o, _, kh, kw), image_grad in LAYERS.values():
+        k, n = c * kh * kw, b * (h - kh + 1) * (w - kw + 1)
+        out += [(o, k, n), (k, n, o)] + ([(k, o, n)] if image_grad else [])
+    flat = o * ((h - kh + 1) // 2) * ((w - kw + 1) // 2)  # the last conv layer's output, pooled 2x2
+    for n_in, n in ((flat, n_hidden), (n_hidden, n_out)):
+        out += [(b, n_in, n), (n_in, b, n), (b, n, n_in)]
+    return out
 
 
 def lenet_init() -> list[np.ndarray]:

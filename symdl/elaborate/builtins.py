@@ -115,7 +115,8 @@ class Call:
         return self.elab.tensor(value, self.span(arg), dtype)
 
     def make(self, op: str, inputs: list[Node], attrs: dict | None = None) -> Node:
-        return build.make(op, inputs, attrs, span=library.at(self.elab, self.expr.span))
+        at = {arg: library.at(self.elab, s) for arg, s in self.spans.items()}
+        return build.make(op, inputs, attrs, span=library.at(self.elab, self.expr.span), arg_spans=at)
 
     def integer(self, value: object, arg: str) -> int:
         return compile_time_int(value, self.span(arg), f"'{arg}'")

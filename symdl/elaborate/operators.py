@@ -91,8 +91,10 @@ def _is_number(value: object) -> bool:
 def _attr(c, attr: opdef.Attr, values: dict) -> object:
     if attr.kind == "stream":
         return c.elab.next_stream()
-    value = values[attr.name]
-    return READERS[attr.kind](c, value, attr.name)
+    value = READERS[attr.kind](c, values[attr.name], attr.name)
+    if attr.least is not None and min((value,) if isinstance(value, int) else value) < attr.least:
+        fail("E307", c.span(attr.name), what=f"'{attr.name}'", least=attr.least, got=value if isinstance(value, int) else list(value))
+    return value
 
 
 def _bool(c, value: object, arg: str) -> bool:

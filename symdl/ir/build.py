@@ -13,9 +13,15 @@ from symdl.ir.types import TensorType, TypeRuleError
 
 
 def make(
-    op: str, inputs: tuple[Node, ...] | list[Node], attrs: dict | None = None, span: Span | None = None, operands: tuple[str, ...] = ()
+    op: str,
+    inputs: tuple[Node, ...] | list[Node],
+    attrs: dict | None = None,
+    span: Span | None = None,
+    operands: tuple[str, ...] = (),
+    arg_spans: dict[str, Span] | None = None,
 ) -> Node:
-    """A new node of operator `op`; `operands` names the inputs for error messages."""
+    """A new node of operator `op`; `operands` names the inputs for error messages; a refusal that
+    names an argument points at its span in `arg_spans` when it is there."""
     opdef = OPS.get(op)
     if opdef is None:
         raise InternalError(f"no operator named {op!r} in the registry")
@@ -27,7 +33,7 @@ def make(
     try:
         out = opdef.type_rule(tuple(i.type for i in inputs), attrs)
     except TypeRuleError as err:
-        _report(err, op, inputs, span, operands)
+        _report(err, op, inputs, (arg_spans or {}).get(err.arg, span), operands)
     return Node(op, inputs, tuple(sorted(attrs.items())), out, span)
 
 

@@ -37,6 +37,7 @@ class Attr:
     default: object = REQUIRED
     leading: bool = False  # written before the tensor inputs: einsum("ij,jk->ik", a, b)
     quiet: bool = False  # left out of the printed IR at its default (attributes added to an existing operator)
+    least: int | None = None  # the smallest value an int (or each of a pair) may take: E307 at the argument
 
     def __post_init__(self) -> None:
         assert self.kind in ATTR_KINDS, self.kind

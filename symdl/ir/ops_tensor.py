@@ -230,10 +230,16 @@ register(
     2,
     conv2d_rule,
     conv2d_ref,
-    doc="2-d convolution (the kernel flipped) of [b, c, h, w] by [out, c, kh, kw], zero-padded, every stride-th position",
+    doc="2-d convolution (the kernel flipped) of [b, c, h, w] by [out, c / groups, kh, kw], zero-padded, every stride-th"
+    " position, the taps dilation apart, the channels in groups",
     surface="conv2d",
     inputs=("x", "W"),
-    attrs=(Attr("padding", "padding", (0, 0), quiet=True), Attr("stride", "pair", (1, 1), quiet=True)),
+    attrs=(
+        Attr("padding", "padding", (0, 0), quiet=True),
+        Attr("stride", "pair", (1, 1), quiet=True),
+        Attr("dilation", "pair", (1, 1), quiet=True, least=1),
+        Attr("groups", "int", 1, quiet=True, least=1),
+    ),
 )
 _POOL = (Attr("size", "ints", (2, 2)), Attr("ignore_border", "bool", True), Attr("stride", "pair?", None, quiet=True))
 register(

@@ -18,9 +18,10 @@ INTS = ("bool", "u8", "i32", "i64")
 class TypeRuleError(Exception):
     """A type rule's refusal; the builder turns it into a user error at the expression."""
 
-    def __init__(self, what: str, detail: str = "", code: str = "E400") -> None:
+    def __init__(self, what: str, detail: str = "", code: str = "E400", arg: str | None = None) -> None:
         super().__init__(what)
         self.what, self.detail, self.code = what, detail, code
+        self.arg = arg  # the argument at fault (an attribute's keyword): the error points at it
 
 
 @dataclass(frozen=True, slots=True)

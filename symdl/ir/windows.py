@@ -25,33 +25,56 @@ def conv2d_rule(types, attrs):
     x, w = types
     if x.ndim != 4 or w.ndim != 4:
         raise TypeRuleError("conv2d", "needs an image batch [batch, channels, h, w] and filters [out, channels, kh, kw]", "E402")
-    if None not in (x.shape[1], w.shape[1]) and x.shape[1] != w.shape[1]:
-        raise TypeRuleError("conv2d", f"the image has {x.shape[1]} channel(s), the filters expect {w.shape[1]}")
+    groups = attrs.get("groups", 1)
+    _check_groups(x.shape[1], w.shape[:2], groups)
     if None in w.shape[2:]:
         raise TypeRuleError("conv2d", "the filters' height and width must be known at compile time")
-    padding, stride = attrs.get("padding", (0, 0)), attrs.get("stride", (1, 1))
+    padding, stride, dilation = attrs.get("padding", (0, 0)), attrs.get("stride", (1, 1)), attrs.get("dilation", (1, 1))
     if padding != "same" and min(padding) < 0 or min(stride) < 1:
         raise TypeRuleError("conv2d", f"padding must be 0 or more and stride 1 or more, got {padding} and {stride}", "E402")
     if padding == "same" and stride != (1, 1):
         raise TypeRuleError("conv2d", 'padding = "same" keeps the size only with stride 1: give the padding as numbers', "E402")
-    pads = conv_pads(padding, *w.shape[2:])
-    sides = [conv_side(d, k, p, s) for d, k, p, s in zip(x.shape[2:], w.shape[2:], pads, stride)]
+    spans = dilated(w.shape[2:], dilation)
+    pads = conv_pads(padding, *spans)
+    sides = [conv_side(d, k, p, s) for d, k, p, s in zip(x.shape[2:], spans, pads, stride)]
     if any(s is not None and s < 1 for s in sides):
-        raise TypeRuleError("conv2d", f"a {w.shape[2]}x{w.shape[3]} filter is larger than the {x.shape[2]}x{x.shape[3]} image (padded)")
+        raise TypeRuleError(
+            "conv2d", f"a {spans[0]}x{spans[1]} filter (dilated) is larger than the {x.shape[2]}x{x.shape[3]} image (padded)"
+        )
     return TensorType(to_float(promote(x.dtype, w.dtype)), (x.shape[0], w.shape[0], *sides))
+
+
+def dilated(kernel: tuple[int, int], dilation: tuple[int, int]) -> tuple[int, int]:
+    """The extent of a kernel whose taps are `dilation` apart: (k - 1) * d + 1 along each side."""
+    return tuple((k - 1) * d + 1 for k, d in zip(kernel, dilation))
+
+
+def _check_groups(channels: int | None, filters: tuple, groups: int) -> None:
+    """Each of `groups` blocks convolves channels / groups of the image by out / groups of the filters."""
+    out, per_group = filters
+    if channels is not None and channels % groups:
+        raise TypeRuleError("conv2d", f"the image's {channels} channel(s) do not split into {groups} groups", arg="groups")
+    if out is not None and out % groups:
+        raise TypeRuleError("conv2d", f"the {out} filters do not split into {groups} groups", arg="groups")
+    if None not in (channels, per_group) and channels != per_group * groups:
+        given = f"{channels} channel(s)" if groups == 1 else f"{channels} channel(s) in {groups} groups, {channels // groups} each"
+        raise TypeRuleError("conv2d", f"the image has {given}, the filters expect {per_group}")
 
 
 def _windows(x: np.ndarray, kh: int, kw: int) -> np.ndarray:
     return np.lib.stride_tricks.sliding_window_view(x, (kh, kw), axis=(-2, -1))
 
 
-def conv2d_ref(x, w, padding=(0, 0), stride=(1, 1)):
+def conv2d_ref(x, w, padding=(0, 0), stride=(1, 1), dilation=(1, 1), groups=1):
     """True convolution (the kernel flipped, as Theano's conv2d) of the zero-padded image, every stride-th
-    position: out[b, o] = sum_c x[b, c] * w[o, c]."""
-    pads = conv_pads(padding, *w.shape[2:])
+    position, the taps `dilation` apart: out[b, o] = sum_c x[b, c] * w[o, c], c over o's group of channels."""
+    (dh, dw), (og, cg) = dilation, (w.shape[0] // groups, w.shape[1])
+    pads = conv_pads(padding, *dilated(w.shape[2:], dilation))
     x = np.pad(x, ((0, 0), (0, 0), *pads))
-    out = np.einsum("bcijkl,ockl->boij", _windows(x, *w.shape[2:]), w[:, :, ::-1, ::-1])
-    return out[:, :, :: stride[0], :: stride[1]]
+    windows = _windows(x, *dilated(w.shape[2:], dilation))[..., ::dh, ::dw]
+    flipped = w[:, :, ::-1, ::-1]
+    out = [np.einsum("bcijkl,ockl->boij", windows[:, g * cg : (g + 1) * cg], flipped[g * og : (g + 1) * og]) for g in range(groups)]
+    return np.concatenate(out, axis=1)[:, :, :: stride[0], :: stride[1]]
 
 
 def pooled_side(side: int | None, size: int, ignore_border: bool, stride: int | None = None) -> int | None:

@@ -23,13 +23,17 @@ class Backend:
     about: str
     gradcheck: bool
     compiles_at_first_call: bool = False
+    # intermediate arrays kept from one call to the next, so each C op writes into its last call's buffer:
+    # fresh arrays over glibc's mmap threshold (32 MB; LeNet's im2col patches are 64 MB) are page-faulted
+    # anew at every call (LeNet's C step: about 9% faster kept; outputs are still returned unaliased)
+    keeps_buffers: bool = False
 
 
 BACKENDS: dict[str, Backend] = {
     b.name: b
     for b in (
         Backend("numba", "NUMBA", "Numba: fastest steps for most models, slow first compile", gradcheck=True, compiles_at_first_call=True),
-        Backend("c", "CVM", "PyTensor's C linker with OpenBLAS", gradcheck=True),
+        Backend("c", "CVM", "PyTensor's C linker with OpenBLAS", gradcheck=True, keeps_buffers=True),
         Backend("jax", "JAX", "JAX (the GPU path); needs static shapes", gradcheck=False, compiles_at_first_call=True),
         Backend("fast", "FAST_COMPILE", "compiles fastest (tests); its sums round least (gradcheck's default)", gradcheck=True),
     )
@@ -39,9 +43,13 @@ DEFAULT_BACKEND = "numba"
 
 def mode_of(backend: str) -> Mode:
     """The PyTensor mode of a backend name (PyTensor loads here, not when the CLI lists the backends)."""
-    from pytensor.compile.mode import get_mode
+    from pytensor.compile.mode import Mode, get_mode
+    from pytensor.link.vm import VMLinker
 
-    return get_mode(BACKENDS[backend].mode)
+    chosen = BACKENDS[backend]
+    if chosen.keeps_buffers:  # the CVM mode's own linker, without freeing intermediates (allow_gc)
+        return Mode(VMLinker(use_cloop=True, allow_gc=False), get_mode(chosen.mode).provided_optimizer)
+    return get_mode(chosen.mode)
 
 
 def resolve_backend(program: Program, requested: str | None, where: Span | None = None) -> str:
