@@ -202,3 +202,15 @@ def test_the_library_conv_takes_padding_and_strides(write_model):
     )
     a, b = symdl.load(write_model(text), backend="fast").fn.f(x=np.ones((2, 1, 8, 8), np.float32))
     assert a.shape == (2, 3, 8, 8) and b.shape == (2, 3, 3, 3)
+
+
+def test_the_library_conv_takes_dilation_and_groups(write_model):
+    """`conv` passes dilation and groups to conv2d, and its filters hold n_in / groups channels each."""
+    text = (
+        'model t\nfrom "std/layers.sdl" import conv\ninput x: f32[2, 4, 9, 9]\n'
+        "c = conv(x, 4, 6, size = [3, 3], dilation = 2, groups = 2)\nfn f(x) -> c\n"
+    )
+    model = symdl.load(write_model(text), backend="fast")
+    assert model.params["c.W"].shape == (6, 2, 3, 3)
+    c = model.fn.f(x=np.ones((2, 4, 9, 9), np.float32))
+    assert c.shape == (2, 6, 5, 5)  # a 3x3 kernel two apart spans 5
