@@ -96,3 +96,23 @@ def test_python_api_names_the_input_of_a_wrong_shape():
     m = symdl.load(MODELS / "logreg.sdl", backend="fast")
     with pytest.raises(ValueError, match=r"input 'x' is declared f32\[600, 784\], got an array of shape \(3, 784\)"):
         m.fn.validate(np.zeros((3, 784)), np.zeros(3))
+
+
+@pytest.mark.parametrize("backend", ["c", "fast", "numba"])
+def test_float32_tanh_runs_through_numpy_where_python_ops_run_natively(backend):
+    """On C and FAST_COMPILE a float32 tanh is NumPy's (host.py), with PyTensor's own gradient on its output;
+    Numba keeps its compiled tanh. Values and gradients agree with NumPy's on signed inputs either way."""
+    x = pt.matrix("x", dtype="float32")
+    y = pt.tanh(2 * x)
+    f = pytensor.function([x], [y, pytensor.grad(pt.sum(y * y), x)], mode=mode_of(backend))
+    ops = {type(n.op).__name__ for n in f.maker.fgraph.toposort()}
+    assert ("HostTanh" in ops) == (backend != "numba")
+    a = RNG.uniform(-3, 3, (7, 5)).astype(np.float32)
+    value, gradient = f(a)
+    t = np.tanh(2 * a.astype(np.float64))
+    np.testing.assert_allclose(value, t, rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(gradient, 4 * t * (1 - t * t), rtol=1e-5, atol=1e-6)
+    kept = value.copy()
+    again, _ = f(-a)
+    np.testing.assert_array_equal(value, kept)  # the next call writes its own buffer, not the returned array
+    np.testing.assert_allclose(again, -value, atol=1e-7)

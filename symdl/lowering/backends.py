@@ -27,15 +27,19 @@ class Backend:
     # fresh arrays over glibc's mmap threshold (32 MB; LeNet's im2col patches are 64 MB) are page-faulted
     # anew at every call (LeNet's C step: about 9% faster kept; outputs are still returned unaliased)
     keeps_buffers: bool = False
+    # it runs Python ops natively, so float32 tanh is NumPy's vectorised one (host.py)
+    runs_python: bool = False
 
 
 BACKENDS: dict[str, Backend] = {
     b.name: b
     for b in (
         Backend("numba", "NUMBA", "Numba: fastest steps for most models, slow first compile", gradcheck=True, compiles_at_first_call=True),
-        Backend("c", "CVM", "PyTensor's C linker with OpenBLAS", gradcheck=True, keeps_buffers=True),
+        Backend("c", "CVM", "PyTensor's C linker with OpenBLAS", gradcheck=True, keeps_buffers=True, runs_python=True),
         Backend("jax", "JAX", "JAX (the GPU path); needs static shapes", gradcheck=False, compiles_at_first_call=True),
-        Backend("fast", "FAST_COMPILE", "compiles fastest (tests); its sums round least (gradcheck's default)", gradcheck=True),
+        Backend(
+            "fast", "FAST_COMPILE", "compiles fastest (tests); its sums round least (gradcheck's default)", gradcheck=True, runs_python=True
+        ),
     )
 }
 DEFAULT_BACKEND = "numba"
@@ -46,10 +50,13 @@ def mode_of(backend: str) -> Mode:
     from pytensor.compile.mode import Mode, get_mode
     from pytensor.link.vm import VMLinker
 
+    from symdl.lowering.host import HOST_TAG
+
     chosen = BACKENDS[backend]
+    mode = get_mode(chosen.mode)
     if chosen.keeps_buffers:  # the CVM mode's own linker, without freeing intermediates (allow_gc)
-        return Mode(VMLinker(use_cloop=True, allow_gc=False), get_mode(chosen.mode).provided_optimizer)
-    return get_mode(chosen.mode)
+        mode = Mode(VMLinker(use_cloop=True, allow_gc=False), mode.provided_optimizer)
+    return mode.including(HOST_TAG) if chosen.runs_python else mode
 
 
 def resolve_backend(program: Program, requested: str | None, where: Span | None = None) -> str:
