@@ -91,6 +91,25 @@ def test_scan_mistakes_are_reported_at_their_lines(write_model, cli, step, call,
     assert status == 2 and f"{path}:{where}:" in err and message in err, err
 
 
+CONSTANT_DRAWS = """model constant_draws
+def step(a, b, c):
+    coin = bernoulli(0.5, shape = [64])
+    def twice(x):
+        return x + normal(shape = [64])
+    return a + uniform(shape = [64]), b + coin, scan(twice, init = c, steps = 2)[-1]
+us, coins, normals = scan(step, init = [zeros([64]), zeros([64]), zeros([64])], steps = 6)
+fn f() -> us, coins, normals
+"""
+
+
+@pytest.mark.parametrize("backend", ["fast", "c"])
+def test_a_draw_with_constant_parameters_inside_a_scan_is_drawn_at_every_step(write_model, backend):
+    traces = symdl.load(write_model(CONSTANT_DRAWS), backend=backend).fn.f()
+    for trace in traces:  # each step adds a fresh draw: no two steps' increments are equal
+        increments = np.diff(trace, axis=0, prepend=0)
+        assert len({row.tobytes() for row in increments}) == len(increments), increments
+
+
 GIBBS = """model cd
 input v: f32[4, 6]
 param W: f32[6, 3] ~ normal(0.1)
