@@ -15,23 +15,29 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class Backend:
-    """A way to run compiled functions: its PyTensor mode, whether gradcheck may difference on it, and
-    whether the real compile happens at the first call (Numba's and JAX's jit), not when PyTensor builds it."""
+    """A way to run compiled functions: its PyTensor mode, whether gradcheck may difference on it,
+    whether the real compile happens at the first call (Numba's and JAX's jit), not when PyTensor builds it,
+    whether it runs Python ops natively (then noise comes from NumPy's float32 generator: `noise.py`),
+    and whether a short loop of known length is unrolled rather than scanned (`Lowered._unrolls`)."""
 
     name: str
     mode: str
     about: str
     gradcheck: bool
     compiles_at_first_call: bool = False
+    host_noise: bool = False
+    unroll: bool = False
 
 
 BACKENDS: dict[str, Backend] = {
     b.name: b
     for b in (
         Backend("numba", "NUMBA", "Numba: fastest steps for most models, slow first compile", gradcheck=True, compiles_at_first_call=True),
-        Backend("c", "CVM", "PyTensor's C linker with OpenBLAS", gradcheck=True),
+        Backend("c", "CVM", "PyTensor's C linker with OpenBLAS", gradcheck=True, host_noise=True, unroll=True),
         Backend("jax", "JAX", "JAX (the GPU path); needs static shapes", gradcheck=False, compiles_at_first_call=True),
-        Backend("fast", "FAST_COMPILE", "compiles fastest (tests); its sums round least (gradcheck's default)", gradcheck=True),
+        Backend(
+            "fast", "FAST_COMPILE", "compiles fastest (tests); its sums round least (gradcheck's default)", gradcheck=True, host_noise=True
+        ),
     )
 }
 DEFAULT_BACKEND = "numba"
