@@ -73,7 +73,7 @@ class Lowered:
         self._rng_now = self.rng
         self.generator_cell = GeneratorCell()  # JAX: the key every function shares (the linker copies `rng`)
         self._noise: dict[int, object] = {}  # a scan body's draws, pre-drawn for all steps: this step's slice
-        self._traced: dict[int, list] = {}  # an unrolled loop's stacked trace: its steps' values
+        self._traced: dict[int, tuple] = {}  # an unrolled loop's stacked trace (kept alive): (it, its steps' values)
 
     # ---- graph ---------------------------------------------------------------------------
     def lower_roots(self, roots: list[Node]) -> dict[int, object]:
@@ -81,7 +81,7 @@ class Lowered:
         memo: dict[int, object] = {}
         order = toposort(roots)
         groups = _grad_groups(order)
-        self._rng_now = self.rng
+        self._rng_now, self._traced = self.rng, {}
         for node in order:
             memo[id(node)] = self._lower_node(node, memo, groups)
             stamp(memo[id(node)], node)  # so a runtime fault can name the .sdl line (--nan-guard)
@@ -115,7 +115,7 @@ class Lowered:
     def _traced_step(self, node: Node, args: list) -> object:
         """trace[i, ...] of an unrolled loop: step i's own value, without the stack."""
         spec = node.attr("spec")
-        value = self._traced[id(args[0])][spec[0][1]]
+        value = self._traced[id(args[0])][1][spec[0][1]]
         return _fit(LOWER["index"](value, *args[1:], spec=spec[1:]) if len(spec) > 1 else value, node.type)
 
     def _grad(self, node: Node, memo: dict[int, object], groups: dict) -> object:
@@ -157,7 +157,7 @@ class Lowered:
         as sequences; the generator rides along as a carried value only for draws left inside (nested
         scans, binomials)."""
         loop = self._loop(node, memo)
-        if self._unrolls(node, loop):
+        if self._unrolls(loop):
             return self._unroll(loop, memo)
         outputs_info = [None] * loop.n_extra + loop.inits + ([self._rng_now] if loop.draws else [])
         result = pytensor.scan(
@@ -217,7 +217,7 @@ class Lowered:
         outs = [pt.specify_shape(o, t.type.shape) if None not in t.type.shape else o for o, t in zip(outs, loop.body.outputs)]
         return outs + ([self._rng_now] if loop.draws else [])
 
-    def _unrolls(self, node: Node, loop: Loop) -> bool:
+    def _unrolls(self, loop: Loop) -> bool:
         """Unroll on backends that prefer it (C: no per-step call into the scan's inner function, and the
         steps' products and elementwise work scheduled as one graph) when the graph stays small."""
         return BACKENDS[self.backend].unroll and isinstance(loop.steps, int) and loop.steps * _size(loop.order) <= UNROLL_BUDGET
@@ -236,7 +236,7 @@ class Lowered:
         stacked = []
         for values in zip(*traces):
             stacked.append(pt.stack(values))
-            self._traced[id(stacked[-1])] = list(values)
+            self._traced[id(stacked[-1])] = (stacked[-1], values)
         return stacked
 
     # ---- functions -------------------------------------------------------------------------
