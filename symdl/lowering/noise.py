@@ -16,10 +16,7 @@ spends ~4 ns an element in a scalar `exp` (90 against 24 us a 20 x 784 step, mea
 
 from __future__ import annotations
 
-import os
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from functools import cache
 
 import numpy as np
 import pytensor.tensor as pt
@@ -28,8 +25,6 @@ from pytensor.graph.basic import Apply
 from pytensor.graph.op import Op
 from pytensor.graph.rewriting.basic import dfs_rewriter, node_rewriter
 from pytensor.tensor.random.utils import custom_rng_deepcopy
-
-SPLIT_AT = 1 << 17  # a block of this many values or more is drawn in two halves, on two threads where there are two
 
 
 @dataclass(frozen=True)
@@ -69,30 +64,19 @@ class NoiseBlock(Op):
         rows = int(inputs[1]) if self.stepped else 1
         columns = _columns(self.segments)
         blocks = {f: np.empty((rows, n), np.float32) for f, n in _totals(self.segments).items() if n}
-        if rows > 1 and rows * sum(_totals(self.segments).values()) >= SPLIT_AT:
-            # the later steps from a generator jumped ahead of this one (2^127-odd draws): a stream that
-            # only this generator's state decides, so a run still resumes bit-identical, on any machine
-            other, half = Generator(rng.bit_generator.jumped()), rows // 2
-            later = _pool(os.getpid()).submit(self._fill, other, blocks, columns, slice(half, rows)) if _threads() > 1 else None
-            self._fill(rng, blocks, columns, slice(0, half))
-            if later is None:
-                self._fill(other, blocks, columns, slice(half, rows))
-            else:
-                later.result()
-        else:
-            self._fill(rng, blocks, columns, slice(0, rows))
+        self._fill(rng, blocks, columns)
         outputs[0][0] = rng
         lead = (rows,) if self.stepped else ()
         for out, segment, (family, a, b) in zip(outputs[1:], self.segments, columns):
             out[0] = blocks[family][:, a:b].reshape((*lead, *segment.shape))
 
-    def _fill(self, rng: Generator, blocks: dict, columns: list, rows: slice) -> None:
-        """Draw the blocks' `rows` (steps) from `rng`, then make the logistic segments' noise logistic."""
+    def _fill(self, rng: Generator, blocks: dict, columns: list) -> None:
+        """Draw each block in one call, then make the logistic segments' noise logistic."""
         for family, block in blocks.items():
-            (rng.random if family == "uniform" else rng.standard_normal)(dtype=np.float32, out=block[rows])
+            (rng.random if family == "uniform" else rng.standard_normal)(dtype=np.float32, out=block)
         for segment, (family, a, b) in zip(self.segments, columns):
             if segment.kind == "logistic":
-                _logit(blocks[family][rows, a:b])
+                _logit(blocks[family][:, a:b])
 
 
 def _totals(segments: tuple[Segment, ...]) -> dict[str, int]:
@@ -107,17 +91,6 @@ def _columns(segments: tuple[Segment, ...]) -> list[tuple[str, int, int]]:
         columns.append((family, at[family], at[family] + segment.size))
         at[family] += segment.size
     return columns
-
-
-@cache
-def _pool(pid: int) -> ThreadPoolExecutor:
-    """One worker thread per process (a forked child gets its own: the parent's thread is not in it)."""
-    return ThreadPoolExecutor(max_workers=1, thread_name_prefix="symdl-noise")
-
-
-def _threads() -> int:
-    """The threads a step may use, as OpenBLAS and OpenMP read them."""
-    return int(os.environ.get("OMP_NUM_THREADS") or os.cpu_count() or 1)
 
 
 def _family(segment: Segment) -> str:
