@@ -43,6 +43,26 @@ def test_draws_have_their_shapes_dtypes_and_distributions(write_model):
     assert set(np.unique(b)) <= {0.0, 1.0} and abs(b.mean() - 0.3) < 0.04
 
 
+COINS = """model coins
+input z: f32[3, 4000]
+once = bernoulli(sigmoid(z))
+def flip(total):
+    return total + bernoulli(sigmoid(z))
+totals = scan(flip, init = zeros([3, 4000]), steps = 10)
+fn f(z) -> once, totals[-1] as totals
+"""
+
+
+def test_bernoulli_of_a_sigmoid_comes_up_at_the_sigmoids_rate(write_model):
+    """Drawn as logit(u) < z from logistic noise (noise.py), once and at every step of a loop."""
+    z = np.repeat(np.array([[-2.0], [0.0], [3.0]], np.float32), 4000, axis=1)
+    once, totals = symdl.load(write_model(COINS), backend="fast").fn.f(z)
+    rate = 1 / (1 + np.exp(-z[:, 0]))
+    np.testing.assert_allclose(once.mean(axis=1), rate, atol=0.03)
+    np.testing.assert_allclose(totals.mean(axis=1) / 10, rate, atol=0.01)
+    assert set(np.unique(once)) == {0.0, 1.0}
+
+
 LOOPS = """model loops
 input xs: f32[5, 3]
 param w: f32[3] = 2
@@ -89,6 +109,56 @@ def test_scan_mistakes_are_reported_at_their_lines(write_model, cli, step, call,
     path = write_model(f"model bad\ninput v: f32[3]\n{step}\ny = {call}\nfn f(v) -> y\n")
     status, _, err = cli("check", path)
     assert status == 2 and f"{path}:{where}:" in err and message in err, err
+
+
+CONSTANT_DRAWS = """model constant_draws
+def step(a, b, c):
+    coin = bernoulli(0.5, shape = [64])
+    def twice(x):
+        return x + normal(shape = [64])
+    return a + uniform(shape = [64]), b + coin, scan(twice, init = c, steps = 2)[-1]
+us, coins, normals = scan(step, init = [zeros([64]), zeros([64]), zeros([64])], steps = 6)
+fn f() -> us, coins, normals
+"""
+
+
+@pytest.mark.parametrize("backend", ["fast", "c"])
+def test_a_draw_with_constant_parameters_inside_a_scan_is_drawn_at_every_step(write_model, backend):
+    traces = symdl.load(write_model(CONSTANT_DRAWS), backend=backend).fn.f()
+    for trace in traces:  # each step adds a fresh draw: no two steps' increments are equal
+        increments = np.diff(trace, axis=0, prepend=0)
+        assert len({row.tobytes() for row in increments}) == len(increments), increments
+
+
+CHAIN = """model chain
+input v: f32[4, 6]
+param W: f32[6, 3] ~ normal(0.5)
+param c: f32[3] = 0.1
+def gibbs(h, a):  # a: a differentiable value carried beside the chain
+    v_mean = sigmoid(h @ W.T)
+    v_sample = bernoulli(v_mean)
+    return v_mean, v_sample, bernoulli(sigmoid(v_sample @ W + c)), tanh(v_sample @ W + c) * a
+h0 = sigmoid(v @ W)
+means, samples, hs, ts = scan(gibbs, init = [h0, h0], steps = 5)
+cost = sum(ts[-1]) + sum(means[2])
+fn f(v) -> samples[-1] as last, means[1:3] as middle, samples, hs[-1] as h, cost, grad(cost, W) as g
+"""
+
+
+def test_an_unrolled_loop_computes_what_the_scan_computes(write_model, monkeypatch):
+    """On C a short loop of known length is unrolled: same draws, traces, indexing and gradients as pytensor.scan."""
+    from symdl.lowering import lower
+
+    v = (np.arange(24).reshape(4, 6) % 3 == 0).astype(np.float32)
+    path = write_model(CHAIN)
+    unrolled = symdl.load(path, backend="c").fn.f(v)
+    graph = symdl.load(path, backend="c").compile("f").maker.fgraph
+    monkeypatch.setattr(lower, "UNROLL_BUDGET", 0)
+    scanned = symdl.load(path, backend="c").fn.f(v)
+    assert not any("Scan" in type(node.op).__name__ for node in graph.apply_nodes)
+    for a, b in zip(unrolled, scanned):
+        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-6)
+    assert 0 < unrolled[2].mean() < 1  # the draws are draws
 
 
 GIBBS = """model cd

@@ -3,9 +3,12 @@
 Each is the tutorial's step: the RBM's k Gibbs steps from the persistent chain, the free-energy
 cost with the chain's end held constant, SGD, the chain update and the pseudo-likelihood
 monitor with its bit counter; the dA's binomial corruption, tied-weight reconstruction and
-cross-entropy. Both are written as a careful user would: every draw a uniform compared with its
-mean (the hand-written RBM makes all of its chain's draws in one call ahead of the scan, as symdl
-does), the cross-entropy from the logits, PyTorch's RBM gradient in closed form under no_grad.
+cross-entropy. Both are written as a careful user would, with symdl's sampling tricks: the noise in
+float32 from NumPy's generator, all of the chain's draws in one call ahead of the loop, each
+bernoulli(sigmoid(z)) as logit(u) < z (on C the noise op is symdl's `NoiseBlock`, which such a user
+would write once: PyTensor's own uniform there draws float64 and casts, ~5x slower), the k Gibbs steps
+unrolled in a Python loop where symdl unrolls them (C); the cross-entropy from the logits; PyTorch's RBM gradient in
+closed form under no_grad.
 """
 
 from __future__ import annotations
@@ -21,9 +24,12 @@ def rbm_init(hidden: int) -> list[np.ndarray]:
     return [w, np.zeros(hidden, np.float32), np.zeros(N_IN, np.float32)]
 
 
-def hand_rbm(spec, xs, mode):
+def hand_rbm(spec, xs, mode, backend):
     import pytensor
     import pytensor.tensor as pt
+
+    from symdl.lowering.backends import BACKENDS
+    from symdl.lowering.noise import Segment, standard_noise
 
     W, hbias, vbias = (pytensor.shared(v) for v in rbm_init(spec.hidden))
     chain = pytensor.shared(np.zeros((spec.batch, spec.hidden), np.float32))
@@ -34,17 +40,27 @@ def hand_rbm(spec, xs, mode):
     def free_energy(v):
         return -(v @ vbias) - pt.sum(pt.softplus(v @ W + hbias), axis=1)
 
-    # every draw of the chain in one call ahead of the scan, each a uniform compared with its mean
-    rng_v, u_v = rng.uniform(size=(spec.k, spec.batch, N_IN), dtype="float32")
-    rng_h, u_h = rng_v.uniform(size=(spec.k, spec.batch, spec.hidden), dtype="float32")
+    # symdl's tricks on this backend: the chain's draws in one call ahead of the loop (logistic noise on the
+    # host: bernoulli(sigmoid(a)) is logit(u) < a), the loop unrolled where symdl unrolls it
+    host, kind = BACKENDS[backend].runs_python, "logistic" if BACKENDS[backend].runs_python else "uniform"
+    segments = [Segment(kind, (spec.batch, N_IN)), Segment(kind, (spec.batch, spec.hidden))]
+    rng_next, (n_v, n_h) = standard_noise(rng, spec.k, segments, host)
 
-    def gibbs_hvh(uv, uh, h):
-        v = pt.cast(uv < pt.sigmoid(h @ W.T + vbias), "float32")
-        h1 = pt.cast(uh < pt.sigmoid(v @ W + hbias), "float32")
-        return v, h1
+    def bernoulli_sigmoid(noise, a):
+        return pt.cast(noise < a if host else noise < pt.sigmoid(a), "float32")
 
-    v_samples, h_samples = pytensor.scan(gibbs_hvh, sequences=[u_v, u_h], outputs_info=[None, chain], return_updates=False)
-    chain_end = v_samples[-1]
+    def gibbs_hvh(nv, nh, h):
+        v = bernoulli_sigmoid(nv, h @ W.T + vbias)
+        return v, bernoulli_sigmoid(nh, v @ W + hbias)
+
+    if BACKENDS[backend].unroll:
+        h = chain
+        for t in range(spec.k):
+            v, h = gibbs_hvh(n_v[t], n_h[t], h)
+    else:
+        v_samples, h_samples = pytensor.scan(gibbs_hvh, sequences=[n_v, n_h], outputs_info=[None, chain], return_updates=False)
+        v, h = v_samples[-1], h_samples[-1]
+    chain_end = v
     cost = pt.mean(free_energy(x)) - pt.mean(free_energy(chain_end))
     params = [W, hbias, vbias]
     grads = pytensor.grad(cost, params, consider_constant=[chain_end])
@@ -52,19 +68,22 @@ def hand_rbm(spec, xs, mode):
     flipped = pt.set_subtensor(xi[:, bit], 1 - xi[:, bit])
     monitor = pt.mean(N_IN * pt.log(pt.sigmoid(free_energy(flipped) - free_energy(xi))))
     updates = [(p, p - np.float32(spec.lr) * g) for p, g in zip(params, grads, strict=True)]
-    updates += [(chain, h_samples[-1]), (bit, (bit + 1) % N_IN), (rng, rng_h)]
+    updates += [(chain, h), (bit, (bit + 1) % N_IN), (rng, rng_next)]
     b = spec.batch
     return pytensor.function([index], monitor, updates=updates, givens={x: xs[index * b : (index + 1) * b]}, mode=mode)
 
 
-def hand_da(spec, xs, mode):
+def hand_da(spec, xs, mode, backend):
     import pytensor
     import pytensor.tensor as pt
+
+    from symdl.lowering.backends import BACKENDS
+    from symdl.lowering.noise import Segment, standard_noise
 
     W, b, b_prime = (pytensor.shared(v) for v in rbm_init(spec.hidden))
     rng = pt.random.shared_rng(seed=123)
     index, x = pt.lscalar("index"), pt.matrix("x", dtype="float32")
-    g, u = rng.uniform(size=(spec.batch, N_IN), dtype="float32")
+    g, (u,) = standard_noise(rng, None, [Segment("uniform", (spec.batch, N_IN))], BACKENDS[backend].runs_python)
     y = pt.sigmoid(pt.switch(u < np.float32(1 - spec.corruption), x, 0) @ W + b)
     a = y @ W.T + b_prime  # the cross-entropy from the logits, as a careful user writes it
     cost = pt.mean(-pt.sum(x * a - pt.softplus(a), axis=1))

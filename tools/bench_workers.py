@@ -136,7 +136,7 @@ def build_hand(spec: Spec, backend: str, x: np.ndarray, y: np.ndarray) -> Step:
     if spec.kind != "classifier":
         from bench_unsupervised import HAND
 
-        return HAND[spec.kind](spec, xs, mode)
+        return HAND[spec.kind](spec, xs, mode, backend)
     params = [pytensor.shared(v) for v in initial_params(spec)]
     index, xb, yb = pt.lscalar("index"), pt.matrix("x", dtype="float32"), pt.ivector("y")
     h = xb if spec.hidden is None else pt.tanh(xb @ params[0] + params[1])

@@ -107,12 +107,14 @@ def _steps(c: Call, steps, seqs: list[Node]) -> tuple[int | None, Node | None]:
 
 
 def _closure(body: ScanBody) -> list[Node]:
-    """The outer nodes the body reads: those not depending on an argument, used by one that does."""
+    """The outer nodes the body reads: those depending neither on an argument nor on a draw, used by one that does.
+
+    A draw belongs to the step even when its parameters are constants: it is drawn anew at every step."""
     args = {id(a) for a in body.args}
     order = toposort(body.outputs, stop=lambda n: id(n) in args)
     inner = set(args)
     for node in order:
-        if any(id(i) in inner for i in node.inputs):
+        if _draws(node) or any(id(i) in inner for i in node.inputs):
             inner.add(id(node))
     closure: dict[int, Node] = {}
     for node in order:
@@ -124,6 +126,13 @@ def _closure(body: ScanBody) -> list[Node]:
         if id(out) not in inner and out.op != "const":
             closure[id(out)] = out
     return list(closure.values())
+
+
+def _draws(node: Node) -> bool:
+    """A random draw, or a loop whose step draws."""
+    if node.op == "scan":
+        return any(_draws(n) for n in node.attr("body").nodes(node.inputs))
+    return OPS[node.op].kind == "random"
 
 
 def _label(node: Node) -> str:

@@ -27,15 +27,18 @@ class Backend:
     # fresh arrays over glibc's mmap threshold (32 MB; LeNet's im2col patches are 64 MB) are page-faulted
     # anew at every call (LeNet's C step: about 9% faster kept; outputs are still returned unaliased)
     keeps_buffers: bool = False
-    # it runs Python ops natively, so float32 tanh is NumPy's vectorised one (host.py)
+    # it runs Python ops natively, so noise comes from NumPy's float32 generator (noise.py) and float32
+    # tanh is NumPy's vectorised one (host.py)
     runs_python: bool = False
+    # a short loop of known length unrolled rather than scanned (`Lowered._unrolls`)
+    unroll: bool = False
 
 
 BACKENDS: dict[str, Backend] = {
     b.name: b
     for b in (
         Backend("numba", "NUMBA", "Numba: fastest steps for most models, slow first compile", gradcheck=True, compiles_at_first_call=True),
-        Backend("c", "CVM", "PyTensor's C linker with OpenBLAS", gradcheck=True, keeps_buffers=True, runs_python=True),
+        Backend("c", "CVM", "PyTensor's C linker with OpenBLAS", gradcheck=True, keeps_buffers=True, runs_python=True, unroll=True),
         Backend("jax", "JAX", "JAX (the GPU path); needs static shapes", gradcheck=False, compiles_at_first_call=True),
         Backend(
             "fast", "FAST_COMPILE", "compiles fastest (tests); its sums round least (gradcheck's default)", gradcheck=True, runs_python=True

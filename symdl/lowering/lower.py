@@ -16,13 +16,36 @@ import pytensor.tensor as pt
 from pytensor.compile.mode import Mode
 
 from symdl.ir.init import initial_values
-from symdl.ir.nodes import Function, Node, Program, toposort
+from symdl.ir.nodes import Function, Node, Program, ScanBody, toposort
 from symdl.ir.ops import OPS
 from symdl.ir.types import NUMPY_DTYPE, TensorType, promote
-from symdl.lowering.backends import DEFAULT_BACKEND
+from symdl.lowering.backends import BACKENDS, DEFAULT_BACKEND
 from symdl.lowering.device import GeneratorCell
+from symdl.lowering.noise import Segment, below_sigmoid, standard_noise
 from symdl.lowering.spans import stamp
 from symdl.lowering.table import DRAWS, FROM_NOISE, LOWER
+
+UNROLL_BUDGET = 400  # steps x body nodes: the RBM's 15 Gibbs steps (~225) unroll, its 1000 sampling steps scan
+
+
+@dataclass(frozen=True)
+class Loop:
+    """A scan node's parts, lowered: the outer values it reads, its body's nodes, the noise drawn ahead."""
+
+    body: ScanBody
+    order: list[Node]
+    seqs: list
+    inits: list
+    closure: list
+    closure_nodes: tuple[Node, ...]
+    steps: object  # an int, a scalar variable, or None (the sequences' length)
+    hoisted: list[Node]
+    noise: list
+    draws: bool  # a generator is carried through the steps, for draws left inside
+
+    @property
+    def n_extra(self) -> int:
+        return len(self.body.outputs) - self.body.n_carried
 
 
 @dataclass
@@ -50,6 +73,7 @@ class Lowered:
         self._rng_now = self.rng
         self.generator_cell = GeneratorCell()  # JAX: the key every function shares (the linker copies `rng`)
         self._noise: dict[int, object] = {}  # a scan body's draws, pre-drawn for all steps: this step's slice
+        self._traced: dict[int, tuple] = {}  # an unrolled loop's stacked trace (kept alive): (it, its steps' values)
 
     # ---- graph ---------------------------------------------------------------------------
     def lower_roots(self, roots: list[Node]) -> dict[int, object]:
@@ -57,7 +81,7 @@ class Lowered:
         memo: dict[int, object] = {}
         order = toposort(roots)
         groups = _grad_groups(order)
-        self._rng_now = self.rng
+        self._rng_now, self._traced = self.rng, {}
         for node in order:
             memo[id(node)] = self._lower_node(node, memo, groups)
             stamp(memo[id(node)], node)  # so a runtime fault can name the .sdl line (--nan-guard)
@@ -79,12 +103,20 @@ class Lowered:
         args = [memo[id(i)] for i in node.inputs]
         opdef = OPS[node.op]
         if opdef.kind == "random":
-            return self._draw(node, args)
+            return self._draw(node, args, memo)
+        if node.op == "index" and id(args[0]) in self._traced and node.attr("spec")[0][0] == "int":
+            return self._traced_step(node, args)
         if opdef.promoted:
             common = NUMPY_DTYPE[promote(*(node.inputs[k].type.dtype for k in opdef.promoted))]
             args = [pt.cast(a, common) if k in opdef.promoted and a.dtype != common else a for k, a in enumerate(args)]
         out = LOWER[node.op](*args, **dict(node.attrs))
         return _fit(out, node.type)
+
+    def _traced_step(self, node: Node, args: list) -> object:
+        """trace[i, ...] of an unrolled loop: step i's own value, without the stack."""
+        spec = node.attr("spec")
+        value = self._traced[id(args[0])][1][spec[0][1]]
+        return _fit(LOWER["index"](value, *args[1:], spec=spec[1:]) if len(spec) > 1 else value, node.type)
 
     def _grad(self, node: Node, memo: dict[int, object], groups: dict) -> object:
         key = _grad_key(node)
@@ -95,77 +127,117 @@ class Lowered:
             group["vars"] = dict(zip((id(w) for w in group["wrt"]), pytensor.grad(cost, wrt)))
         return _fit(group["vars"][id(node.inputs[1])], node.type)
 
-    def _draw(self, node: Node, args: list) -> object:
+    def _draw(self, node: Node, args: list, memo) -> object:
         """One draw from the function's generator, which then moves on to the draw's next state."""
         dtype = NUMPY_DTYPE[node.type.dtype]
         if id(node) in self._noise:
-            return _from_noise(node.op, self._noise[id(node)], args, dtype)
+            return self._from_noise(node, self._noise[id(node)], args, memo)
+        if OPS[node.op].ahead and None not in node.type.shape and BACKENDS[self.backend].runs_python:
+            self._rng_now, (noise,) = standard_noise(self._rng_now, None, [self._segment(node)], host=True)
+            return self._from_noise(node, noise, args, memo)
         size = node.type.shape if None not in node.type.shape else None
         self._rng_now, value = DRAWS[node.op](self._rng_now, size, args, dtype, **dict(node.attrs))
         return _fit(value, node.type)
 
+    def _segment(self, node: Node) -> Segment:
+        """The standard noise `node` is made from: bernoulli(sigmoid(z)) from logistic noise where it is made on the host."""
+        logistic = node.op == "bernoulli" and node.inputs[0].op == "sigmoid" and BACKENDS[self.backend].runs_python
+        return Segment("logistic" if logistic else OPS[node.op].ahead, node.type.shape)
+
+    def _from_noise(self, node: Node, noise, args: list, memo) -> object:
+        """A draw from its standard noise, drawn ahead (for every step of a loop, or on the host)."""
+        dtype = NUMPY_DTYPE[node.type.dtype]
+        if self._segment(node).kind == "logistic":
+            return pt.cast(below_sigmoid(noise, memo[id(node.inputs[0].inputs[0])]), dtype)
+        return pt.cast(FROM_NOISE[node.op](noise, *args), dtype)
+
     def _scan(self, node: Node, memo) -> list:
-        """pytensor.scan over the body. Draws of a static shape are made for every step at once, outside
-        the loop, and fed in as sequences (one generator call instead of one per step: the RBM's Gibbs
-        chain on the C backend spent 4 of 10 ms drawing); the generator rides along as a carried value
-        only for draws left inside (nested scans, binomials)."""
-        body = node.attr("body")
-        n_s, n_c, n_k = body.n_seqs, body.n_carried, node.attr("n_closure")
-        inputs = [memo[id(i)] for i in node.inputs]
-        seqs, inits, closure = inputs[:n_s], inputs[n_s : n_s + n_c], inputs[n_s + n_c : n_s + n_c + n_k]
-        steps = node.attr("steps") if len(inputs) == n_s + n_c + n_k else inputs[-1]
-        closure_nodes = node.inputs[n_s + n_c : n_s + n_c + n_k]
-        order = body.nodes(node.inputs)
-        count = steps if steps is not None else seqs[0].shape[0]
-        # JAX draws only static shapes: a loop whose length is known only at run time draws step by step
-        hoist = self.backend != "jax" or isinstance(count, int)
-        hoisted = [n for n in order if OPS[n.op].ahead and None not in n.type.shape and hoist]
-        noise = [self._pre_draw(n, count) for n in hoisted]
-        draws = any((OPS[n.op].kind == "random" and n not in hoisted) or n.op == "scan" for n in order)
-        n_extra = len(body.outputs) - n_c
-        n_seq = n_s + len(hoisted)
-
-        def step(*xs):
-            local = ChainMap({}, memo)
-            for arg, x in zip(body.args[:n_s], xs[:n_s]):
-                local[id(arg)] = x
-            saved, self._noise = self._noise, {id(n): x for n, x in zip(hoisted, xs[n_s:n_seq])}
-            for arg, x in zip(body.args[n_s:], xs[n_seq : n_seq + n_c]):
-                local[id(arg)] = x
-            if draws:
-                self._rng_now = xs[n_seq + n_c]
-            for c, x in zip(closure_nodes, xs[len(xs) - n_k :] if n_k else ()):
-                local[id(c)] = x
-            groups = _grad_groups(order)
-            for n in order:
-                local[id(n)] = self._lower_node(n, local, groups)
-            self._noise = saved
-            outs = [_fit(local[id(o)], o.type) for o in body.outputs]
-            outs = [pt.specify_shape(o, t.type.shape) if None not in t.type.shape else o for o, t in zip(outs, body.outputs)]
-            return outs + ([self._rng_now] if draws else [])
-
-        outputs_info = [None] * n_extra + inits + ([self._rng_now] if draws else [])
+        """The loop over the body, unrolled when short and of a known length (`_unrolls`), else pytensor.scan.
+        Draws of a static shape are made for every step at once, outside the loop (`noise.py`), and fed in
+        as sequences; the generator rides along as a carried value only for draws left inside (nested
+        scans, binomials)."""
+        loop = self._loop(node, memo)
+        if self._unrolls(loop):
+            return self._unroll(loop, memo)
+        outputs_info = [None] * loop.n_extra + loop.inits + ([self._rng_now] if loop.draws else [])
         result = pytensor.scan(
-            step,
-            sequences=seqs + noise,
+            lambda *xs: self._step(loop, memo, xs),
+            sequences=loop.seqs + loop.noise,
             outputs_info=outputs_info,
-            non_sequences=closure,
-            n_steps=steps,
+            non_sequences=loop.closure,
+            n_steps=loop.steps,
             return_updates=False,
             strict=False,
         )
         result = list(result) if isinstance(result, (list, tuple)) else [result]
-        if draws:
+        if loop.draws:
             self._rng_now = result.pop()
         return result
 
-    def _pre_draw(self, node: Node, count) -> object:
-        """Standard noise for `node` at every step: uniform [0, 1) or standard normal, shape (steps, *shape)."""
-        dtype = NUMPY_DTYPE[node.type.dtype]
-        kind = pt.random.normal if OPS[node.op].ahead == "normal" else pt.random.uniform
-        params = (0.0, 1.0)
-        self._rng_now, u = kind(*params, size=(count, *node.type.shape), rng=self._rng_now, dtype=dtype, return_next_rng=True)
-        return u
+    def _loop(self, node: Node, memo) -> Loop:
+        body = node.attr("body")
+        n_s, n_c, n_k = body.n_seqs, body.n_carried, node.attr("n_closure")
+        inputs = [memo[id(i)] for i in node.inputs]
+        steps = node.attr("steps") if len(inputs) == n_s + n_c + n_k else inputs[-1]
+        order = body.nodes(node.inputs)
+        count = steps if steps is not None else inputs[0].shape[0]
+        # JAX draws only static shapes: a loop whose length is known only at run time draws step by step
+        hoist = self.backend != "jax" or isinstance(count, int)
+        hoisted = [n for n in order if OPS[n.op].ahead and None not in n.type.shape and hoist]
+        self._rng_now, noise = standard_noise(self._rng_now, count, [self._segment(n) for n in hoisted], BACKENDS[self.backend].runs_python)
+        return Loop(
+            body=body,
+            order=order,
+            seqs=inputs[:n_s],
+            inits=inputs[n_s : n_s + n_c],
+            closure=inputs[n_s + n_c : n_s + n_c + n_k],
+            closure_nodes=node.inputs[n_s + n_c : n_s + n_c + n_k],
+            steps=steps,
+            hoisted=hoisted,
+            noise=noise,
+            draws=any((OPS[n.op].kind == "random" and n not in hoisted) or n.op == "scan" for n in order),
+        )
+
+    def _step(self, loop: Loop, memo, xs) -> list:
+        """One step of the body on `xs`: sequence elements, noise, carried values, [generator,] closure."""
+        n_s, n_c, n_k, n_seq = loop.body.n_seqs, loop.body.n_carried, len(loop.closure), loop.body.n_seqs + len(loop.hoisted)
+        local = ChainMap({}, memo)
+        for arg, x in zip(loop.body.args, [*xs[:n_s], *xs[n_seq : n_seq + n_c]]):
+            local[id(arg)] = x
+        saved, self._noise = self._noise, {id(n): x for n, x in zip(loop.hoisted, xs[n_s:n_seq])}
+        if loop.draws:
+            self._rng_now = xs[n_seq + n_c]
+        for c, x in zip(loop.closure_nodes, xs[len(xs) - n_k :] if n_k else ()):
+            local[id(c)] = x
+        groups = _grad_groups(loop.order)
+        for n in loop.order:
+            local[id(n)] = self._lower_node(n, local, groups)
+        self._noise = saved
+        outs = [_fit(local[id(o)], o.type) for o in loop.body.outputs]
+        outs = [pt.specify_shape(o, t.type.shape) if None not in t.type.shape else o for o, t in zip(outs, loop.body.outputs)]
+        return outs + ([self._rng_now] if loop.draws else [])
+
+    def _unrolls(self, loop: Loop) -> bool:
+        """Unroll on backends that prefer it (C: no per-step call into the scan's inner function, and the
+        steps' products and elementwise work scheduled as one graph) when the graph stays small."""
+        return BACKENDS[self.backend].unroll and isinstance(loop.steps, int) and loop.steps * _size(loop.order) <= UNROLL_BUDGET
+
+    def _unroll(self, loop: Loop, memo) -> list:
+        """The loop as `steps` copies of the body; each trace is a stack of the steps' values, whose
+        steps `index` takes directly (`_traced`), so a trace read only at [-1] is never stacked."""
+        carried, traces = list(loop.inits), []
+        for t in range(loop.steps):
+            xs = [s[t] for s in loop.seqs] + [n[t] for n in loop.noise] + carried
+            outs = self._step(loop, memo, xs + ([self._rng_now] if loop.draws else []) + loop.closure)
+            if loop.draws:
+                self._rng_now = outs.pop()
+            carried = outs[loop.n_extra :]
+            traces.append(outs)
+        stacked = []
+        for values in zip(*traces):
+            stacked.append(pt.stack(values))
+            self._traced[id(stacked[-1])] = (stacked[-1], values)
+        return stacked
 
     # ---- functions -------------------------------------------------------------------------
     def function(self, fn: Function, binding: Binding | None, mode: Mode, feeds: dict | None = None):
@@ -213,11 +285,6 @@ class Lowered:
         return pt.specify_shape(rows, node.type.shape)
 
 
-def _from_noise(op: str, noise, args: list, dtype: str):
-    """A draw from its standard noise, drawn ahead for every step of a loop."""
-    return pt.cast(FROM_NOISE[op](noise, *args), dtype)
-
-
 def _is_jax(compiled) -> bool:
     from pytensor.link.jax.linker import JAXLinker
 
@@ -227,6 +294,18 @@ def _is_jax(compiled) -> bool:
 def _fit(var, type_: TensorType):
     dtype = NUMPY_DTYPE[type_.dtype]
     return var if var.dtype == dtype else pt.cast(var, dtype)
+
+
+def _size(order: list[Node]) -> int:
+    """A body's node count, a nested loop counting its own body once per step."""
+    total = 0
+    for node in order:
+        if node.op == "scan":
+            steps = node.attr("steps") if isinstance(node.attr("steps"), int) else 1
+            total += steps * _size(node.attr("body").nodes(node.inputs))
+        else:
+            total += 1
+    return total
 
 
 def _grad_key(node: Node) -> tuple:
