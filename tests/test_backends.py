@@ -17,12 +17,19 @@ from symdl.runtime.config import RunConfig
 MODELS = sorted((Path(__file__).resolve().parents[1] / "models").glob("*.sdl"))
 
 
+def _mode(model, backend: str) -> tuple:
+    mode = model.mode_of(backend)
+    query = mode.provided_optimizer
+    return repr(mode.provided_linker), sorted(query.include), sorted(query.exclude), sorted(query.require)
+
+
 def _settings(model) -> dict[str, object]:
-    """Everything a run takes from its settings: backend, PyTensor mode, seed, hypers and the rewritten program."""
-    mode, query = model.mode, model.mode.provided_optimizer
+    """Everything a run takes from its settings: backends, PyTensor modes, seed, hypers and the rewritten program."""
+    backends = model.backends()
     return {
         "backend": model.backend,
-        "mode": (repr(mode.provided_linker), sorted(query.include), sorted(query.exclude), sorted(query.require)),
+        "backends": backends,
+        "modes": {fn: _mode(model, b) for fn, b in backends.items()},
         "seed": model.seed,
         "hypers": model.hypers,
         "program": format_program(model.program),
@@ -54,7 +61,9 @@ def test_an_explicit_backend_wins_over_the_models_hyper():
 def test_the_nan_guard_runs_on_c_in_its_own_mode():
     rbm = next(p for p in MODELS if p.stem == "rbm")
     _, model = open_model(RunConfig(file=rbm, backend="fast", nan_guard=True))
-    assert model.backend == "c" and type(model.mode.linker).__name__ == "VMLinker" and not model.mode.linker.use_cloop
+    linker = model.mode_of(model.backend_of("train")).linker
+    assert model.backend == "c" and set(model.backends().values()) == {"c"}
+    assert type(linker).__name__ == "VMLinker" and not linker.use_cloop
 
 
 def test_resume_takes_saved_settings_unless_given_again(tmp_path):
@@ -68,6 +77,6 @@ def test_resume_takes_saved_settings_unless_given_again(tmp_path):
 
 def test_cli_choices_derive_from_the_table():
     run = _parser().parse_args(["run", "m.sdl", "--backend", "jax"])
-    assert run.backend == "jax" and set(BACKENDS) == {"numba", "c", "jax", "fast"}
+    assert run.backend == "jax" and set(BACKENDS) == {"numba", "c", "jax", "fast", "auto"}
     with pytest.raises(SystemExit):
         _parser().parse_args(["gradcheck", "m.sdl", "--backend", "jax"])  # float64 differences are not run on JAX

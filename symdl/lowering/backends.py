@@ -1,4 +1,7 @@
-"""The backends: one table of names, PyTensor modes and what each is for; the CLI, the Python API and gradcheck derive from it."""
+"""The backends: one table of names, PyTensor modes and what each is for; the CLI, the Python API and gradcheck derive from it.
+
+`auto` (the default) is no PyTensor mode: it picks one of the others per function (`auto_backend`), by the
+cost of a typical run, cold compile plus steps (tools/bench_compile.py and tools/bench.py measure both)."""
 
 from __future__ import annotations
 
@@ -7,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from symdl.diagnostics.catalog import fail
 from symdl.diagnostics.errors import Span
-from symdl.ir.nodes import Program
+from symdl.ir.nodes import Function, Program, toposort
 
 if TYPE_CHECKING:
     from pytensor.compile.mode import Mode
@@ -23,6 +26,7 @@ class Backend:
     about: str
     gradcheck: bool
     compiles_at_first_call: bool = False
+    concurrent: bool = True  # may compile in a background thread beside other functions (`symdl.runtime.background`)
 
 
 BACKENDS: dict[str, Backend] = {
@@ -30,22 +34,44 @@ BACKENDS: dict[str, Backend] = {
     for b in (
         Backend("numba", "NUMBA", "Numba: fastest steps for most models, slow first compile", gradcheck=True, compiles_at_first_call=True),
         Backend("c", "CVM", "PyTensor's C linker with OpenBLAS", gradcheck=True),
-        Backend("jax", "JAX", "JAX (the GPU path); needs static shapes", gradcheck=False, compiles_at_first_call=True),
+        # JAX: its functions share one random key cell, adopted as each is built (`lowering.device.GeneratorCell`)
+        Backend("jax", "JAX", "JAX (the GPU path); needs static shapes", gradcheck=False, compiles_at_first_call=True, concurrent=False),
         Backend("fast", "FAST_COMPILE", "compiles fastest (tests); its sums round least (gradcheck's default)", gradcheck=True),
+        Backend("auto", "", "per function: numba for training steps, c for loops, convolutions and measures", gradcheck=False),
     )
 }
-DEFAULT_BACKEND = "numba"
+AUTO = "auto"
+DEFAULT_BACKEND = AUTO
+
+# Ops whose cold Numba compile costs minutes against C's tens of seconds (LeNet's conv step 169 s against 43 s,
+# a GRU's scan 53 s against ~10 s: shared/PYTENSOR3.md, issue 14), more than Numba's faster steps win back in
+# a model's default run.
+SLOW_ON_NUMBA = frozenset({"scan", "conv2d"})
+
+
+def auto_backend(fn: Function) -> str:
+    """`auto`'s pick for one function. A function that updates nothing (a validation or test measure) runs
+    once an epoch: C compiles it ~3x faster cold (MLP validate 1.9 s against 5.4 s) and its cache is shared
+    by every model. A training step runs thousands of times a run: Numba's steps (MLP: 1.9 s an epoch against
+    4.3 s on C) repay its slower first compile (22 s against 11 s) within about 5 epochs, unless it holds
+    a loop or a convolution (`SLOW_ON_NUMBA`)."""
+    if not fn.updates:
+        return "c"
+    if any(n.op in SLOW_ON_NUMBA for n in toposort(fn.roots())):
+        return "c"
+    return "numba"
 
 
 def mode_of(backend: str) -> Mode:
-    """The PyTensor mode of a backend name (PyTensor loads here, not when the CLI lists the backends)."""
+    """The PyTensor mode of a backend name, not `auto` (PyTensor loads here, not when the CLI lists the backends)."""
     from pytensor.compile.mode import get_mode
 
     return get_mode(BACKENDS[backend].mode)
 
 
 def resolve_backend(program: Program, requested: str | None, where: Span | None = None) -> str:
-    """The backend a model runs on: the one asked for, else the model's `backend` hyper (declared at `where`), else the default."""
+    """The backend a model runs on: the one asked for, else the model's `backend` hyper (declared at `where`), else the
+    default; `auto` is resolved per function by `auto_backend`."""
     if requested is not None:
         return requested
     chosen = dict(program.hypers).get("backend", DEFAULT_BACKEND)

@@ -19,7 +19,6 @@ from symdl.ir.init import initial_values
 from symdl.ir.nodes import Function, Node, Program, toposort
 from symdl.ir.ops import OPS
 from symdl.ir.types import NUMPY_DTYPE, TensorType, promote
-from symdl.lowering.backends import DEFAULT_BACKEND
 from symdl.lowering.device import GeneratorCell
 from symdl.lowering.spans import stamp
 from symdl.lowering.table import DRAWS, FROM_NOISE, LOWER
@@ -33,10 +32,21 @@ class Binding:
     batch: int
 
 
+@dataclass(frozen=True)
+class Graph:
+    """One function's PyTensor graph, ready for `pytensor.function`."""
+
+    name: str
+    inputs: list
+    outputs: list
+    updates: list
+    givens: dict
+
+
 class Lowered:
     """A program's PyTensor side: shared variables, input variables and a function cache."""
 
-    def __init__(self, program: Program, seed: int, backend: str = DEFAULT_BACKEND) -> None:
+    def __init__(self, program: Program, seed: int, backend: str = "c") -> None:
         self.program = program
         self.backend = backend
         rng = np.random.RandomState(seed)
@@ -169,8 +179,13 @@ class Lowered:
 
     # ---- functions -------------------------------------------------------------------------
     def function(self, fn: Function, binding: Binding | None, mode: Mode, feeds: dict | None = None):
-        """Compile `fn` in `mode` (the caller's: `Model.mode`); with a binding, its inputs are minibatches of shared
+        """Compile `fn` in `mode` (the caller's: `Model.mode_of`); with a binding, its inputs are minibatches of shared
         data picked by an index; the inputs in `feeds` are read from those shared scalars (the loop sets them)."""
+        return self.build(self.graph(fn, binding, feeds), mode)
+
+    def graph(self, fn: Function, binding: Binding | None, feeds: dict | None = None) -> Graph:
+        """`fn` as PyTensor variables, not yet compiled. Lowering threads the one generator through the draws
+        (`_rng_now`), so graphs are made one at a time; `build` may then run in several threads at once."""
         memo = self.lower_roots(fn.roots())
         outputs = [memo[id(o)] for _, o in fn.outputs]
         updates = [(self.shared[t.name], memo[id(u)]) for t, u in fn.updates]
@@ -184,7 +199,12 @@ class Lowered:
         else:
             index = pt.scalar("index", dtype="int64")
             inputs, givens = [index], fed | {self.inputs[i.name]: self._minibatch(i, binding, index) for i in data}
-        compiled = pytensor.function(inputs, outputs, updates=updates, givens=givens, mode=mode, on_unused_input="ignore", name=fn.name)
+        return Graph(fn.name, inputs, outputs, updates, givens)
+
+    def build(self, graph: Graph, mode: Mode):
+        """The compiled PyTensor function of `graph` (JAX's shares the program's one random key cell)."""
+        g = graph
+        compiled = pytensor.function(g.inputs, g.outputs, updates=g.updates, givens=g.givens, mode=mode, on_unused_input="ignore", name=g.name)
         if _is_jax(compiled):
             self.generator_cell.adopt(compiled, self.rng)
         return compiled
