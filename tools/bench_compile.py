@@ -76,7 +76,8 @@ def alternate(label: str, command: list[str], rounds: int, scratch: Path, run_ou
             (cold if kind == "cold" else warm).append(result)
             if kind == "cold":
                 shutil.rmtree(cache, ignore_errors=True)
-            print(f"  {label:<24} {kind}: {result['wall_s']:6.1f}s wall, others' load {result['others_load']:.2f}", file=sys.stderr, flush=True)
+            line = f"  {label:<24} {kind}: {result['wall_s']:6.1f}s wall, others' load {result['others_load']:.2f}"
+            print(line, file=sys.stderr, flush=True)
     return {"cold": cold, "warm": warm}
 
 
@@ -126,7 +127,8 @@ def main(argv: list[str] | None = None) -> None:
             print(summary_line(label, results[label]), file=sys.stderr, flush=True)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
-    print(f"{os.cpu_count()} cores, load average {' '.join(f'{v:.2f}' for v in os.getloadavg())} at the end; median of {args.rounds} run(s) each")
+    load = " ".join(f"{v:.2f}" for v in os.getloadavg())
+    print(f"{os.cpu_count()} cores, load average {load} at the end; median of {args.rounds} run(s) each")
     for label, runs in results.items():
         print(summary_line(label, runs))
     if args.json:

@@ -204,7 +204,9 @@ class Lowered:
     def build(self, graph: Graph, mode: Mode):
         """The compiled PyTensor function of `graph` (JAX's shares the program's one random key cell)."""
         g = graph
-        compiled = pytensor.function(g.inputs, g.outputs, updates=g.updates, givens=g.givens, mode=mode, on_unused_input="ignore", name=g.name)
+        compiled = pytensor.function(
+            g.inputs, g.outputs, updates=g.updates, givens=g.givens, mode=mode, on_unused_input="ignore", name=g.name
+        )
         if _is_jax(compiled):
             self.generator_cell.adopt(compiled, self.rng)
         return compiled

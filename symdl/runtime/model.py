@@ -21,9 +21,9 @@ from symdl.ir.recipes import feed_value
 from symdl.ir.types import NUMPY_DTYPE
 from symdl.lowering.backends import BACKENDS
 from symdl.lowering.device import check_traceable
+from symdl.runtime.background import Compiles, Pending
 from symdl.runtime.checkpoint import load_arrays
 from symdl.runtime.config import RunConfig
-from symdl.runtime.background import Compiles, Pending
 
 
 @dataclass

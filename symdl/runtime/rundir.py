@@ -53,7 +53,8 @@ def read_config(directory: Path) -> dict:
         if key == "backend" and value is not None and value not in BACKENDS:
             fail("E713", None, hint=DAMAGED_HINT, path=path, key=key, value=repr(value), backends=", ".join(BACKENDS))
         if key == "backends" and any(b not in BACKENDS or b == AUTO for b in (value or {}).values()):
-            fail("E713", None, hint=DAMAGED_HINT, path=path, key=key, value=repr(value), backends=", ".join(b for b in BACKENDS if b != AUTO))
+            named = ", ".join(b for b in BACKENDS if b != AUTO)
+            fail("E713", None, hint=DAMAGED_HINT, path=path, key=key, value=repr(value), backends=named)
         if isinstance(value, int) and value < 1:
             fail("E714", None, hint=DAMAGED_HINT, path=path, key=key, value=value)
     return config
