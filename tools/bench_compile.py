@@ -1,7 +1,7 @@
 """Time to the end of epoch 1 on a fresh cache against a warm one (issue 14, item 3).
 
     python tools/bench_compile.py [--models mlp,lenet,rbm] [--backends auto] [--rounds 2] [--compile dbn] [--json F]
-                                  [--set NAME=VALUE ...] [--train-limit N]
+                                  [--set NAME=VALUE ...] [--train-limit N] [--threads N]
 
 For each model and backend, `symdl run MODEL --max-epochs 1` (and for each model in `--compile`,
 `symdl compile MODEL`) runs in a subprocess, alternately cold and warm: cold with an empty PyTensor
@@ -45,9 +45,14 @@ def children_cpu_s() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
+THREADS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS")
+ENV: dict[str, str] = {}  # --threads
+
+
 def timed(command: list[str], cache: Path, out: Path | None) -> dict:
     """One run of `command` with its caches under `cache`: wall seconds, compile lines, epoch seconds, load."""
     env = dict(os.environ, PYTENSOR_FLAGS=f"base_compiledir={cache / 'pt'}", NUMBA_CACHE_DIR=str(cache / "nb"), PYTHONPATH=str(ROOT))
+    env |= ENV
     if out is not None:
         shutil.rmtree(out, ignore_errors=True)
         command = [*command, "--out", str(out)]
@@ -107,11 +112,16 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--set", action="append", default=[], help="NAME=VALUE for every run")
     p.add_argument("--train-limit", type=int)
     p.add_argument("--json", type=Path)
+    p.add_argument(
+        "--threads", type=int, help="BLAS/OpenMP/Numba threads per run (default: inherited); on a loaded machine 1, or OpenBLAS spins"
+    )
     return p.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
+    if args.threads:
+        ENV.update(dict.fromkeys(THREADS, str(args.threads)))
     symdl = [sys.executable, "-m", "symdl"]
     extra = [a for s in args.set for a in ("--set", s)] + (["--train-limit", str(args.train_limit)] if args.train_limit else [])
     jobs = [

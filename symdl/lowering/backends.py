@@ -66,7 +66,24 @@ def mode_of(backend: str) -> Mode:
     """The PyTensor mode of a backend name, not `auto` (PyTensor loads here, not when the CLI lists the backends)."""
     from pytensor.compile.mode import get_mode
 
-    return get_mode(BACKENDS[backend].mode)
+    mode = get_mode(BACKENDS[backend].mode)
+    return mode if BACKENDS[backend].compiles_at_first_call else inline_graph_ops(mode)
+
+
+def inline_graph_ops(mode: Mode) -> Mode:
+    """`mode` with every OpFromGraph replaced by its inner graph. PyTensor 3's softmax and log-softmax are
+    OpFromGraphs; in a C or Python VM their `perform` compiles the inner graph at the first call, in the
+    default mode, Numba: 13 s of a cold MLP's first C step (unannounced, outside `compiling`), ~1 s warm.
+    Inlined, they compile with the rest of the function, in C, and fuse with its elementwise work."""
+    from pytensor.compile.builders import OpFromGraph
+    from pytensor.graph.rewriting.basic import dfs_rewriter, node_rewriter
+    from pytensor.tensor.rewriting.ofg import inline_ofg_node
+
+    @node_rewriter([OpFromGraph])
+    def inline_graph_op(fgraph, node):
+        return inline_ofg_node(node)
+
+    return mode.register((dfs_rewriter(inline_graph_op), 2.5))  # after specialize (2), before fusion (49)
 
 
 def resolve_backend(program: Program, requested: str | None, where: Span | None = None) -> str:
