@@ -168,3 +168,11 @@ def test_the_progress_line_of_a_background_compile_counts_from_its_start(capsys)
     err = capsys.readouterr().err
     seconds = float(err.split("done in ")[1].split("s")[0])
     assert "compiling f with pytensor/c" in err and "(in the background)" in err and seconds >= 0.3
+
+
+def test_c_functions_hold_no_graph_op_that_compiles_with_numba_at_its_first_call():
+    from pytensor.compile.builders import OpFromGraph
+
+    model = _model("mlp", backend="c", overrides=("n_hidden=8",))
+    nodes = model.compile("train").maker.fgraph.toposort()  # log-softmax and its gradient's softmax
+    assert nodes and not any(isinstance(n.op, OpFromGraph) for n in nodes)

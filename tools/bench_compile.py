@@ -106,7 +106,7 @@ def summary_line(label: str, runs: dict) -> str:
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--models", default="mlp,lenet,rbm", help="comma-separated model names under models/ (empty: none)")
-    p.add_argument("--backends", default="auto", help="comma-separated: auto (the default), numba, c, jax, fast")
+    p.add_argument("--backends", default="default", help="comma-separated: default (no --backend: the model's), auto, numba, c, jax, fast")
     p.add_argument("--compile", default="dbn", help="comma-separated models to time `symdl compile` on (empty: none)")
     p.add_argument("--rounds", type=int, default=2, help="cold runs (and as many warm) per model and backend")
     p.add_argument("--set", action="append", default=[], help="NAME=VALUE for every run")
@@ -125,7 +125,11 @@ def main(argv: list[str] | None = None) -> None:
     symdl = [sys.executable, "-m", "symdl"]
     extra = [a for s in args.set for a in ("--set", s)] + (["--train-limit", str(args.train_limit)] if args.train_limit else [])
     jobs = [
-        (f"run {m} ({b})", [*symdl, "run", f"models/{m}.sdl", "--max-epochs", "1", "--backend", b, *extra], True)
+        (
+            f"run {m} ({b})",
+            [*symdl, "run", f"models/{m}.sdl", "--max-epochs", "1", *(["--backend", b] if b != "default" else []), *extra],
+            True,
+        )
         for m in filter(None, args.models.split(","))
         for b in args.backends.split(",")
     ]

@@ -26,17 +26,20 @@ class Backend:
     about: str
     gradcheck: bool
     compiles_at_first_call: bool = False
-    concurrent: bool = True  # may compile in a background thread beside other functions (`symdl.runtime.background`)
+    compiler: str = ""  # functions of one compiler build one at a time; of two, side by side (`symdl.runtime.background`)
+    concurrent: bool = True  # may compile in a background thread at all
 
 
 BACKENDS: dict[str, Backend] = {
     b.name: b
     for b in (
-        Backend("numba", "NUMBA", "Numba: fastest steps for most models, slow first compile", gradcheck=True, compiles_at_first_call=True),
-        Backend("c", "CVM", "PyTensor's C linker with OpenBLAS", gradcheck=True),
+        Backend("numba", "NUMBA", "Numba: fast steps, slow first compile", gradcheck=True, compiles_at_first_call=True, compiler="numba"),
+        # C: PyTensor's module cache is safe across processes, not across threads (two threads compiling LeNet's
+        # functions into a cold cache failed an assertion in `ModuleCache`): one C build at a time
+        Backend("c", "CVM", "PyTensor's C linker with OpenBLAS", gradcheck=True, compiler="c"),
         # JAX: its functions share one random key cell, adopted as each is built (`lowering.device.GeneratorCell`)
-        Backend("jax", "JAX", "JAX (the GPU path); needs static shapes", gradcheck=False, compiles_at_first_call=True, concurrent=False),
-        Backend("fast", "FAST_COMPILE", "compiles fastest (tests); its sums round least (gradcheck's default)", gradcheck=True),
+        Backend("jax", "JAX", "JAX (GPU); static shapes", gradcheck=False, compiles_at_first_call=True, compiler="jax", concurrent=False),
+        Backend("fast", "FAST_COMPILE", "compiles fastest (tests); its sums round least (gradcheck's)", gradcheck=True, compiler="c"),
         Backend("auto", "", "per function: numba for training steps, c for loops, convolutions and measures", gradcheck=False),
     )
 }
@@ -52,9 +55,10 @@ SLOW_ON_NUMBA = frozenset({"scan", "conv2d"})
 def auto_backend(fn: Function) -> str:
     """`auto`'s pick for one function. A function that updates nothing (a validation or test measure) runs
     once an epoch: C compiles it ~3x faster cold (MLP validate 1.9 s against 5.4 s) and its cache is shared
-    by every model. A training step runs thousands of times a run: Numba's steps (MLP: 1.9 s an epoch against
-    4.3 s on C) repay its slower first compile (22 s against 11 s) within about 5 epochs, unless it holds
-    a loop or a convolution (`SLOW_ON_NUMBA`)."""
+    by every model. A training step runs thousands of times a run: Numba's steps (MLP: 0.72 ms against 0.96 ms
+    on C, one thread, 2026-12-05) repay its slower first compile (~22 s against ~12 s) within about 17 epochs,
+    and the MLP's default run (early stopping, 1000 epochs at most) is longer; unless the step holds a loop
+    or a convolution (`SLOW_ON_NUMBA`)."""
     if not fn.updates:
         return "c"
     if any(n.op in SLOW_ON_NUMBA for n in toposort(fn.roots())):

@@ -70,6 +70,8 @@ class Model:
         self._feeds: dict[str, object] = {}
         self._compiles = Compiles(verbose)
         self._first_calls = threading.Lock()  # a first call sets values and puts them back: one at a time
+        self._builds: dict[str, threading.Lock] = {}  # per compiler (`Backend.compiler`)
+        self._held: tuple[dict, dict] | None = None  # values and generator state a first call will put back
         self.fn = FunctionTable(self)
         self.params = ValueTable(self, [n.name for n in self.program.params])
         self.state = ValueTable(self, [n.name for n in self.program.states])
@@ -134,7 +136,8 @@ class Model:
         graph, mode = self.lowered.graph(fn, binding, feeds), self.mode_of(backend)  # here: lowering is not thread-safe
 
         def work():
-            compiled = self.lowered.build(graph, mode)
+            with self._builds.setdefault(BACKENDS[backend].compiler, threading.Lock()):  # one build per compiler at once
+                compiled = self.lowered.build(graph, mode)
             if not self.config.nan_guard and BACKENDS[backend].compiles_at_first_call:
                 with self._first_calls:
                     self._first_call(compiled, fn, binding, feeds, backend)
@@ -146,6 +149,7 @@ class Model:
 
     def _first_call(self, compiled, fn: Function, binding, feeds: dict, backend: str) -> None:
         saved, generator = self.values(), self.random_state()
+        self._held = saved, generator  # what `values()` reads meanwhile (a checkpoint after Ctrl-C in a compile)
         try:
             if binding is not None:
                 compiled(0)
@@ -157,6 +161,7 @@ class Model:
         finally:
             self.set_values(saved)
             self.set_random_state(generator)
+            self._held = None
 
     def function(self, name: str) -> Function:
         names = [f.name for f in self.program.functions]
@@ -165,7 +170,9 @@ class Model:
         return self.program.function(name)
 
     def values(self) -> dict[str, np.ndarray]:
-        """Every parameter and state value, by name (what a checkpoint holds)."""
+        """Every parameter and state value, by name (what a checkpoint holds); during a first call, those it will put back."""
+        if self._held is not None:
+            return dict(self._held[0])
         return {k: np.array(v.get_value()) for k, v in self.lowered.shared.items()}
 
     def clock(self, feeds: tuple[tuple[str, Node], ...] = ()) -> Clock:
@@ -194,7 +201,7 @@ class Model:
 
     def random_state(self) -> dict:
         """The draws' generator state (JSON-able), so a resumed run draws what the run would have."""
-        return self.lowered.random_state()
+        return self._held[1] if self._held is not None else self.lowered.random_state()
 
     def set_random_state(self, state: dict) -> None:
         self.lowered.set_random_state(state)
