@@ -11,6 +11,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from contextlib import nullcontext
 
 from symdl.runtime.progress import compile_notice, compiled_notice
 
@@ -18,8 +19,9 @@ from symdl.runtime.progress import compile_notice, compiled_notice
 class Pending:
     """One function being compiled: `start()` it in a thread, or let `result()` compile it in the caller's."""
 
-    def __init__(self, what: str, work: Callable[[], object], verbose: bool) -> None:
+    def __init__(self, what: str, work: Callable[[], object], verbose: bool, lock: threading.Lock | None = None) -> None:
         self.what, self.verbose = what, verbose
+        self._lock = lock  # held while compiling: builds of one compiler go one at a time
         self._work = work
         self._done = threading.Event()
         self._thread: threading.Thread | None = None
@@ -35,14 +37,15 @@ class Pending:
         return self
 
     def _run(self) -> None:
-        self.started = time.perf_counter()
-        try:
-            self._value = self._work()
-        except BaseException as error:  # raised again in the thread that needs the function
-            self._error = error
-        finally:
-            self.seconds = time.perf_counter() - self.started
-            self._done.set()
+        with self._lock or nullcontext():  # the seconds count from here: waiting for another build is not compiling
+            self.started = time.perf_counter()
+            try:
+                self._value = self._work()
+            except BaseException as error:  # raised again in the thread that needs the function
+                self._error = error
+            finally:
+                self.seconds = time.perf_counter() - self.started
+                self._done.set()
 
     def result(self) -> object:
         """The compiled function. The first time, a progress line: compiled here (no thread was started),
@@ -70,9 +73,9 @@ class Compiles:
         self.verbose = verbose
         self.pending: list[Pending] = []
 
-    def add(self, what: str, work: Callable[[], object], concurrent: bool) -> Pending:
+    def add(self, what: str, work: Callable[[], object], concurrent: bool, lock: threading.Lock | None = None) -> Pending:
         """A compile of `what`: started now in a thread when `concurrent`, else when its result is needed."""
-        pending = Pending(what, work, self.verbose)
+        pending = Pending(what, work, self.verbose, lock)
         self.pending.append(pending)
         return pending.start() if concurrent else pending
 

@@ -136,16 +136,16 @@ class Model:
         graph, mode = self.lowered.graph(fn, binding, feeds), self.mode_of(backend)  # here: lowering is not thread-safe
 
         def work():
-            with self._builds.setdefault(BACKENDS[backend].compiler, threading.Lock()):  # one build per compiler at once
-                compiled = self.lowered.build(graph, mode)
+            compiled = self.lowered.build(graph, mode)
             if not self.config.nan_guard and BACKENDS[backend].compiles_at_first_call:
                 with self._first_calls:
                     self._first_call(compiled, fn, binding, feeds, backend)
             return compiled
 
+        what, lock = f"{name} with pytensor/{backend}", self._builds.setdefault(BACKENDS[backend].compiler, threading.Lock())
         if not background:
-            return Pending(f"{name} with pytensor/{backend}", work, self.verbose)
-        return self._compiles.add(f"{name} with pytensor/{backend}", work, BACKENDS[backend].concurrent and not self.config.nan_guard)
+            return Pending(what, work, self.verbose, lock)
+        return self._compiles.add(what, work, BACKENDS[backend].concurrent and not self.config.nan_guard, lock)
 
     def _first_call(self, compiled, fn: Function, binding, feeds: dict, backend: str) -> None:
         saved, generator = self.values(), self.random_state()
