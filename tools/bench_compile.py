@@ -1,7 +1,7 @@
 """Time to the end of epoch 1 on a fresh cache against a warm one (issue 14, item 3).
 
     python tools/bench_compile.py [--models mlp,lenet,rbm] [--backends auto] [--rounds 2] [--compile dbn] [--json F]
-                                  [--set NAME=VALUE ...] [--train-limit N] [--threads N]
+                                  [--set NAME=VALUE ...] [--train-limit N] [--threads N] [--serial]
 
 For each model and backend, `symdl run MODEL --max-epochs 1` (and for each model in `--compile`,
 `symdl compile MODEL`) runs in a subprocess, alternately cold and warm: cold with an empty PyTensor
@@ -10,7 +10,8 @@ primed by a first run and kept for the model. Each run records its wall time, th
 seconds it printed per function, the epoch's seconds, and the load the other processes put on the
 machine meanwhile (CPU seconds the machine was busy beyond the run's own, per wall second), since cold
 and warm runs are far apart in time on a shared machine. Printed: the median cold and warm wall, their
-ratio (issue 14's target for the MLP: at most 2.5x) and the compile lines. A benchmark, not a test.
+ratio (issue 14's target for the MLP: at most 2.5x) and the compile lines. `--serial` adds, per run, the same
+run with every compile in the thread that needs it: what compiling in threads buys. A benchmark, not a test.
 """
 
 from __future__ import annotations
@@ -45,6 +46,12 @@ def children_cpu_s() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
+# `--serial`: symdl's CLI with every compile in the thread that needs it, for an A/B against the threads
+SERIAL = (
+    "import sys; from symdl.runtime import background as b; add = b.Compiles.add; "
+    "b.Compiles.add = lambda self, what, work, concurrent, lock=None: add(self, what, work, False, lock); "
+    "from symdl.cli.main import main; sys.exit(main(sys.argv[1:]))"
+)
 THREADS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS")
 ENV: dict[str, str] = {}  # --threads
 
@@ -112,6 +119,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--set", action="append", default=[], help="NAME=VALUE for every run")
     p.add_argument("--train-limit", type=int)
     p.add_argument("--json", type=Path)
+    p.add_argument("--serial", action="store_true", help="also time each run with every compile serial (no threads)")
     p.add_argument(
         "--threads", type=int, help="BLAS/OpenMP/Numba threads per run (default: inherited); on a loaded machine 1, or OpenBLAS spins"
     )
@@ -124,20 +132,23 @@ def main(argv: list[str] | None = None) -> None:
         ENV.update(dict.fromkeys(THREADS, str(args.threads)))
     symdl = [sys.executable, "-m", "symdl"]
     extra = [a for s in args.set for a in ("--set", s)] + (["--train-limit", str(args.train_limit)] if args.train_limit else [])
+    launchers = [("", symdl)] + ([(", serial", [sys.executable, "-c", SERIAL])] if args.serial else [])
     jobs = [
         (
-            f"run {m} ({b})",
-            [*symdl, "run", f"models/{m}.sdl", "--max-epochs", "1", *(["--backend", b] if b != "default" else []), *extra],
+            f"run {m} ({b}{tag})",
+            [*cli, "run", f"models/{m}.sdl", "--max-epochs", "1", *(["--backend", b] if b != "default" else []), *extra],
             True,
         )
         for m in filter(None, args.models.split(","))
         for b in args.backends.split(",")
+        for tag, cli in launchers
     ]
     jobs += [(f"compile {m}", [*symdl, "compile", f"models/{m}.sdl", *extra], False) for m in filter(None, args.compile.split(","))]
     results, scratch = {}, Path(tempfile.mkdtemp(prefix="bench-compile-"))
     try:
         for label, command, run_out in jobs:
-            results[label] = alternate(label.replace(" ", "-").replace("(", "").replace(")", ""), command, args.rounds, scratch, run_out)
+            name = "".join(c if c.isalnum() else "-" for c in label)
+            results[label] = alternate(name, command, args.rounds, scratch, run_out)
             print(summary_line(label, results[label]), file=sys.stderr, flush=True)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
