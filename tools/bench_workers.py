@@ -98,7 +98,7 @@ def build_symdl(spec: Spec, backend: str, x: np.ndarray, y: np.ndarray) -> Step:
     m = symdl.load(ROOT / spec.file, backend=backend)
     shared = {"x": pytensor.shared(x, name="x", borrow=True), "y": pytensor.shared(y, name="y", borrow=True)}
     for name, array in (("x", x), ("y", y)):  # JAX: held on the device, as `symdl run` holds it
-        hold(shared[name], device_array(array, m.backend))
+        hold(shared[name], device_array(array, m.backend_of("train")))
     return m.compile("train", Binding({i.name: shared[i.name] for i in m.function("train").inputs}, spec.batch))
 
 

@@ -11,11 +11,17 @@ from __future__ import annotations
 
 import argparse
 import statistics
+import sys
 import time
+from pathlib import Path
 
-from symdl.lowering.device import hold
-from symdl.runtime.model import load
-from symdl.runtime.session import RunOptions, Session
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from symdl.api import open_model  # noqa: E402
+from symdl.lowering.device import hold  # noqa: E402
+from symdl.runtime.config import RunConfig  # noqa: E402
+from symdl.runtime.session import Session  # noqa: E402
 
 
 def _median_step(bound, steps: int) -> float:
@@ -35,12 +41,12 @@ def main() -> None:
     parser.add_argument("--fn", default="train")
     parser.add_argument("--train-limit", type=int, default=None)
     args = parser.parse_args()
-    model = load(args.model, backend="jax")
-    session = Session(model, RunOptions(train_limit=args.train_limit, quiet=True))
+    _, model = open_model(RunConfig(file=Path(args.model), backend="jax", train_limit=args.train_limit, quiet=True))
+    session = Session(model)
     bound = session.bind(args.fn, model.program.data[0], "train", {})
     rebound = bound.call
     resident = dict(rebound.arrays)
-    host = {n: __import__("numpy").asarray(a) for n, a in resident.items()}
+    host = {n: np.asarray(a) for n, a in resident.items()}
     for label, arrays in (("resident", resident), ("host", host), ("resident", resident), ("host", host)):
         for name, array in arrays.items():
             hold(rebound.slots[name], array)

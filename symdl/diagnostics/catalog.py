@@ -169,7 +169,7 @@ MESSAGES: dict[str, str] = {
     "E710": "'{path}' is damaged: {reason}",
     "E711": "'{path}' is damaged: it holds a {kind}, not an object",
     "E712": "'{path}' is damaged: its '{key}' is {value}, a value of the wrong kind",
-    "E713": "'{path}' is damaged: its 'backend' is {value}, not one of {backends}",
+    "E713": "'{path}' is damaged: its '{key}' is {value}, not one of {backends}",
     "E714": "'{path}' is damaged: its '{key}' is {value}, not a positive number",
     "E715": "'{path}' is damaged: its resume record cannot be read ({reason})",
     "E716": "'{path}' is damaged: its resume record is a {kind}, not an object",

@@ -1,4 +1,7 @@
-"""The backends: one table of names, PyTensor modes and what each is for; the CLI, the Python API and gradcheck derive from it."""
+"""The backends: one table of names, PyTensor modes and what each is for; the CLI, the Python API and gradcheck derive from it.
+
+`auto` (the default) is no PyTensor mode: it picks one of the others per function (`auto_backend`), by the
+cost of a typical run, cold compile plus steps (tools/bench_compile.py and tools/bench.py measure both)."""
 
 from __future__ import annotations
 
@@ -7,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from symdl.diagnostics.catalog import fail
 from symdl.diagnostics.errors import Span
-from symdl.ir.nodes import Program
+from symdl.ir.nodes import Function, Program, toposort
 
 if TYPE_CHECKING:
     from pytensor.compile.mode import Mode
@@ -32,24 +35,57 @@ class Backend:
     runs_python: bool = False
     # a short loop of known length unrolled rather than scanned (`Lowered._unrolls`)
     unroll: bool = False
+    compiler: str = ""  # functions of one compiler build one at a time; of two, side by side (`symdl.runtime.background`)
+    concurrent: bool = True  # may compile in a background thread at all
 
 
 BACKENDS: dict[str, Backend] = {
     b.name: b
     for b in (
-        Backend("numba", "NUMBA", "Numba: fastest steps for most models, slow first compile", gradcheck=True, compiles_at_first_call=True),
-        Backend("c", "CVM", "PyTensor's C linker with OpenBLAS", gradcheck=True, keeps_buffers=True, runs_python=True, unroll=True),
-        Backend("jax", "JAX", "JAX (the GPU path); needs static shapes", gradcheck=False, compiles_at_first_call=True),
+        Backend("numba", "NUMBA", "Numba: fast steps, slow first compile", gradcheck=True, compiles_at_first_call=True, compiler="numba"),
+        # C: PyTensor's module cache is safe across processes, not across threads (two threads compiling LeNet's
+        # functions into a cold cache failed an assertion in `ModuleCache`): one C build at a time
         Backend(
-            "fast", "FAST_COMPILE", "compiles fastest (tests); its sums round least (gradcheck's default)", gradcheck=True, runs_python=True
+            "c", "CVM", "PyTensor's C linker with OpenBLAS", gradcheck=True, compiler="c", keeps_buffers=True, runs_python=True, unroll=True
         ),
+        # JAX: its functions share one random key cell, adopted as each is built (`lowering.device.GeneratorCell`)
+        Backend("jax", "JAX", "JAX (GPU); static shapes", gradcheck=False, compiles_at_first_call=True, compiler="jax", concurrent=False),
+        Backend(
+            "fast",
+            "FAST_COMPILE",
+            "compiles fastest (tests); its sums round least (gradcheck's)",
+            gradcheck=True,
+            compiler="c",
+            runs_python=True,
+        ),
+        Backend("auto", "", "per function: numba for training steps, c for loops, convolutions and measures", gradcheck=False),
     )
 }
-DEFAULT_BACKEND = "numba"
+AUTO = "auto"
+DEFAULT_BACKEND = AUTO
+
+# Ops whose cold Numba compile costs minutes against C's tens of seconds (LeNet's conv step 169 s against 43 s,
+# a GRU's scan 53 s against ~10 s: shared/PYTENSOR3.md, issue 14), more than Numba's faster steps win back in
+# a model's default run.
+SLOW_ON_NUMBA = frozenset({"scan", "conv2d"})
+
+
+def auto_backend(fn: Function) -> str:
+    """`auto`'s pick for one function. A function that updates nothing (a validation or test measure) runs
+    once an epoch: C compiles it ~3x faster cold (MLP validate 1.9 s against 5.4 s) and its cache is shared
+    by every model. A training step runs thousands of times a run: Numba's steps (MLP: 0.72 ms against 0.96 ms
+    on C, one thread, 2026-12-05) repay its slower first compile (~22 s against ~12 s) within about 17 epochs,
+    and the MLP's default run (early stopping, 1000 epochs at most) is longer; unless the step holds a loop
+    or a convolution (`SLOW_ON_NUMBA`)."""
+    if not fn.updates:
+        return "c"
+    if any(n.op in SLOW_ON_NUMBA for n in toposort(fn.roots())):
+        return "c"
+    return "numba"
 
 
 def mode_of(backend: str) -> Mode:
-    """The PyTensor mode of a backend name (PyTensor loads here, not when the CLI lists the backends)."""
+    """The PyTensor mode of a backend name, not `auto` (PyTensor loads here, not when the CLI lists the backends)."""
     from pytensor.compile.mode import Mode, get_mode
     from pytensor.link.vm import VMLinker
 
@@ -59,11 +95,30 @@ def mode_of(backend: str) -> Mode:
     mode = get_mode(chosen.mode)
     if chosen.keeps_buffers:  # the CVM mode's own linker, without freeing intermediates (allow_gc)
         mode = Mode(VMLinker(use_cloop=True, allow_gc=False), mode.provided_optimizer)
-    return mode.including(HOST_TAG) if chosen.runs_python else mode
+    if chosen.runs_python:
+        mode = mode.including(HOST_TAG)
+    return mode if chosen.compiles_at_first_call else inline_graph_ops(mode)
+
+
+def inline_graph_ops(mode: Mode) -> Mode:
+    """`mode` with every OpFromGraph replaced by its inner graph. PyTensor 3's softmax and log-softmax are
+    OpFromGraphs; in a C or Python VM their `perform` compiles the inner graph at the first call, in the
+    default mode, Numba: 13 s of a cold MLP's first C step (unannounced, outside `compiling`), ~1 s warm.
+    Inlined, they compile with the rest of the function, in C, and fuse with its elementwise work."""
+    from pytensor.compile.builders import OpFromGraph
+    from pytensor.graph.rewriting.basic import dfs_rewriter, node_rewriter
+    from pytensor.tensor.rewriting.ofg import inline_ofg_node
+
+    @node_rewriter([OpFromGraph])
+    def inline_graph_op(fgraph, node):
+        return inline_ofg_node(node)
+
+    return mode.register((dfs_rewriter(inline_graph_op), 2.5))  # after specialize (2), before fusion (49)
 
 
 def resolve_backend(program: Program, requested: str | None, where: Span | None = None) -> str:
-    """The backend a model runs on: the one asked for, else the model's `backend` hyper (declared at `where`), else the default."""
+    """The backend a model runs on: the one asked for, else the model's `backend` hyper (declared at `where`), else the
+    default; `auto` is resolved per function by `auto_backend`."""
     if requested is not None:
         return requested
     chosen = dict(program.hypers).get("backend", DEFAULT_BACKEND)

@@ -19,7 +19,7 @@ from symdl.ir.init import initial_values
 from symdl.ir.nodes import Function, Node, Program, ScanBody, toposort
 from symdl.ir.ops import OPS
 from symdl.ir.types import NUMPY_DTYPE, TensorType, promote
-from symdl.lowering.backends import BACKENDS, DEFAULT_BACKEND
+from symdl.lowering.backends import BACKENDS
 from symdl.lowering.device import GeneratorCell
 from symdl.lowering.noise import Segment, below_sigmoid, standard_noise
 from symdl.lowering.spans import stamp
@@ -56,12 +56,24 @@ class Binding:
     batch: int
 
 
+@dataclass(frozen=True)
+class Graph:
+    """One function's PyTensor graph, ready for `pytensor.function`."""
+
+    name: str
+    inputs: list
+    outputs: list
+    updates: list
+    givens: dict
+
+
 class Lowered:
     """A program's PyTensor side: shared variables, input variables and a function cache."""
 
-    def __init__(self, program: Program, seed: int, backend: str = DEFAULT_BACKEND) -> None:
+    def __init__(self, program: Program, seed: int, backend: str = "c") -> None:
         self.program = program
-        self.backend = backend
+        self.backend = backend  # the run's; under `auto` each function's own is `target` while it lowers
+        self.target = BACKENDS[backend]
         rng = np.random.RandomState(seed)
         leaves = (*program.params, *program.states)
         values = initial_values(leaves, rng)
@@ -132,7 +144,7 @@ class Lowered:
         dtype = NUMPY_DTYPE[node.type.dtype]
         if id(node) in self._noise:
             return self._from_noise(node, self._noise[id(node)], args, memo)
-        if OPS[node.op].ahead and None not in node.type.shape and BACKENDS[self.backend].runs_python:
+        if OPS[node.op].ahead and None not in node.type.shape and self.target.runs_python:
             self._rng_now, (noise,) = standard_noise(self._rng_now, None, [self._segment(node)], host=True)
             return self._from_noise(node, noise, args, memo)
         size = node.type.shape if None not in node.type.shape else None
@@ -141,7 +153,7 @@ class Lowered:
 
     def _segment(self, node: Node) -> Segment:
         """The standard noise `node` is made from: bernoulli(sigmoid(z)) from logistic noise where it is made on the host."""
-        logistic = node.op == "bernoulli" and node.inputs[0].op == "sigmoid" and BACKENDS[self.backend].runs_python
+        logistic = node.op == "bernoulli" and node.inputs[0].op == "sigmoid" and self.target.runs_python
         return Segment("logistic" if logistic else OPS[node.op].ahead, node.type.shape)
 
     def _from_noise(self, node: Node, noise, args: list, memo) -> object:
@@ -182,9 +194,9 @@ class Lowered:
         order = body.nodes(node.inputs)
         count = steps if steps is not None else inputs[0].shape[0]
         # JAX draws only static shapes: a loop whose length is known only at run time draws step by step
-        hoist = self.backend != "jax" or isinstance(count, int)
+        hoist = self.target.name != "jax" or isinstance(count, int)
         hoisted = [n for n in order if OPS[n.op].ahead and None not in n.type.shape and hoist]
-        self._rng_now, noise = standard_noise(self._rng_now, count, [self._segment(n) for n in hoisted], BACKENDS[self.backend].runs_python)
+        self._rng_now, noise = standard_noise(self._rng_now, count, [self._segment(n) for n in hoisted], self.target.runs_python)
         return Loop(
             body=body,
             order=order,
@@ -220,7 +232,7 @@ class Lowered:
     def _unrolls(self, loop: Loop) -> bool:
         """Unroll on backends that prefer it (C: no per-step call into the scan's inner function, and the
         steps' products and elementwise work scheduled as one graph) when the graph stays small."""
-        return BACKENDS[self.backend].unroll and isinstance(loop.steps, int) and loop.steps * _size(loop.order) <= UNROLL_BUDGET
+        return self.target.unroll and isinstance(loop.steps, int) and loop.steps * _size(loop.order) <= UNROLL_BUDGET
 
     def _unroll(self, loop: Loop, memo) -> list:
         """The loop as `steps` copies of the body; each trace is a stack of the steps' values, whose
@@ -241,8 +253,15 @@ class Lowered:
 
     # ---- functions -------------------------------------------------------------------------
     def function(self, fn: Function, binding: Binding | None, mode: Mode, feeds: dict | None = None):
-        """Compile `fn` in `mode` (the caller's: `Model.mode`); with a binding, its inputs are minibatches of shared
+        """Compile `fn` in `mode` (the caller's: `Model.mode_of`); with a binding, its inputs are minibatches of shared
         data picked by an index; the inputs in `feeds` are read from those shared scalars (the loop sets them)."""
+        return self.build(self.graph(fn, binding, feeds), mode)
+
+    def graph(self, fn: Function, binding: Binding | None, feeds: dict | None = None, backend: str | None = None) -> Graph:
+        """`fn` as PyTensor variables for `backend` (default the run's), not yet compiled. Lowering threads the one
+        generator through the draws (`_rng_now`), so graphs are made one at a time; `build` may then run in several
+        threads at once."""
+        self.target = BACKENDS[backend or self.backend]
         memo = self.lower_roots(fn.roots())
         outputs = [memo[id(o)] for _, o in fn.outputs]
         updates = [(self.shared[t.name], memo[id(u)]) for t, u in fn.updates]
@@ -256,7 +275,14 @@ class Lowered:
         else:
             index = pt.scalar("index", dtype="int64")
             inputs, givens = [index], fed | {self.inputs[i.name]: self._minibatch(i, binding, index) for i in data}
-        compiled = pytensor.function(inputs, outputs, updates=updates, givens=givens, mode=mode, on_unused_input="ignore", name=fn.name)
+        return Graph(fn.name, inputs, outputs, updates, givens)
+
+    def build(self, graph: Graph, mode: Mode):
+        """The compiled PyTensor function of `graph` (JAX's shares the program's one random key cell)."""
+        g = graph
+        compiled = pytensor.function(
+            g.inputs, g.outputs, updates=g.updates, givens=g.givens, mode=mode, on_unused_input="ignore", name=g.name
+        )
         if _is_jax(compiled):
             self.generator_cell.adopt(compiled, self.rng)
         return compiled
@@ -278,7 +304,7 @@ class Lowered:
     def _minibatch(self, node: Node, binding: Binding, index):
         data = binding.arrays[node.name]
         b = binding.batch
-        if self.backend == "jax":  # static shapes: a gather with a constant arange
+        if self.target.name == "jax":  # static shapes: a gather with a constant arange
             rows = data[index * b + pt.constant(np.arange(b, dtype=np.int64))]
         else:  # a view: the step copies no data
             rows = data[index * b : (index + 1) * b]

@@ -7,12 +7,12 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from symdl.lowering.backends import mode_of, resolve_backend
+from symdl.lowering.backends import AUTO, auto_backend, mode_of, resolve_backend
 
 if TYPE_CHECKING:
     from pytensor.compile.mode import Mode
 
-    from symdl.ir.nodes import Program
+    from symdl.ir.nodes import Function, Program
 
 # what config.json records of the settings, and `--resume` takes back unless given again
 SAVED = ("overrides", "max_epochs", "train_limit", "data")
@@ -20,12 +20,14 @@ SAVED = ("overrides", "max_epochs", "train_limit", "data")
 
 @dataclass(frozen=True)
 class RunConfig:
-    """Every setting of one model's compile and run; the backend is resolved against the program (`backend_for`)."""
+    """Every setting of one model's compile and run; the backend is resolved against the program (`backend_for`),
+    then per function (`backend_of`)."""
 
     file: Path | None = None
     overrides: tuple[str, ...] = ()  # NAME=VALUE texts, parsed once by the front end
     exclude: tuple[str, ...] = ()  # rewrites switched off by name
     backend: str | None = None  # None: the model's `backend` hyper, else the default
+    backends: tuple[tuple[str, str], ...] = ()  # (fn, backend) pinned: a resumed run's, from its config.json
     nan_guard: bool = False
     max_epochs: int | None = None
     train_limit: int | None = None
@@ -37,6 +39,14 @@ class RunConfig:
     def backend_for(self, program: Program) -> str:
         """The backend this run uses: the NaN guard's C, else the one asked for, else the model's hyper, else the default."""
         return "c" if self.nan_guard else resolve_backend(program, self.backend)
+
+    def backend_of(self, fn: Function, program: Program) -> str:
+        """The backend `fn` compiles on: the NaN guard's C, else the one this run pinned for it (a resumed run
+        keeps its first run's), else the run's backend, `auto` picking per function."""
+        if self.nan_guard:
+            return "c"
+        chosen = dict(self.backends).get(fn.name) or self.backend_for(program)
+        return auto_backend(fn) if chosen == AUTO else chosen
 
     def mode_for(self, backend: str) -> Mode:
         """The PyTensor mode compiled functions run in (the NaN guard's checking VM, or the backend's)."""
@@ -55,7 +65,10 @@ class RunConfig:
         given = {key: getattr(self, key) for key in SAVED[1:] if getattr(self, key) is not None}
         restored = {key: saved.get(key) for key in SAVED[1:]}
         backend = self.backend or saved.get("backend")
-        return replace(self, file=source, overrides=tuple(saved.get("overrides") or ()), backend=backend, **{**restored, **given})
+        pinned = () if self.backend else tuple(sorted((saved.get("backends") or {}).items()))  # --backend again: chosen anew
+        return replace(
+            self, file=source, overrides=tuple(saved.get("overrides") or ()), backend=backend, backends=pinned, **{**restored, **given}
+        )
 
 
 def sdl_literal(value: object) -> str:

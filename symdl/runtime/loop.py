@@ -79,6 +79,7 @@ class Loop:
 
     def run(self, s: Session, base: dict | None = None, resume: dict | None = None) -> dict:
         """Train to the end (or until patience runs out); `base` goes into every position saved, `resume` is one."""
+        s.model.settle()  # every function bound for this loop compiled (side by side) before its first step
         state = self._start(self.validation.patience if self.validation else None) | (resume or {})
         while state["epoch"] <= self.epochs and not state["done"]:
             self._epoch(s, state, base or {})

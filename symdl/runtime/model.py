@@ -7,6 +7,7 @@ m.params["hidden.W"]            # numpy arrays in and out, by name
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator, MutableMapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,9 +21,9 @@ from symdl.ir.recipes import feed_value
 from symdl.ir.types import NUMPY_DTYPE
 from symdl.lowering.backends import BACKENDS
 from symdl.lowering.device import check_traceable
+from symdl.runtime.background import Compiles, Pending
 from symdl.runtime.checkpoint import load_arrays
 from symdl.runtime.config import RunConfig
-from symdl.runtime.progress import compile_notice
 
 
 @dataclass
@@ -60,13 +61,17 @@ class Model:
         self.program = program
         self.config = config or RunConfig()
         self.hypers = dict(self.program.hypers)
-        self.backend = self.config.backend_for(program)
+        self.backend = self.config.backend_for(program)  # the run's; `auto` picks per function (`backend_of`)
         self.verbose = verbose
         self.rewritten = rewritten  # ids of the nodes rewrites built (drawings highlight them)
         self.compiling = False
-        self._mode = None
+        self._modes: dict[str, object] = {}
         self._lowered = None
         self._feeds: dict[str, object] = {}
+        self._compiles = Compiles(verbose)
+        self._first_calls = threading.Lock()  # a first call sets values and puts them back: one at a time
+        self._builds: dict[str, threading.Lock] = {}  # per compiler (`Backend.compiler`)
+        self._held: tuple[dict, dict] | None = None  # values and generator state a first call will put back
         self.fn = FunctionTable(self)
         self.params = ValueTable(self, [n.name for n in self.program.params])
         self.state = ValueTable(self, [n.name for n in self.program.states])
@@ -76,12 +81,19 @@ class Model:
         seed = self.hypers.get("seed", 1234)
         return seed if isinstance(seed, int) else 1234
 
-    @property
-    def mode(self):
-        """The PyTensor mode every function compiles in, as the run's settings decide it."""
-        if self._mode is None:
-            self._mode = self.config.mode_for(self.backend)
-        return self._mode
+    def backend_of(self, name: str) -> str:
+        """The backend function `name` compiles on (`RunConfig.backend_of`)."""
+        return self.config.backend_of(self.function(name), self.program)
+
+    def backends(self) -> dict[str, str]:
+        """Every function's backend, by name (what config.json records)."""
+        return {f.name: self.backend_of(f.name) for f in self.program.functions}
+
+    def mode_of(self, backend: str):
+        """The PyTensor mode a function on `backend` compiles in, as the run's settings decide it."""
+        if backend not in self._modes:
+            self._modes[backend] = self.config.mode_for(backend)
+        return self._modes[backend]
 
     @property
     def lowered(self):
@@ -95,31 +107,61 @@ class Model:
         """The PyTensor function of `name`, ready to run: on a backend that compiles at the first call
         (Numba, JAX) that call is made here, on saved values put back after, so the wait is announced
         as compiling and the first training step is a step."""
-        fn = self.function(name)
+        return self.ready(self._pending(name, binding, fed, background=False))
+
+    def compile_soon(self, name: str, binding=None, fed: tuple[str, ...] = ()) -> Pending:
+        """Start compiling `name` in a background thread, beside the others asked for (where its backend
+        allows); `ready(pending)` or `settle()` waits for it."""
+        return self._pending(name, binding, fed, background=True)
+
+    def settle(self) -> None:
+        """Wait for every compile under way, so no first call (which sets values) overlaps a training step."""
         self.compiling = True  # a Ctrl-C during a compile stops at once (no step is half done)
         try:
-            with compile_notice(f"{name} with pytensor/{self.backend}", self.verbose):
-                feeds = {i.name: self.feed_slot(i.name) for i in fn.inputs if i.name in fed}
-                compiled = self.lowered.function(fn, binding, self.mode, feeds)
-                if not self.config.nan_guard and BACKENDS[self.backend].compiles_at_first_call:
-                    self._first_call(compiled, fn, binding, feeds)
+            self._compiles.settle()
         finally:
             self.compiling = False
-        return compiled
 
-    def _first_call(self, compiled, fn: Function, binding, feeds: dict) -> None:
+    def ready(self, pending: Pending):
+        """The compiled function of `pending`, waited for."""
+        self.compiling = True
+        try:
+            return pending.result()
+        finally:
+            self.compiling = False
+
+    def _pending(self, name: str, binding, fed: tuple[str, ...], background: bool) -> Pending:
+        fn, backend = self.function(name), self.backend_of(name)
+        feeds = {i.name: self.feed_slot(i.name) for i in fn.inputs if i.name in fed}
+        graph, mode = self.lowered.graph(fn, binding, feeds, backend), self.mode_of(backend)  # here: lowering is not thread-safe
+
+        def work():
+            compiled = self.lowered.build(graph, mode)
+            if not self.config.nan_guard and BACKENDS[backend].compiles_at_first_call:
+                with self._first_calls:
+                    self._first_call(compiled, fn, binding, feeds, backend)
+            return compiled
+
+        what, lock = f"{name} with pytensor/{backend}", self._builds.setdefault(BACKENDS[backend].compiler, threading.Lock())
+        if not background:
+            return Pending(what, work, self.verbose, lock)
+        return self._compiles.add(what, work, BACKENDS[backend].concurrent and not self.config.nan_guard, lock)
+
+    def _first_call(self, compiled, fn: Function, binding, feeds: dict, backend: str) -> None:
         saved, generator = self.values(), self.random_state()
+        self._held = saved, generator  # what `values()` reads meanwhile (a checkpoint after Ctrl-C in a compile)
         try:
             if binding is not None:
                 compiled(0)
             else:  # zeros of the declared shapes, a `?` dimension as 1
                 compiled(*(np.zeros([d or 1 for d in i.type.shape], NUMPY_DTYPE[i.type.dtype]) for i in fn.inputs if i.name not in feeds))
         except Exception as error:  # zeros need not be valid input everywhere: the real first call compiles then
-            if self.backend == "jax":
+            if backend == "jax":
                 check_traceable(error, fn)
         finally:
             self.set_values(saved)
             self.set_random_state(generator)
+            self._held = None
 
     def function(self, name: str) -> Function:
         names = [f.name for f in self.program.functions]
@@ -128,7 +170,9 @@ class Model:
         return self.program.function(name)
 
     def values(self) -> dict[str, np.ndarray]:
-        """Every parameter and state value, by name (what a checkpoint holds)."""
+        """Every parameter and state value, by name (what a checkpoint holds); during a first call, those it will put back."""
+        if self._held is not None:
+            return dict(self._held[0])
         return {k: np.array(v.get_value()) for k, v in self.lowered.shared.items()}
 
     def clock(self, feeds: tuple[tuple[str, Node], ...] = ()) -> Clock:
@@ -157,7 +201,7 @@ class Model:
 
     def random_state(self) -> dict:
         """The draws' generator state (JSON-able), so a resumed run draws what the run would have."""
-        return self.lowered.random_state()
+        return self._held[1] if self._held is not None else self.lowered.random_state()
 
     def set_random_state(self, state: dict) -> None:
         self.lowered.set_random_state(state)

@@ -18,6 +18,7 @@ from pytensor.link.vm import VMLinker
 
 from symdl.diagnostics.catalog import error
 from symdl.diagnostics.errors import Span, SymdlError, UserError
+from symdl.lowering.backends import inline_graph_ops
 from symdl.lowering.spans import SpanFrame, SpanKeeper, span_of
 
 HINTS = {
@@ -49,7 +50,8 @@ class NonFiniteStop(SymdlError):
 def guard_mode() -> Mode:
     """C thunks in PyTensor's Python-loop VM, checked after every node; fusion off; spans kept through rewrites."""
     linker = VMLinker(callback=_check_node, use_cloop=False)
-    return Mode(linker=linker, optimizer="fast_run").excluding("fusion").register((AddFeatureOptimizer(SpanKeeper()), -1))
+    mode = Mode(linker=linker, optimizer="fast_run").excluding("fusion").register((AddFeatureOptimizer(SpanKeeper()), -1))
+    return inline_graph_ops(mode)  # its softmax computed here, checked node by node, not in a Numba call
 
 
 def non_finite(value: object) -> str | None:

@@ -34,14 +34,18 @@ def format_metrics(row: dict[str, object], total: int) -> str:
     return "  ".join(parts)
 
 
+HEAD = "compiling {what} (first time is slow; cached afterwards) ..."
+
+
 @contextmanager
-def compile_notice(what: str, verbose: bool, every_s: float = 1.0) -> Iterator[None]:
-    """`compiling WHAT ... done in 12.3s` on stderr; on a terminal the seconds count while it waits."""
+def compile_notice(what: str, verbose: bool, every_s: float = 1.0, started: float | None = None, note: str = "") -> Iterator[None]:
+    """`compiling WHAT ... done in 12.3s` on stderr; on a terminal the seconds count while it waits. `started`: the
+    compile began earlier (in the background, `note`), and the seconds count from then."""
     if not verbose:
         yield
         return
-    started, done = time.perf_counter(), threading.Event()
-    head = f"compiling {what} (first time is slow; cached afterwards) ..."
+    started, done = started or time.perf_counter(), threading.Event()
+    head = HEAD.format(what=what)
     print(head, end="", file=sys.stderr, flush=True)
 
     def tick() -> None:
@@ -58,4 +62,9 @@ def compile_notice(what: str, verbose: bool, every_s: float = 1.0) -> Iterator[N
         if ticker:
             ticker.join()
         again = f"\r{head}" if ticker else ""
-        print(f"{again} done in {time.perf_counter() - started:.1f}s", file=sys.stderr, flush=True)
+        print(f"{again} done in {time.perf_counter() - started:.1f}s{f' ({note})' if note else ''}", file=sys.stderr, flush=True)
+
+
+def compiled_notice(what: str, seconds: float) -> None:
+    """The line of a compile that finished in the background before anything waited for it."""
+    print(f"{HEAD.format(what=what)} done in {seconds:.1f}s (in the background)", file=sys.stderr, flush=True)

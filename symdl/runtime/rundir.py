@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from symdl.diagnostics.catalog import fail
-from symdl.lowering.backends import BACKENDS
+from symdl.lowering.backends import AUTO, BACKENDS
 from symdl.runtime.checkpoint import RESUME_KEY, load_arrays, save_arrays, save_json
 from symdl.runtime.config import RunConfig
 from symdl.version import __version__
@@ -23,6 +23,7 @@ CONFIG_KINDS: dict[str, tuple[type | None, ...]] = {
     "source": (str,),
     "overrides": (list, None),
     "backend": (str, None),
+    "backends": (dict, None),  # per function, what `auto` picked
     "max_epochs": (int, None),
     "train_limit": (int, None),
     "data": (str, None),
@@ -50,7 +51,10 @@ def read_config(directory: Path) -> dict:
         if not fits or (key == "overrides" and not all(isinstance(v, str) for v in value or [])):
             fail("E712", None, hint=DAMAGED_HINT, path=path, key=key, value=repr(value))
         if key == "backend" and value is not None and value not in BACKENDS:
-            fail("E713", None, hint=DAMAGED_HINT, path=path, value=repr(value), backends=", ".join(BACKENDS))
+            fail("E713", None, hint=DAMAGED_HINT, path=path, key=key, value=repr(value), backends=", ".join(BACKENDS))
+        if key == "backends" and any(b not in BACKENDS or b == AUTO for b in (value or {}).values()):
+            named = ", ".join(b for b in BACKENDS if b != AUTO)
+            fail("E713", None, hint=DAMAGED_HINT, path=path, key=key, value=repr(value), backends=named)
         if isinstance(value, int) and value < 1:
             fail("E714", None, hint=DAMAGED_HINT, path=path, key=key, value=value)
     return config
@@ -79,8 +83,8 @@ class RunDir:
     def holds_run(self) -> bool:
         return (self.path / CONFIG).exists()
 
-    def write_config(self, model: str, hypers: dict[str, object], backend: str, config: RunConfig) -> None:
-        """config.json: the model, its hypers, the backend and the settings `--resume` continues with."""
+    def write_config(self, model: str, hypers: dict[str, object], backends: tuple[str, dict[str, str]], config: RunConfig) -> None:
+        """config.json: the model, its hypers, the backend asked for and each function's, and the settings `--resume` continues with."""
         import numpy
         import pytensor
 
@@ -91,7 +95,8 @@ class RunDir:
                 "source": str(Path(config.file).resolve()),
                 "hypers": {k: _plain(v) for k, v in hypers.items()},
                 "seed": hypers.get("seed"),
-                "backend": backend,
+                "backend": backends[0],
+                "backends": backends[1],
                 **config.saved(),
                 "versions": {
                     "python": platform.python_version(),

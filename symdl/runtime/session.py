@@ -44,12 +44,16 @@ class BoundFunction:
 
 class Rebound:
     """A function compiled once over shared slots, fed one split's arrays: switching splits swaps the
-    slots' values (no copy, no second compile), so `validate` serves the valid and the test split."""
+    slots' values (no copy, no second compile), so `validate` serves the valid and the test split.
+    The compile may still be under way in the background (`Model.compile_soon`): the first call waits."""
 
-    def __init__(self, compiled, slots: dict[str, object], arrays: dict[str, np.ndarray]) -> None:
-        self.compiled, self.slots, self.arrays = compiled, slots, arrays
+    def __init__(self, model: Model, pending, slots: dict[str, object], arrays: dict[str, np.ndarray]) -> None:
+        self.model, self.pending, self.slots, self.arrays = model, pending, slots, arrays
+        self.compiled = None
 
     def __call__(self, index: int):
+        if self.compiled is None:
+            self.compiled = self.model.ready(self.pending)
         if self.slots["__active__"] is not self:
             for name, array in self.arrays.items():
                 hold(self.slots[name], array)
@@ -72,7 +76,7 @@ class Session:
     epoch_writers: list = field(default_factory=list)  # the stage's writers run after every epoch (`run_recipe`)
     feeds: tuple = ()  # this stage's scalar inputs fed per call: (input, expression), `RecipeCall.feeds`
     _datasets: dict[str, Dataset] = field(default_factory=dict)
-    _compiled: dict[tuple, tuple] = field(default_factory=dict)  # (fn, batch) -> compiled function and its slots
+    _compiled: dict[tuple, tuple] = field(default_factory=dict)  # (fn, batch) -> its compile (`Pending`) and its slots
     _bound: dict[tuple, BoundFunction] = field(default_factory=dict)
 
     @property
@@ -189,11 +193,12 @@ class Session:
             import pytensor
 
             slots = {n: pytensor.shared(a, name=f"{fn_name}.{n}", borrow=True) for n, a in arrays.items()}
-            compiled = self.model.compile(fn_name, Binding(slots, batch), self.fed)
-            self._compiled[fn_name, batch] = compiled, slots | {"__active__": None}
-        compiled, slots = self._compiled[fn_name, batch]
-        resident = {n: device_array(a, self.model.backend) for n, a in arrays.items()}  # JAX: sent once, not per step
-        return BoundFunction(fn_name, Rebound(compiled, slots, resident), n_batches, [n for n, _ in fn.outputs])
+            pending = self.model.compile_soon(fn_name, Binding(slots, batch), self.fed)  # beside the other functions bound
+            self._compiled[fn_name, batch] = pending, slots | {"__active__": None}
+        pending, slots = self._compiled[fn_name, batch]
+        backend = self.model.backend_of(fn_name)
+        resident = {n: device_array(a, backend) for n, a in arrays.items()}  # JAX: sent once, not per step
+        return BoundFunction(fn_name, Rebound(self.model, pending, slots, resident), n_batches, [n for n, _ in fn.outputs])
 
 
 def bind_hint(node: Node, spec: DataSpec, fields) -> str:
