@@ -57,7 +57,7 @@ def torch_dropout(spec, xt, yt):
             layer.bias.copy_(torch.from_numpy(bias))
     relu, drop = torch.nn.ReLU(), torch.nn.Dropout(DROP)
     net = torch.nn.Sequential(layers[0], relu, drop, layers[1], relu, drop, layers[2]).train()
-    opt = torch.optim.Adam(net.parameters(), lr=spec.lr, betas=(BETA1, BETA2), eps=EPS, foreach=True)
+    opt = torch.optim.Adam(net.parameters(), lr=spec.lr, betas=(float(BETA1), float(BETA2)), eps=float(EPS), foreach=True)
     schedule = torch.optim.lr_scheduler.LambdaLR(opt, lambda steps: 1 / (1 + steps / HALF_LIFE))
     b, F = spec.batch, torch.nn.functional
 
