@@ -116,3 +116,20 @@ def test_float32_tanh_runs_through_numpy_where_python_ops_run_natively(backend):
     again, _ = f(-a)
     np.testing.assert_array_equal(value, kept)  # the next call writes its own buffer, not the returned array
     np.testing.assert_allclose(again, -value, atol=1e-7)
+
+
+def test_adams_gradient_products_are_computed_once_on_c(write_model):
+    """Adam uses each gradient as `(1 - beta1) * g` and as `g ** 2`: PyTensor's Dot22Scalar folding, left on,
+    computes every gradient product twice (once scaled, once not)."""
+    from symdl.lowering.lower import Lowered
+    from symdl.pipeline import front_end
+
+    text = (
+        'model t\nfrom "std/layers.sdl" import dense\nfrom "std/optim.sdl" import adam\n'
+        "input x: f32[8, 6]\ninput y: f32[8, 3]\nh = dense(x, 6, 5, act = relu)\nout = dense(h, 5, 3, act = tanh)\n"
+        "fn train(x, y) -> mean((out - y) ** 2) as cost:\n    update adam(mean((out - y) ** 2), params)\n"
+    )
+    program = front_end(write_model(text)).optimized
+    fgraph = Lowered(program, 1, "c").function(program.function("train"), None, mode_of("c")).maker.fgraph
+    products = [n for n in fgraph.toposort() if "Dot" in type(n.op).__name__ or "Gemm" in type(n.op).__name__]
+    assert len(products) == 5, products  # two forward, two weight gradients, one input gradient

@@ -92,7 +92,10 @@ def mode_of(backend: str) -> Mode:
     from symdl.lowering.host import HOST_TAG
 
     chosen = BACKENDS[backend]
-    mode = get_mode(chosen.mode)
+    # PyTensor folds `scalar * (a @ b)` into a Dot22Scalar even when the product has other uses, and then computes
+    # the product twice: Adam's `0.1 * g` and `g ** 2` made every gradient product twice (mlp_dropout's C step
+    # 0.86x without the rewrite; the scaling fuses into the elementwise work anyway)
+    mode = get_mode(chosen.mode).excluding("local_dot22_to_dot22scalar")
     if chosen.keeps_buffers:  # the CVM mode's own linker, without freeing intermediates (allow_gc)
         mode = Mode(VMLinker(use_cloop=True, allow_gc=False), mode.provided_optimizer)
     if chosen.runs_python:
