@@ -32,7 +32,7 @@ def cmd_run(config: RunConfig) -> int:
             print(f"nothing to resume: the run in {rundir.path} finished (see its summary.json)", file=sys.stderr)
             return 0
     else:
-        rundir.write_config(c.optimized.name, model.hypers, (model.backend, model.backends()), config)
+        rundir.write_config(c.optimized.name, model.hypers, model.backend, model.backends(), config)
     print(headline(c), file=sys.stderr)
     return _train(s, rundir, first, record)
 

@@ -73,8 +73,8 @@ SLOW_ON_NUMBA = frozenset({"scan", "conv2d"})
 def auto_backend(fn: Function) -> str:
     """`auto`'s pick for one function. A function that updates nothing (a validation or test measure) runs
     once an epoch: C compiles it ~3x faster cold (MLP validate 1.9 s against 5.4 s) and its cache is shared
-    by every model. A training step runs thousands of times a run: Numba's steps (MLP: 0.72 ms against 0.96 ms
-    on C, one thread, 2026-12-05) repay its slower first compile (~22 s against ~12 s) within about 17 epochs,
+    by every model. A training step runs thousands of times a run: Numba's steps (MLP: 0.59 ms against 0.80 ms
+    on C, tools/bench.py, quiet, 2026-12-05) repay its slower first compile (~25 s against ~15 s) within about 20 epochs,
     and the MLP's default run (early stopping, 1000 epochs at most) is longer; unless the step holds a loop
     or a convolution (`SLOW_ON_NUMBA`)."""
     if not fn.updates:

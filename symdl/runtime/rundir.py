@@ -83,8 +83,8 @@ class RunDir:
     def holds_run(self) -> bool:
         return (self.path / CONFIG).exists()
 
-    def write_config(self, model: str, hypers: dict[str, object], backends: tuple[str, dict[str, str]], config: RunConfig) -> None:
-        """config.json: the model, its hypers, the backend asked for and each function's, and the settings `--resume` continues with."""
+    def write_config(self, model: str, hypers: dict[str, object], backend: str, backends: dict[str, str], config: RunConfig) -> None:
+        """config.json: the model, its hypers, the run's backend and each function's, and the settings `--resume` continues with."""
         import numpy
         import pytensor
 
@@ -95,8 +95,8 @@ class RunDir:
                 "source": str(Path(config.file).resolve()),
                 "hypers": {k: _plain(v) for k, v in hypers.items()},
                 "seed": hypers.get("seed"),
-                "backend": backends[0],
-                "backends": backends[1],
+                "backend": backend,
+                "backends": backends,
                 **config.saved(),
                 "versions": {
                     "python": platform.python_version(),
