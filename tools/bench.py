@@ -211,8 +211,6 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 
 def main(argv: list[str] | None = None) -> None:
-    import symdl  # noqa: F401 - PyTensor set up as symdl sets it up (the system BLAS), for every column alike
-
     args = parse_args(argv)
     if args.worker:
         return serve(args.worker)

@@ -18,6 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
+import symdl  # before any PyTensor import, for every column alike: it links PyTensor's C backend to OpenBLAS, which a later import cannot
+
 ROOT = Path(__file__).resolve().parent.parent
 N_TRAIN, N_IN, N_OUT = 50000, 784, 10
 WARMUP = 10
@@ -91,7 +93,6 @@ def build_symdl(spec: Spec, backend: str, x: np.ndarray, y: np.ndarray) -> Step:
     """The model's own `train`, bound to shared data by a minibatch index, as `symdl run` binds it."""
     import pytensor
 
-    import symdl
     from symdl.lowering.device import device_array, hold
     from symdl.lowering.lower import Binding
 
@@ -104,7 +105,6 @@ def build_symdl(spec: Spec, backend: str, x: np.ndarray, y: np.ndarray) -> Step:
 
 def build_api(spec: Spec, backend: str, x: np.ndarray, y: np.ndarray) -> Step:
     """The same through the Python API: `symdl.load(...).fn.train(**arrays)` on NumPy minibatches."""
-    import symdl
 
     m = symdl.load(ROOT / spec.file, backend=None if backend == "default" else backend)
     names, b = [i.name for i in m.function("train").inputs], spec.batch
