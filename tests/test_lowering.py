@@ -118,6 +118,19 @@ def test_float32_tanh_runs_through_numpy_where_python_ops_run_natively(backend):
     np.testing.assert_allclose(again, -value, atol=1e-7)
 
 
+@pytest.mark.parametrize("backend", ["c", "numba"])
+def test_products_of_transposes_take_the_untransposed_operands_on_numba(backend):
+    """On Numba a product of a transposed matrix is a `TransposedDot` of the matrix itself (Numba's np.dot would
+    copy the transpose first: transposed.py); on C the transposes stay. Values agree with NumPy's either way."""
+    a, b, c, d = (pt.matrix(n, dtype="float32") for n in "abcd")
+    f = pytensor.function([a, b, c, d], [a.T @ b, b @ d.T, a.T @ c.T, b @ c], mode=mode_of(backend))
+    ops = [type(n.op).__name__ for n in f.maker.fgraph.toposort()]
+    assert ops.count("TransposedDot") == (3 if backend == "numba" else 0)
+    av, bv, cv, dv = (RNG.uniform(-2, 2, shape).astype(np.float32) for shape in ((5, 3), (5, 4), (4, 5), (6, 4)))
+    for value, expected in zip(f(av, bv, cv, dv), (av.T @ bv, bv @ dv.T, av.T @ cv.T, bv @ cv), strict=True):
+        np.testing.assert_allclose(value, expected, rtol=1e-5, atol=1e-6)
+
+
 def test_adams_gradient_products_are_computed_once_on_c(write_model):
     """Adam uses each gradient as `(1 - beta1) * g` and as `g ** 2`: PyTensor's Dot22Scalar folding, left on,
     computes every gradient product twice (once scaled, once not)."""

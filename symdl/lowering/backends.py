@@ -33,6 +33,8 @@ class Backend:
     # it runs Python ops natively, so noise comes from NumPy's float32 generator (noise.py) and float32
     # tanh is NumPy's vectorised one (host.py)
     runs_python: bool = False
+    # its matrix products copy a transposed operand first (Numba's np.dot), so they take it untransposed (transposed.py)
+    copies_transposes: bool = False
     # a short loop of known length unrolled rather than scanned (`Lowered._unrolls`)
     unroll: bool = False
     compiler: str = ""  # functions of one compiler build one at a time; of two, side by side (`symdl.runtime.background`)
@@ -42,7 +44,15 @@ class Backend:
 BACKENDS: dict[str, Backend] = {
     b.name: b
     for b in (
-        Backend("numba", "NUMBA", "Numba: fast steps, slow first compile", gradcheck=True, compiles_at_first_call=True, compiler="numba"),
+        Backend(
+            "numba",
+            "NUMBA",
+            "Numba: fast steps, slow first compile",
+            gradcheck=True,
+            compiles_at_first_call=True,
+            compiler="numba",
+            copies_transposes=True,
+        ),
         # C: PyTensor's module cache is safe across processes, not across threads (two threads compiling LeNet's
         # functions into a cold cache failed an assertion in `ModuleCache`): one C build at a time
         Backend(
@@ -100,6 +110,10 @@ def mode_of(backend: str) -> Mode:
         mode = Mode(VMLinker(use_cloop=True, allow_gc=False), mode.provided_optimizer)
     if chosen.runs_python:
         mode = mode.including(HOST_TAG)
+    if chosen.copies_transposes:
+        from symdl.lowering.transposed import TRANSPOSED_TAG
+
+        mode = mode.including(TRANSPOSED_TAG)
     return mode if chosen.compiles_at_first_call else inline_graph_ops(mode)
 
 
