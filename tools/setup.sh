@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# One-time set-up on a fresh Debian machine: the data, graphviz and OpenBLAS from Debian, symdl from this tree.
+# One-time set-up on a fresh Debian machine: the data, graphviz and OpenBLAS from Debian, symdl (with MKL) from this tree.
 # Safe to run again: it installs only what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,4 +14,4 @@ if [ ${#need[@]} -gt 0 ]; then
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${need[@]}"
 fi
-python -m pip install -q -e ".[test,music,sweep]"
+python -m pip install -q -e ".[test,music,sweep,mkl]"
