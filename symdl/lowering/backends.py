@@ -99,7 +99,7 @@ def mode_of(backend: str) -> Mode:
     from pytensor.compile.mode import Mode, get_mode
     from pytensor.link.vm import VMLinker
 
-    from symdl.lowering.host import HOST_TAG
+    from symdl.lowering.layout import HOST_TAG  # the host Ops' and the layout's rewrites register with it
 
     chosen = BACKENDS[backend]
     # PyTensor folds `scalar * (a @ b)` into a Dot22Scalar even when the product has other uses, and then computes

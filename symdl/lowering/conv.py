@@ -10,15 +10,14 @@ leaves the output channel-major [o, b, oh, ow], returned as an NCHW view that po
 
 from __future__ import annotations
 
-import functools
-
 import numpy as np
 import pytensor.tensor as pt
-from pytensor.compile.builders import OpFromGraph
 from pytensor.tensor.elemwise import DimShuffle
 
 from symdl.diagnostics.errors import InternalError
 from symdl.ir.windows import conv_pads, dilated, pooled_side
+from symdl.lowering.maxpool import window_max
+from symdl.lowering.patches import patches
 
 
 def conv2d(x, w, padding=(0, 0), stride=(1, 1), dilation=(1, 1), groups=1):
@@ -36,16 +35,14 @@ def conv2d(x, w, padding=(0, 0), stride=(1, 1), dilation=(1, 1), groups=1):
 def _conv(x, w, padding, stride, dilation):
     """One group, channel-major [o, b, oh, ow]: the patches of the channel-major image, one product with the flipped filters."""
     o, c, kh, kw = w.type.shape
-    (dh, dw), (sh, sw), (eh, ew) = dilation, stride, dilated((kh, kw), dilation)
+    eh, ew = dilated((kh, kw), dilation)
     image = _channel_major(x, conv_pads(padding, eh, ew))  # [c*b, h, w]
-    oh, ow = (image.shape[1] - eh) // sh + 1, (image.shape[2] - ew) // sw + 1
-    views = [
-        image[:, i * dh : i * dh + (oh - 1) * sh + 1 : sh, j * dw : j * dw + (ow - 1) * sw + 1 : sw] for i in range(kh) for j in range(kw)
-    ]
-    patches = pt.stack(views).reshape((kh * kw * c, -1))  # rows (i, j, channel), columns (batch, oh, ow)
+    taps = patches(image, (kh, kw), dilation, stride)  # [kh*kw, c*b, oh, ow]
+    oh, ow = taps.shape[2], taps.shape[3]
+    columns = taps.reshape((kh * kw * c, -1))  # rows (i, j, channel), columns (batch, oh, ow)
     # [kh*kw*c, o], used transposed: its gradient, patches @ g.T, is the faster way round (K = b*oh*ow is long)
     filters = w[:, :, ::-1, ::-1].dimshuffle(2, 3, 1, 0).reshape((kh * kw * c, -1))
-    out = pt.dot(filters.T, patches)  # [o, b*oh*ow]
+    out = pt.dot(filters.T, columns)  # [o, b*oh*ow]
     return out.reshape((-1, x.shape[0], oh, ow))
 
 
@@ -64,7 +61,7 @@ def max_pool2d(x, size, ignore_border, stride=None):
     """Max over windows of the last two axes; a partial last window is padded with -inf so it keeps
     its own maximum. Pooling commutes with a transposition of the leading axes, so a channel-major
     conv output is pooled where it lies (pooling its NCHW view would copy it first). Windows that do
-    not overlap: `_window_max`; others a stack of strided views and a max."""
+    not overlap: `window_max`; others a stack of strided views and a max."""
     inner = _under_leading_transpose(x)
     if inner is not None:
         return max_pool2d(inner, size, ignore_border, stride).dimshuffle(x.owner.op.new_order)
@@ -78,7 +75,7 @@ def max_pool2d(x, size, ignore_border, stride=None):
         x = pt.set_subtensor(full[..., :h, :w], x)
     elif (oh * ph, ow * pw) != (h, w):
         x = x[..., : oh * ph, : ow * pw]
-    return _window_max(ph, pw, x.type)(x)
+    return window_max(x, ph, pw)
 
 
 def _under_leading_transpose(x):
@@ -90,27 +87,6 @@ def _under_leading_transpose(x):
     if "x" in order or sorted(order) != list(range(x.ndim)) or order[-2:] != (x.ndim - 2, x.ndim - 1) or order == tuple(range(x.ndim)):
         return None
     return node.inputs[0]
-
-
-@functools.cache
-def _window_max(ph: int, pw: int, type_) -> OpFromGraph:
-    """max over the ph x pw windows that tile the last two axes, in two elementwise passes over rows
-    [..., ph * w]: the maximum of the ph row blocks (unit stride), then of the pw strided columns (about 7x
-    faster here than one maximum of ph*pw strided views, which is itself faster than Max over a reshape).
-    Its gradient is the max's: the upstream gradient where an element equals its window's max (ties all get it)."""
-    x = type_()
-    (h, w), lead = type_.shape[-2:], [x.shape[i] for i in range(x.ndim - 2)]
-    rows = x.reshape((-1, ph * w))
-    tall = functools.reduce(pt.maximum, [rows[:, k * w : (k + 1) * w] for k in range(ph)])
-    out = functools.reduce(pt.maximum, [tall[:, j::pw] for j in range(pw)]).reshape((*lead, h // ph, w // pw))
-
-    def pullback(inputs, outputs, grads):
-        (x,), (out,), (g,) = inputs, outputs, grads
-        windows = x.reshape((*(x.shape[i] for i in range(x.ndim - 2)), h // ph, ph, w // pw, pw))
-        spread = (..., slice(None), None, slice(None), None)
-        return [(pt.eq(windows, out[spread]) * g[spread]).reshape(x.shape)]
-
-    return OpFromGraph([x], [out], inline=True, pullback=pullback, name="window_max")
 
 
 def avg_pool2d(x, size, ignore_border, stride=None):

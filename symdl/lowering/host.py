@@ -1,20 +1,26 @@
-"""tanh through NumPy on the backends that run Python ops natively.
+"""Faster Ops on the backends that run Python and C ops natively (C, fast): tanh and large float32 sums
+through NumPy, and graphs that carry an Op of their own (`HostGraph`), which those backends run in place.
 
 PyTensor's C and Numba loops call the C library's scalar `tanh` for every element (about 30 ns an
 element in float32 here), where NumPy's float32 tanh is vectorised: on a LeNet-sized activation
 (500 x 20 x 12 x 12, with its gradient) 48 ms against 11 ms (measured, loaded). A rewrite swaps
 each float32 tanh for `HostTanh` before elementwise fusion, so the additions around it still fuse;
 its gradient `1 - y**2` is already written on the output by PyTensor's autodiff.
+
+PyTensor's C sum of float32 into a float64 accumulator adds one element at a time into one accumulator: 9.5 ms
+for LeNet's first bias gradient (1.44 M elements, loaded) against 0.4 ms for NumPy's pairwise float64 sum.
 """
 
 from __future__ import annotations
 
 import numpy as np
+from pytensor.compile.builders import OpFromGraph
 from pytensor.graph.basic import Apply
 from pytensor.graph.op import Op
 from pytensor.graph.rewriting.basic import dfs_rewriter, node_rewriter
 from pytensor.scalar.basic import Tanh
 from pytensor.tensor.elemwise import Elemwise
+from pytensor.tensor.math import Sum
 
 HOST_TAG = "symdl_host"  # the optimizer tag a backend's mode includes to run these rewrites
 
@@ -37,6 +43,51 @@ class HostTanh(Op):
         return shapes
 
 
+class HostGraph(OpFromGraph):
+    """An inline OpFromGraph with `host`, an Op that computes the same from the same inputs faster: the
+    backends with `HOST_TAG` run `host`, the others the graph, inlined (its pullback, if given, likewise)."""
+
+    def __init__(self, inputs, outputs, host: Op, **kwargs):
+        super().__init__(inputs, outputs, inline=True, **kwargs)
+        self.host = host
+
+
+@node_rewriter([HostGraph])
+def _host_graph(fgraph, node):
+    made = node.op.host.make_node(*node.inputs).outputs
+    return [old.type.filter_variable(new) for old, new in zip(node.outputs, made, strict=True)]
+
+
+class HostSum(Op):
+    """x -> its sum over `axes` accumulated in float64 by NumPy, in x's dtype."""
+
+    __props__ = ("axes",)
+
+    def __init__(self, axes: tuple[int, ...] | None):
+        self.axes = axes
+
+    def make_node(self, x) -> Apply:
+        axes = range(x.ndim) if self.axes is None else self.axes
+        kept = [d for i, d in enumerate(x.type.shape) if i not in axes]
+        return Apply(self, [x], [x.type.clone(shape=kept)()])
+
+    def perform(self, node, inputs, outputs) -> None:
+        (x,), (out,) = inputs, outputs
+        out[0] = np.asarray(np.sum(x, axis=self.axes, dtype=np.float64), dtype=x.dtype)
+
+
+HOST_SUM_MIN = 1 << 16  # smaller sums are not worth a Python call (a few microseconds)
+
+
+@node_rewriter([Sum])
+def _host_sum(fgraph, node):
+    (x,), out = node.inputs, node.outputs[0]
+    size = None if None in x.type.shape else int(np.prod(x.type.shape))
+    if x.dtype == out.dtype == "float32" and node.op.acc_dtype == "float64" and size is not None and size >= HOST_SUM_MIN:
+        return [HostSum(node.op.axis)(x)]
+    return None
+
+
 @node_rewriter([Elemwise])
 def _host_tanh(fgraph, node):
     if isinstance(node.op.scalar_op, Tanh) and node.outputs[0].dtype == "float32":
@@ -47,8 +98,12 @@ def _host_tanh(fgraph, node):
 def _register() -> None:
     from pytensor.compile import optdb
 
+    # before PyTensor inlines every inline OpFromGraph (-0.01)
+    optdb.register("symdl_host_graph", dfs_rewriter(_host_graph), HOST_TAG, position=-0.02)
     # after the graph's simplifications (stabilize, specialize), before elementwise fusion (49)
     optdb.register("symdl_host_tanh", dfs_rewriter(_host_tanh), HOST_TAG, position=48.5)
+    # after the layout's rewrites (48.6) have moved sums onto the arrays in memory order
+    optdb.register("symdl_host_sum", dfs_rewriter(_host_sum), HOST_TAG, position=48.7)
 
 
 _register()

@@ -1,0 +1,94 @@
+"""The C backend's own forms of conv2d and pooling (patches.py, maxpool.py), its layout rewrites (layout.py) and
+NumPy sums (host.py): values and gradients against the plain PyTensor graphs they stand in for, which every
+other backend runs; each test also checks that the form it covers was used."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytensor
+import pytensor.tensor as pt
+import pytest
+from pytensor.compile.mode import get_mode
+
+from symdl.lowering.backends import mode_of
+from symdl.lowering.conv import conv2d, max_pool2d
+
+RNG = np.random.default_rng(0)
+GRAPH = get_mode("FAST_COMPILE")  # the graphs inlined, no host Ops, no layout rewrites
+
+
+def _run(mode, inputs, outputs, values):
+    fn = pytensor.function(inputs, outputs, mode=mode)
+    return fn(*values), {type(node.op).__name__ for node in fn.maker.fgraph.apply_nodes}
+
+
+def _against_graph(inputs, outputs, values, uses: set[str], rtol=1e-6):
+    """Each output on the C and fast backends equals the graph's; `uses` are the Ops the C backend must run."""
+    expected, graph_ops = _run(GRAPH, inputs, outputs, values)
+    assert not uses & graph_ops
+    for backend in ("c", "fast"):
+        got, ops = _run(mode_of(backend), inputs, outputs, values)
+        assert uses <= ops, (backend, ops)
+        for g, e in zip(got, expected, strict=True):
+            np.testing.assert_allclose(g, e, rtol=rtol, atol=1e-6)
+
+
+# (image, filters, conv2d's settings): one channel, several, stride and dilation and padding, groups
+CONVS = [
+    ((2, 1, 9, 8), (3, 1, 3, 3), {}),
+    ((2, 3, 9, 8), (4, 3, 3, 2), {"stride": (2, 1), "dilation": (1, 2), "padding": (1, 2)}),
+    ((3, 4, 8, 8), (4, 2, 3, 3), {"groups": 2}),
+]
+
+
+@pytest.mark.parametrize("xs,ws,settings", CONVS)
+def test_conv2d_patches_loops_match_the_graph(xs, ws, settings):
+    x, w = pt.tensor("x", dtype="float32", shape=xs), pt.tensor("w", dtype="float32", shape=ws)
+    out = conv2d(x, w, **settings)
+    g = pt.tensor("g", dtype="float32", shape=out.type.shape)
+    values = [RNG.standard_normal(s).astype("float32") for s in (xs, ws, out.type.shape)]
+    outputs = [out, *pytensor.grad((out * g).sum(), [x, w])]
+    _against_graph([x, w, g], outputs, values, {"Im2Col", "Col2Im"})
+
+
+POOLS = [((2, 3, 8, 8), (2, 2), True), ((2, 3, 7, 5), (2, 2), False), ((1, 6, 9), (3, 3), True)]
+
+
+@pytest.mark.parametrize("shape,size,ignore_border", POOLS)
+def test_max_pool2d_gradient_loop_matches_the_graph_with_ties_and_nan(shape, size, ignore_border):
+    x = pt.tensor("x", dtype="float32", shape=shape)
+    out = max_pool2d(x, size, ignore_border)
+    g = pt.tensor("g", dtype="float32", shape=out.type.shape)
+    image = RNG.integers(0, 3, shape).astype("float32")  # many ties: each tied element gets the gradient
+    image.flat[5] = np.nan
+    values = [image, RNG.standard_normal(out.type.shape).astype("float32")]
+    expected, _ = _run(GRAPH, [x, g], [out, pytensor.grad((out * g).sum(), x)], values)
+    for backend in ("c", "fast"):
+        got, ops = _run(mode_of(backend), [x, g], [out, pytensor.grad((out * g).sum(), x)], values)
+        assert "WindowMaxGrad" in ops
+        for a, b in zip(got, expected, strict=True):
+            np.testing.assert_array_equal(a, b)
+
+
+def test_elementwise_work_on_a_transposed_array_runs_in_its_memory_order():
+    """tanh(x.T + b) and its gradients, with a sum over the transposed axes: the transposition moves past them
+    (layout.py), so on C the elementwise work reads x in its own order; the numbers stay the graph's."""
+    x = pt.tensor("x", dtype="float32", shape=(4, 2000, 6, 6))
+    b = pt.tensor("b", dtype="float32", shape=(4,))
+    y = pt.tanh(x.dimshuffle(1, 0, 2, 3) + b.dimshuffle("x", 0, "x", "x"))
+    cost = (y * y.sum(axis=(0, 2, 3)).dimshuffle("x", 0, "x", "x")).sum()
+    # tanh kept off its flat ends: there 1 - y**2 magnifies NumPy's and the C library's last-bit differences
+    values = [0.3 * RNG.standard_normal((4, 2000, 6, 6)).astype("float32"), 0.1 * RNG.standard_normal(4).astype("float32")]
+    _against_graph([x, b], [y, *pytensor.grad(cost, [x, b])], values, {"HostSum"}, rtol=1e-5)
+    fn = pytensor.function([x, b], pytensor.grad(cost, b), mode=mode_of("c"))
+    sums = [n for n in fn.maker.fgraph.apply_nodes if type(n.op).__name__ == "HostSum"]
+    assert sums and all(n.op.axes == (1, 2, 3) for n in sums)  # over x's own axes, not the transposed view's
+
+
+def test_large_float32_sums_accumulate_in_float64():
+    x = pt.tensor("x", dtype="float32", shape=(3, 100_000))
+    values = np.full((3, 100_000), 0.1, dtype="float32")
+    values[1] = RNG.standard_normal(100_000)
+    (got,), ops = _run(mode_of("c"), [x], [x.sum(axis=1)], [values])
+    assert "HostSum" in ops and got.dtype == np.float32
+    np.testing.assert_allclose(got, values.astype(np.float64).sum(axis=1), rtol=1e-7)
