@@ -6,10 +6,10 @@
 For each model and backend, `symdl run MODEL --max-epochs 1` (and for each model in `--compile`,
 `symdl compile MODEL`) runs in a subprocess, alternately cold and warm: cold with an empty PyTensor
 `base_compiledir` and `NUMBA_CACHE_DIR` (fresh temporary directories, removed after), warm with a pair
-primed by a first run and kept for the model. The priming `run` has `--no-tiers`: every training step compiled on
-its backend before it runs, as a run long enough to switch tiers leaves it (a one-epoch run may end first). Each run records its wall time, the `compiling ... done in`
-seconds it printed per function, the epoch's seconds, and the load the other processes put on the
-machine meanwhile (CPU seconds the machine was busy beyond the run's own, per wall second), since cold
+primed by a first run and kept for the model. The priming `run` has `--no-tiers`: every function compiled on its
+backend before it runs, as a run long enough to switch tiers leaves it (a one-epoch run may end first). Each run
+records its wall time, the `compiling ... done in` seconds it printed per function, the epoch's seconds, and the
+load the other processes put on the machine meanwhile (CPU seconds the machine was busy beyond the run's own, per wall second), since cold
 and warm runs are far apart in time on a shared machine. Printed: the median cold and warm wall, their
 ratio (issue 14's target for the MLP: at most 2.5x) and the compile lines. `--serial` adds, per run, the same
 run with every compile in the thread that needs it: what compiling in threads buys. A benchmark, not a test.

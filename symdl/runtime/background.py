@@ -82,23 +82,13 @@ class Compiles:
         self.verbose = verbose
         self.pending: list[Pending] = []
 
-    def add(
-        self,
-        what: str,
-        work: Callable[[], object],
-        concurrent: bool,
-        lock: threading.Lock | None = None,
-        note: str = "",
-        settles: bool = True,
-    ) -> Pending:
-        """A compile of `what`: started now in a thread when `concurrent`, else when its result is needed; `settle()`
-        waits for it when it `settles`, else it may go on while training runs (whoever needs it waits)."""
+    def add(self, what: str, work: Callable[[], object], concurrent: bool, lock: threading.Lock | None = None, note: str = "") -> Pending:
+        """A compile of `what`: started now in a thread when `concurrent`, else when its result is needed."""
         pending = Pending(what, work, self.verbose, lock, note)
-        if settles or not concurrent:
-            self.pending.append(pending)
+        self.pending.append(pending)
         return pending.start() if concurrent else pending
 
     def settle(self) -> None:
-        """Wait for every compile asked for so far that settles (each reported once, in the order asked)."""
+        """Wait for every compile asked for so far (each reported once, in the order asked)."""
         while self.pending:
             self.pending.pop(0).result()

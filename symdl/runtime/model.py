@@ -157,9 +157,7 @@ class Model:
         what, lock = f"{name} with pytensor/{backend}", self._build_lock(backend)
         if not background:
             return Pending(what, work, self.verbose, lock)
-        # a compile that makes no first call sets no values: it may go on beside the training steps (validate's in C)
-        first_call = BACKENDS[backend].compiles_at_first_call
-        return self._compiles.add(what, work, BACKENDS[backend].concurrent and not self.config.nan_guard, lock, settles=first_call)
+        return self._compiles.add(what, work, BACKENDS[backend].concurrent and not self.config.nan_guard, lock)
 
     def _build_lock(self, backend: str) -> threading.Lock:
         """Held while a function of `backend` builds: one build at a time per compiler (`Backend.compiler`)."""

@@ -139,13 +139,15 @@ def _value(value, type_):
 def mark(graph, backend: str) -> Path:
     """The file that says `graph` was compiled on `backend` under this PyTensor cache: named by a hash of the
     graph as PyTensor prints it (its ops, types and names) and the versions that compile it."""
-    import numba
+    from importlib.metadata import version
+
     import pytensor
 
     text = io.StringIO()
     values = [*graph.outputs, *(v for _, v in graph.updates), *graph.givens.values()]
     pytensor.printing.debugprint(values, file=text, print_type=True)
-    text.write(f"{backend} {pytensor.__version__} {numba.__version__} {[str(t) for t, _ in graph.updates]}")
+    compilers = f"numba {version('numba')}" if backend == "numba" else ""  # not imported for a C function
+    text.write(f"{backend} {pytensor.__version__} {compilers} {[str(t) for t, _ in graph.updates]}")
     key = hashlib.sha256(text.getvalue().encode()).hexdigest()[:32]
     return Path(pytensor.config.base_compiledir) / "symdl" / "compiled" / key
 
