@@ -143,7 +143,8 @@ class Model:
         feeds = {i.name: self.feed_slot(i.name) for i in fn.inputs if i.name in fed}
         graph, mode = self.lowered.graph(fn, binding, feeds, backend), self.mode_of(backend)  # here: lowering is not thread-safe
         marked = self.tier_mark(fn, graph, backend)
-        if background and binding is not None and marked and self.config.tiers and not marked.exists():
+        tiers = self.config.tiers and self.config.file is not None  # the child process opens the model file again
+        if background and binding is not None and marked and tiers and not marked.exists():
             return self._tiered(fn, graph, mode, backend, (binding, fed))
 
         def work():
