@@ -6,9 +6,10 @@
 For each model and backend, `symdl run MODEL --max-epochs 1` (and for each model in `--compile`,
 `symdl compile MODEL`) runs in a subprocess, alternately cold and warm: cold with an empty PyTensor
 `base_compiledir` and `NUMBA_CACHE_DIR` (fresh temporary directories, removed after), warm with a pair
-primed by a first run and kept for the model. Each run records its wall time, the `compiling ... done in`
-seconds it printed per function, the epoch's seconds, and the load the other processes put on the
-machine meanwhile (CPU seconds the machine was busy beyond the run's own, per wall second), since cold
+primed by a first run and kept for the model. The priming `run` has `--no-tiers`: every function compiled on its
+backend before it runs, as a run long enough to switch tiers leaves it (a one-epoch run may end first). Each run
+records its wall time, the `compiling ... done in` seconds it printed per function, the epoch's seconds, and the
+load the other processes put on the machine meanwhile (CPU seconds the machine was busy beyond the run's own, per wall second), since cold
 and warm runs are far apart in time on a shared machine. Printed: the median cold and warm wall, their
 ratio (issue 14's target for the MLP: at most 2.5x) and the compile lines. `--serial` adds, per run, the same
 run with every compile in the thread that needs it: what compiling in threads buys. A benchmark, not a test.
@@ -49,7 +50,7 @@ def children_cpu_s() -> float:
 # `--serial`: symdl's CLI with every compile in the thread that needs it, for an A/B against the threads
 SERIAL = (
     "import sys; from symdl.runtime import background as b; add = b.Compiles.add; "
-    "b.Compiles.add = lambda self, what, work, concurrent, lock=None: add(self, what, work, False, lock); "
+    "b.Compiles.add = lambda self, what, work, concurrent, *rest, **named: add(self, what, work, False, *rest, **named); "
     "from symdl.cli.main import main; sys.exit(main(sys.argv[1:]))"
 )
 THREADS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS")
@@ -79,7 +80,7 @@ def alternate(label: str, command: list[str], rounds: int, scratch: Path, run_ou
     """`rounds` cold runs and as many warm ones, alternately (after one run that primes the warm caches)."""
     warm_cache = scratch / f"warm-{label}"
     out = scratch / "run" if run_out else None
-    timed(command, warm_cache, out)  # primes the warm caches
+    timed([*command, "--no-tiers"] if run_out else command, warm_cache, out)  # primes the warm caches
     cold, warm = [], []
     for r in range(rounds):
         for kind in ("cold", "warm") if r % 2 == 0 else ("warm", "cold"):

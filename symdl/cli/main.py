@@ -91,6 +91,7 @@ def _run_parser(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", type=Path, help="run directory (default runs/MODEL-TIMESTAMP)")
     p.add_argument("--quiet", action="store_true", help="no per-epoch lines")
     p.add_argument("--nan-guard", action="store_true", help="stop at the first NaN/Inf and name its line (C backend, slower)")
+    p.add_argument("--no-tiers", dest="tiers", action="store_false", help="compile each training step before it runs (no quick first tier)")
     p.set_defaults(handler=lambda args: cmd_run(run_config(args)))
 
 

@@ -34,7 +34,10 @@ def cmd_run(config: RunConfig) -> int:
     else:
         rundir.write_config(c.optimized.name, model.hypers, model.backend, model.backends(), config)
     print(headline(c), file=sys.stderr)
-    return _train(s, rundir, first, record)
+    try:
+        return _train(s, rundir, first, record)
+    finally:
+        model.close()
 
 
 def _check_runnable(config: RunConfig, program) -> None:

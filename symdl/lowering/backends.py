@@ -39,6 +39,11 @@ class Backend:
     unroll: bool = False
     compiler: str = ""  # functions of one compiler build one at a time; of two, side by side (`symdl.runtime.background`)
     concurrent: bool = True  # may compile in a background thread at all
+    # the functions that start on the quick tier (`quick_mode`) while it compiles (`symdl.runtime.tiers`): "steps"
+    # (those that update values) or "measures" (those that do not). Numba's cold compile of the MLP's step takes
+    # ~23 s, the quick tier's 0.3 s; C compiles the MLP's validate in ~2 s quiet but 10-14 s beside a loaded
+    # training, and a measure's calls are few (1000 an epoch for the MLP)
+    tiered: tuple[str, ...] = ()
 
 
 BACKENDS: dict[str, Backend] = {
@@ -52,11 +57,20 @@ BACKENDS: dict[str, Backend] = {
             compiles_at_first_call=True,
             compiler="numba",
             copies_transposes=True,
+            tiered=("steps",),
         ),
         # C: PyTensor's module cache is safe across processes, not across threads (two threads compiling LeNet's
         # functions into a cold cache failed an assertion in `ModuleCache`): one C build at a time
         Backend(
-            "c", "CVM", "PyTensor's C linker with OpenBLAS", gradcheck=True, compiler="c", keeps_buffers=True, runs_python=True, unroll=True
+            "c",
+            "CVM",
+            "PyTensor's C linker with MKL or OpenBLAS",
+            gradcheck=True,
+            compiler="c",
+            keeps_buffers=True,
+            runs_python=True,
+            unroll=True,
+            tiered=("measures",),
         ),
         # JAX: its functions share one random key cell, adopted as each is built (`lowering.device.GeneratorCell`)
         Backend("jax", "JAX", "JAX (GPU); static shapes", gradcheck=False, compiles_at_first_call=True, compiler="jax", concurrent=False),
@@ -115,6 +129,16 @@ def mode_of(backend: str) -> Mode:
 
         mode = mode.including(TRANSPOSED_TAG)
     return mode if chosen.compiles_at_first_call else inline_graph_ops(mode)
+
+
+def quick_mode() -> Mode:
+    """The quick tier's mode: PyTensor's Python linker, which compiles nothing (no C module, no Numba), with FAST_RUN's
+    rewrites but fusion (a fused Composite runs its scalar code in Python, element by element)."""
+    from pytensor.compile.mode import Mode, get_mode
+    from pytensor.link.basic import PerformLinker
+
+    rewrites = get_mode("FAST_RUN").provided_optimizer.excluding("fusion", "local_dot22_to_dot22scalar")
+    return inline_graph_ops(Mode(PerformLinker(), rewrites))
 
 
 def inline_graph_ops(mode: Mode) -> Mode:

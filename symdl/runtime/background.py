@@ -19,8 +19,8 @@ from symdl.runtime.progress import compile_notice, compiled_notice
 class Pending:
     """One function being compiled: `start()` it in a thread, or let `result()` compile it in the caller's."""
 
-    def __init__(self, what: str, work: Callable[[], object], verbose: bool, lock: threading.Lock | None = None) -> None:
-        self.what, self.verbose = what, verbose
+    def __init__(self, what: str, work: Callable[[], object], verbose: bool, lock: threading.Lock | None = None, note: str = "") -> None:
+        self.what, self.verbose, self.note = what, verbose, note  # `note`: said after the seconds
         self._lock = lock  # held while compiling: builds of one compiler go one at a time
         self._work = work
         self._done = threading.Event()
@@ -47,23 +47,32 @@ class Pending:
                 self.seconds = time.perf_counter() - self.started
                 self._done.set()
 
-    def result(self) -> object:
+    @property
+    def done(self) -> bool:
+        """Whether the compile has finished (or failed), without waiting."""
+        return self._done.is_set()
+
+    def result(self, quiet: bool = False) -> object:
         """The compiled function. The first time, a progress line: compiled here (no thread was started),
-        waited for (the seconds counted from the compile's own start), or done already in the background."""
-        if self._reported:
+        waited for (the seconds counted from the compile's own start), or done already in the background;
+        none when `quiet` (the caller reports it)."""
+        if self._reported or quiet:
             self._done.wait()
         elif self._thread is None:
-            with compile_notice(self.what, self.verbose):
+            with compile_notice(self.what, self.verbose, note=self.note):
                 self._run()
         elif not self._done.is_set():
-            with compile_notice(self.what, self.verbose, started=self.started, note="in the background"):
+            with compile_notice(self.what, self.verbose, started=self.started, note=self._noted("in the background")):
                 self._done.wait()
         elif self.verbose and self._error is None:
-            compiled_notice(self.what, self.seconds)
+            compiled_notice(self.what, self.seconds, self._noted("in the background"))
         self._reported = True
         if self._error is not None:
             raise self._error
         return self._value
+
+    def _noted(self, where: str) -> str:
+        return f"{where}; {self.note}" if self.note else where
 
 
 class Compiles:
@@ -73,9 +82,9 @@ class Compiles:
         self.verbose = verbose
         self.pending: list[Pending] = []
 
-    def add(self, what: str, work: Callable[[], object], concurrent: bool, lock: threading.Lock | None = None) -> Pending:
+    def add(self, what: str, work: Callable[[], object], concurrent: bool, lock: threading.Lock | None = None, note: str = "") -> Pending:
         """A compile of `what`: started now in a thread when `concurrent`, else when its result is needed."""
-        pending = Pending(what, work, self.verbose, lock)
+        pending = Pending(what, work, self.verbose, lock, note)
         self.pending.append(pending)
         return pending.start() if concurrent else pending
 

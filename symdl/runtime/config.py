@@ -29,6 +29,7 @@ class RunConfig:
     backend: str | None = None  # None: the model's `backend` hyper, else the default
     backends: tuple[tuple[str, str], ...] = ()  # (fn, backend) pinned: a resumed run's, from its config.json
     nan_guard: bool = False
+    tiers: bool = True  # training steps start on the quick tier while their backend compiles (`symdl.runtime.tiers`)
     max_epochs: int | None = None
     train_limit: int | None = None
     data: str | None = None

@@ -7,6 +7,7 @@ m.params["hidden.W"]            # numpy arrays in and out, by name
 
 from __future__ import annotations
 
+import sys
 import threading
 from collections.abc import Callable, Iterator, MutableMapping
 from dataclasses import dataclass, field
@@ -24,6 +25,7 @@ from symdl.lowering.device import check_traceable
 from symdl.runtime.background import Compiles, Pending
 from symdl.runtime.checkpoint import load_arrays
 from symdl.runtime.config import RunConfig
+from symdl.runtime.tiers import Job, Tiered, compile_beside, mark, remember, scans
 
 
 @dataclass
@@ -72,6 +74,7 @@ class Model:
         self._first_calls = threading.Lock()  # a first call sets values and puts them back: one at a time
         self._builds: dict[str, threading.Lock] = {}  # per compiler (`Backend.compiler`)
         self._held: tuple[dict, dict] | None = None  # values and generator state a first call will put back
+        self._children: list = []  # tiered compiles' child processes (`symdl.runtime.tiers.Child`)
         self.fn = FunctionTable(self)
         self.params = ValueTable(self, [n.name for n in self.program.params])
         self.state = ValueTable(self, [n.name for n in self.program.states])
@@ -122,6 +125,11 @@ class Model:
         finally:
             self.compiling = False
 
+    def close(self) -> None:
+        """Stop the compiles still running in child processes: the run is over (what they finished stays cached)."""
+        for child in self._children:
+            child.stop()
+
     def ready(self, pending: Pending):
         """The compiled function of `pending`, waited for."""
         self.compiling = True
@@ -134,18 +142,55 @@ class Model:
         fn, backend = self.function(name), self.backend_of(name)
         feeds = {i.name: self.feed_slot(i.name) for i in fn.inputs if i.name in fed}
         graph, mode = self.lowered.graph(fn, binding, feeds, backend), self.mode_of(backend)  # here: lowering is not thread-safe
+        marked = self.tier_mark(fn, graph, backend)
+        tiers = self.config.tiers and self.config.file is not None  # the child process opens the model file again
+        if background and binding is not None and marked and tiers and not marked.exists():
+            return self._tiered(fn, graph, mode, backend, (binding, fed))
 
         def work():
             compiled = self.lowered.build(graph, mode)
             if not self.config.nan_guard and BACKENDS[backend].compiles_at_first_call:
                 with self._first_calls:
                     self._first_call(compiled, fn, binding, feeds, backend)
+            remember(marked)
             return compiled
 
-        what, lock = f"{name} with pytensor/{backend}", self._builds.setdefault(BACKENDS[backend].compiler, threading.Lock())
+        what, lock = f"{name} with pytensor/{backend}", self._build_lock(backend)
         if not background:
             return Pending(what, work, self.verbose, lock)
         return self._compiles.add(what, work, BACKENDS[backend].concurrent and not self.config.nan_guard, lock)
+
+    def _build_lock(self, backend: str) -> threading.Lock:
+        """Held while a function of `backend` builds: one build at a time per compiler (`Backend.compiler`)."""
+        return self._builds.setdefault(BACKENDS[backend].compiler, threading.Lock())
+
+    def tier_mark(self, fn: Function, graph, backend: str) -> Path | None:
+        """The mark of a compiled function that may tier (`symdl.runtime.tiers.mark`); None for one that may not: of a
+        kind its backend does not tier (`Backend.tiered`), drawing where the backend draws otherwise than NumPy,
+        which the quick tier draws from (Numba's bernoulli is the complement of NumPy's: a switch would change them),
+        or holding a loop (`scans`)."""
+        chosen = BACKENDS[backend]
+        draws = any(target is self.lowered.rng for target, _ in graph.updates)
+        if ("steps" if fn.updates else "measures") not in chosen.tiered or (draws and not chosen.runs_python) or scans(graph):
+            return None
+        return mark(graph, backend)
+
+    def _tiered(self, fn: Function, graph, mode, backend: str, bound: tuple) -> Pending:
+        """The quick tier's build of `graph`, which yields a `Tiered` step; `backend`'s compile starts beside it,
+        in a child process, and this process then loads the result from the caches."""
+        from symdl.lowering.backends import quick_mode
+
+        (binding, fed), name, unit = bound, fn.name, "step" if fn.updates else "call"
+        slots = tuple((n, s.dtype, (binding.batch, *s.get_value(borrow=True).shape[1:])) for n, s in binding.arrays.items())
+        job = Job(self.config, name, backend, slots, binding.batch, fed)
+        jit, done = BACKENDS[backend].compiles_at_first_call, mark(graph, backend)
+        child, work = compile_beside(job, lambda: self.lowered.build(graph, mode), jit, done)
+        self._children.append(child)
+        real = Pending(f"{name} with pytensor/{backend}", work, self.verbose, self._build_lock(backend)).start()
+        say = (lambda text: print(text, file=sys.stderr, flush=True)) if self.verbose else (lambda text: None)
+        note = f"the quick tier, while {backend} compiles beside it"
+        quick = lambda: Tiered(name, backend, self.lowered.build(graph, quick_mode()), real, say, unit)  # noqa: E731
+        return self._compiles.add(f"{name} with pytensor/py", quick, True, note=note)
 
     def _first_call(self, compiled, fn: Function, binding, feeds: dict, backend: str) -> None:
         saved, generator = self.values(), self.random_state()

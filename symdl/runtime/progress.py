@@ -65,6 +65,6 @@ def compile_notice(what: str, verbose: bool, every_s: float = 1.0, started: floa
         print(f"{again} done in {time.perf_counter() - started:.1f}s{f' ({note})' if note else ''}", file=sys.stderr, flush=True)
 
 
-def compiled_notice(what: str, seconds: float) -> None:
+def compiled_notice(what: str, seconds: float, note: str) -> None:
     """The line of a compile that finished in the background before anything waited for it."""
-    print(f"{HEAD.format(what=what)} done in {seconds:.1f}s (in the background)", file=sys.stderr, flush=True)
+    print(f"{HEAD.format(what=what)} done in {seconds:.1f}s ({note})", file=sys.stderr, flush=True)

@@ -1,0 +1,33 @@
+"""The child process of a tiered compile (`symdl.runtime.tiers`): reads a pickled `Job` on stdin, builds the same
+model and bound function, and compiles it into the on-disk caches (PyTensor's compiledir, Numba's cache).
+
+    python -m symdl.cli.compile_child < job.pickle
+"""
+
+from __future__ import annotations
+
+import pickle
+import sys
+from dataclasses import replace
+
+
+def main() -> int:
+    import numpy as np
+
+    from symdl.api import open_model
+
+    job = pickle.load(sys.stdin.buffer)
+    config = replace(job.config, backends=((job.name, job.backend),), quiet=True, out=None, resume=None)
+    _, model = open_model(config)
+
+    import pytensor
+
+    from symdl.lowering.lower import Binding
+
+    slots = {name: pytensor.shared(np.zeros(shape, dtype), name=f"{job.name}.{name}", borrow=True) for name, dtype, shape in job.slots}
+    model.compile(job.name, Binding(slots, job.batch), job.fed)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
