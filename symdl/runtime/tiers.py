@@ -22,8 +22,8 @@ import copy
 import ctypes
 import hashlib
 import io
+import json
 import os
-import pickle
 import signal
 import subprocess
 import sys
@@ -68,6 +68,25 @@ class Job:
     batch: int
     fed: tuple[str, ...]
 
+    def to_json(self) -> str:
+        """The job as JSON for the child (not a pickle: only the restricted unpickler reads pickles), with the
+        settings that shape the graph."""
+        c = self.config
+        config = {"file": str(c.file), "overrides": c.overrides, "exclude": c.exclude, "nan_guard": c.nan_guard, "data": c.data}
+        return json.dumps(
+            {"config": config, "name": self.name, "backend": self.backend, "slots": self.slots, "batch": self.batch, "fed": self.fed}
+        )
+
+    @staticmethod
+    def from_json(text: str) -> Job:
+        d = json.loads(text)
+        c = d["config"]
+        config = RunConfig(
+            file=Path(c["file"]), overrides=tuple(c["overrides"]), exclude=tuple(c["exclude"]), nan_guard=c["nan_guard"], data=c["data"]
+        )
+        slots = tuple((name, dtype, tuple(shape)) for name, dtype, shape in d["slots"])
+        return Job(config, d["name"], d["backend"], slots, d["batch"], tuple(d["fed"]))
+
 
 class Child:
     """`job` compiled in a child process into the on-disk caches; `wait()` says whether it finished."""
@@ -82,7 +101,7 @@ class Child:
             preexec_fn=_die_with_parent,
         )
         atexit.register(self.stop)
-        self.process.stdin.write(pickle.dumps(job))
+        self.process.stdin.write(job.to_json().encode())
         self.process.stdin.close()
 
     def wait(self) -> bool:
