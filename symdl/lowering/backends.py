@@ -42,7 +42,8 @@ class Backend:
     # the functions that start on the quick tier (`quick_mode`) while it compiles (`symdl.runtime.tiers`): "steps"
     # (those that update values) or "measures" (those that do not). Numba's cold compile of the MLP's step takes
     # ~23 s, the quick tier's 0.3 s; C compiles the MLP's validate in ~2 s quiet but 10-14 s beside a loaded
-    # training, and a measure's calls are few (1000 an epoch for the MLP)
+    # training, and a measure's calls are few (1000 an epoch for the MLP); C's steps tier too (the MLP on C: a
+    # fresh first epoch 4.9 s against 3.1 s warm, tools/bench_compile.py)
     tiered: tuple[str, ...] = ()
 
 
@@ -70,7 +71,7 @@ BACKENDS: dict[str, Backend] = {
             keeps_buffers=True,
             runs_python=True,
             unroll=True,
-            tiered=("measures",),
+            tiered=("steps", "measures"),
         ),
         # JAX: its functions share one random key cell, adopted as each is built (`lowering.device.GeneratorCell`)
         Backend("jax", "JAX", "JAX (GPU); static shapes", gradcheck=False, compiles_at_first_call=True, compiler="jax", concurrent=False),
