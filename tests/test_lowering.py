@@ -131,6 +131,24 @@ def test_products_of_transposes_take_the_untransposed_operands_on_numba(backend)
         np.testing.assert_allclose(value, expected, rtol=1e-5, atol=1e-6)
 
 
+def test_minibatch_slices_keep_their_rows_contiguous_on_numba():
+    """On Numba a slice without steps (a bound minibatch's rows) is a `StepFreeSubtensor` that its own Numba
+    function indexes as `x[a:b]`, which keeps C-ordered rows C-ordered (PyTensor's `slice(a, b, None)` types as
+    unknown layout, whose product np.dot copies first); a stepped slice stays. Values agree with NumPy's."""
+    from pytensor.link.numba.dispatch.basic import numba_funcify_and_cache_key
+    from pytensor.tensor.subtensor import Subtensor
+
+    x, w, i = pt.matrix("x", dtype="float32"), pt.matrix("w", dtype="float32"), pt.lscalar("i")
+    f = pytensor.function([x, w, i], [x[i * 2 : (i + 1) * 2] @ w, x[1:, :2] * 2, x[::2] * 2], mode=mode_of("numba"))
+    slices = [n for n in f.maker.fgraph.toposort() if isinstance(n.op, Subtensor)]
+    assert sorted(type(n.op).__name__ for n in slices) == ["StepFreeSubtensor", "StepFreeSubtensor", "Subtensor"]
+    for node in (n for n in slices if type(n.op).__name__ == "StepFreeSubtensor"):
+        assert numba_funcify_and_cache_key(node.op, node=node)[1].startswith("symdl:"), "PyTensor's Subtensor won the dispatch"
+    xv, wv = RNG.uniform(-2, 2, (6, 3)).astype(np.float32), RNG.uniform(-2, 2, (3, 4)).astype(np.float32)
+    for value, expected in zip(f(xv, wv, 1), (xv[2:4] @ wv, xv[1:, :2] * 2, xv[::2] * 2), strict=True):
+        np.testing.assert_allclose(value, expected, rtol=1e-5, atol=1e-6)
+
+
 def test_adams_gradient_products_are_computed_once_on_c(write_model):
     """Adam uses each gradient as `(1 - beta1) * g` and as `g ** 2`: PyTensor's Dot22Scalar folding, left on,
     computes every gradient product twice (once scaled, once not)."""
