@@ -93,3 +93,34 @@ def test_large_float32_sums_accumulate_in_float64():
     (got,), ops = _run(mode_of("c"), [x], [x.sum(axis=1)], [values])
     assert "HostSum" in ops and got.dtype == np.float32
     np.testing.assert_allclose(got, values.astype(np.float64).sum(axis=1), rtol=1e-7)
+
+
+def test_only_sums_along_the_last_axis_leave_the_c_loop():
+    """C's float64 accumulation is slow only along the last axis (one serial chain): a column sum stays in C."""
+    x = pt.tensor("x", dtype="float32", shape=(20, 784))
+    values = RNG.standard_normal((20, 784)).astype(np.float32)
+    fn = pytensor.function([x], [x.sum(axis=1), x.sum(axis=0)], mode=mode_of("c"))
+    sums = {type(n.op).__name__: n.op for n in fn.maker.fgraph.apply_nodes if "Sum" in type(n.op).__name__}
+    assert sums["HostSum"].axes == (1,) and sums["Sum"].axis == (0,)
+    for got, axis in zip(fn(values), (1, 0), strict=True):
+        np.testing.assert_allclose(got, values.astype(np.float64).sum(axis=axis), rtol=1e-6)
+
+
+def test_fused_float32_exponentials_run_as_numpy_passes_with_the_loops_values():
+    """A fused loop with softplus, sigmoid, exp and log on enough elements runs as `UfuncElemwise` on C, with the
+    graph's values, extremes included (no overflow to nan); a small one, and a float64 one, keep the C loop."""
+    a, x = (pt.tensor(n, dtype="float32", shape=(20, 784)) for n in "ax")
+    h = np.float32(0.05)
+    outputs = [x * a - pt.softplus(a), -h * x + h * pt.sigmoid(a), pt.exp(a / np.float32(30)) + pt.log1p(x) * (a > 0)]
+    values = [RNG.normal(0, 30, (20, 784)).astype(np.float32), RNG.random((20, 784), dtype=np.float32)]
+    values[0][0, :4] = [-1e4, 1e4, 0, -0.0]
+    expected, _ = _run(GRAPH, [a, x], outputs, values)
+    got, ops = _run(mode_of("c"), [a, x], outputs, values)
+    assert "UfuncElemwise" in ops
+    for g, e in zip(got, expected, strict=True):
+        assert g.dtype == np.float32 and g.flags.c_contiguous
+        np.testing.assert_allclose(g, e, rtol=2e-6, atol=1e-6)
+    for shape, dtype in (((4, 5), "float32"), ((20, 784), "float64")):
+        b = pt.tensor("b", dtype=dtype, shape=shape)
+        _, ops = _run(mode_of("c"), [b], [pt.softplus(b) * 2], [RNG.random(shape).astype(dtype)])
+        assert "UfuncElemwise" not in ops and "Elemwise" in ops, (shape, dtype)

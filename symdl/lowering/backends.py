@@ -114,7 +114,8 @@ def mode_of(backend: str) -> Mode:
     from pytensor.compile.mode import Mode, get_mode
     from pytensor.link.vm import VMLinker
 
-    from symdl.lowering.layout import HOST_TAG  # the host Ops' and the layout's rewrites register with it
+    from symdl.lowering import layout, ufuncs  # noqa: F401  their rewrites register with HOST_TAG as they load
+    from symdl.lowering.host import HOST_TAG
 
     chosen = BACKENDS[backend]
     # PyTensor folds `scalar * (a @ b)` into a Dot22Scalar even when the product has other uses, and then computes

@@ -76,14 +76,19 @@ class HostSum(Op):
         out[0] = np.asarray(np.sum(x, axis=self.axes, dtype=np.float64), dtype=x.dtype)
 
 
-HOST_SUM_MIN = 1 << 16  # smaller sums are not worth a Python call (a few microseconds)
+HOST_SUM_MIN = 1 << 12  # elements: smaller sums are not worth a Python call (a few microseconds)
 
 
 @node_rewriter([Sum])
 def _host_sum(fgraph, node):
+    """A float32 sum along the last axis: C's loop there is one serial float64 chain (~2.8 ns an element: the dA's
+    20 x 784 row sums 44 us against 6 us in NumPy, 100 x 1024 ones 286 against 30); along the others its
+    loop adds whole rows and is the faster (a 20 x 500 column sum 2.7 against 4.8 us; one process, quiet)."""
     (x,), out = node.inputs, node.outputs[0]
     size = None if None in x.type.shape else int(np.prod(x.type.shape))
-    if x.dtype == out.dtype == "float32" and node.op.acc_dtype == "float64" and size is not None and size >= HOST_SUM_MIN:
+    along_last = node.op.axis is None or x.type.ndim - 1 in node.op.axis
+    float32 = x.dtype == out.dtype == "float32" and node.op.acc_dtype == "float64"
+    if float32 and along_last and size is not None and size >= HOST_SUM_MIN:
         return [HostSum(node.op.axis)(x)]
     return None
 
