@@ -116,3 +116,13 @@ def test_an_interrupted_tiered_run_stops_its_compile_and_resumes(tiered_fast, cl
     status, _, err = cli("run", "--resume", tmp_path / "run", "--quiet")
     assert status == 0, err
     assert _children() == []
+
+
+def test_a_compile_child_whose_parent_is_gone_exits_at_once():
+    """The child sets its own death signal (no preexec_fn, so the parent never forks itself): when the parent it
+    was told of is not its parent any more, it was orphaned before that took hold, and it quits before compiling."""
+    import subprocess
+    import sys
+
+    child = subprocess.run([sys.executable, "-m", "symdl.cli.compile_child", "1"], input=b"{}", capture_output=True, timeout=60)
+    assert child.returncode == 1 and not child.stderr

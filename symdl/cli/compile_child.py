@@ -1,7 +1,7 @@
 """The child process of a tiered compile (`symdl.runtime.tiers`): reads a `Job` as JSON on stdin, builds the same
 model and bound function, and compiles it into the on-disk caches (PyTensor's compiledir, Numba's cache).
 
-    python -m symdl.cli.compile_child < job.json
+    python -m symdl.cli.compile_child PARENT_PID < job.json
 """
 
 from __future__ import annotations
@@ -14,8 +14,9 @@ def main() -> int:
     import numpy as np
 
     from symdl.api import open_model
-    from symdl.runtime.tiers import Job
+    from symdl.runtime.tiers import Job, die_with_parent
 
+    die_with_parent(int(sys.argv[1]))
     job = Job.from_json(sys.stdin.read())
     config = replace(job.config, backends=((job.name, job.backend),), quiet=True, out=None, resume=None)
     _, model = open_model(config)

@@ -93,12 +93,12 @@ class Child:
 
     def __init__(self, job: Job) -> None:
         self.stopped = False
+        # no preexec_fn: it makes subprocess fork this (threaded, maybe JAX-holding) process; the child sets itself up
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "symdl.cli.compile_child"],
+            [sys.executable, "-m", "symdl.cli.compile_child", str(os.getpid())],
             stdin=subprocess.PIPE,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
-            preexec_fn=_die_with_parent,
         )
         atexit.register(self.stop)
         self.process.stdin.write(job.to_json().encode())
@@ -132,11 +132,14 @@ def compile_beside(job: Job, build: Callable[[], object], jit: bool, done: Path)
     return child, compiled
 
 
-def _die_with_parent() -> None:
-    """In the child, before it runs: SIGKILL when the parent dies, however it dies (Linux), so none is orphaned;
-    and a lower priority, so on a busy machine the training steps keep their CPU and the compile takes what is left."""
+def die_with_parent(parent: int) -> None:
+    """In the child, first: SIGKILL when the parent dies, however it dies (Linux), so none is orphaned (and exit
+    now if it died before this was set); and a lower priority, so on a busy machine the training steps keep their
+    CPU and the compile takes what is left."""
     libc = ctypes.CDLL(None, use_errno=True)
     libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    if os.getppid() != parent:
+        sys.exit(1)
     os.nice(10)
 
 
