@@ -124,3 +124,36 @@ def test_fused_float32_exponentials_run_as_numpy_passes_with_the_loops_values():
         b = pt.tensor("b", dtype=dtype, shape=shape)
         _, ops = _run(mode_of("c"), [b], [pt.softplus(b) * 2], [RNG.random(shape).astype(dtype)])
         assert "UfuncElemwise" not in ops and "Elemwise" in ops, (shape, dtype)
+
+
+def test_an_l2_penalty_is_a_dot_of_rows_as_exact_as_a_float64_sum():
+    """sum(W ** 2) (an L2 penalty's value) runs as `HostSumSquares` on C: float32 row dots added in float64, as
+    exact as squaring and summing in float64, a transposed view included; its gradient stays 2 W."""
+    w = pt.tensor("w", dtype="float32", shape=(784, 500))
+    values = RNG.uniform(-0.07, 0.07, (784, 500)).astype(np.float32)
+    penalty = (w**2).sum()
+    (got, of_t, grad), ops = _run(mode_of("c"), [w], [penalty, (w.T**2).sum(), pytensor.grad(penalty, w)], [values])
+    assert "HostSumSquares" in ops and "HostSum" not in ops and got.dtype == np.float32
+    exact = (values.astype(np.float64) ** 2).sum()
+    np.testing.assert_allclose([got, of_t], [exact, exact], rtol=1e-7)
+    np.testing.assert_allclose(grad, 2 * values, rtol=1e-6)
+
+
+def test_independent_products_on_one_operand_run_as_one_and_a_chain_stays_in_order():
+    """On C, products of few rows on the same W that do not depend on each other are one product of the stacked
+    rows; a Gibbs-like chain on W and W.T (each product waiting on the last) keeps its order; values agree."""
+    from pytensor.tensor.blas import Dot22
+
+    w = pt.tensor("w", dtype="float32", shape=(7, 5))
+    a, b = (pt.tensor(n, dtype="float32", shape=(3, 7)) for n in "ab")
+    h = pt.tanh(a @ w)
+    for _ in range(3):  # the chain: v = tanh(h @ w.T), h = tanh(v @ w)
+        h = pt.tanh(pt.tanh(h @ w.T) @ w)
+    outputs = [a @ w, pt.round(b) @ w, (b * 2) @ w, h]
+    values = [RNG.standard_normal(s).astype(np.float32) for s in ((7, 5), (3, 7), (3, 7))]
+    fn = pytensor.function([w, a, b], outputs, mode=mode_of("c"))
+    products = [n for n in fn.maker.fgraph.apply_nodes if isinstance(n.op, Dot22)]
+    assert sorted(n.inputs[0].type.shape[0] for n in products) == [3] * 6 + [9]  # the three on the data: one
+    expected, _ = _run(GRAPH, [w, a, b], outputs, values)
+    for got, e in zip(fn(*values), expected, strict=True):
+        np.testing.assert_allclose(got, e, rtol=1e-5, atol=1e-6)

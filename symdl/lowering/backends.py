@@ -114,7 +114,7 @@ def mode_of(backend: str) -> Mode:
     from pytensor.compile.mode import Mode, get_mode
     from pytensor.link.vm import VMLinker
 
-    from symdl.lowering import layout, ufuncs  # noqa: F401  their rewrites register with HOST_TAG as they load
+    from symdl.lowering import batched, layout, ufuncs  # noqa: F401  their rewrites register with HOST_TAG as they load
     from symdl.lowering.host import HOST_TAG
 
     chosen = BACKENDS[backend]
