@@ -43,7 +43,9 @@ class Backend:
     # (those that update values) or "measures" (those that do not). Numba's cold compile of the MLP's step takes
     # ~23 s, the quick tier's 0.3 s; C compiles the MLP's validate in ~2 s quiet but 10-14 s beside a loaded
     # training, and a measure's calls are few (1000 an epoch for the MLP); C's steps tier too (the MLP on C: a
-    # fresh first epoch 4.9 s against 3.1 s warm, tools/bench_compile.py)
+    # fresh first epoch 4.9 s against 3.1 s warm, tools/bench_compile.py); Numba's measures too: compiled in this
+    # process, Numba held the GIL and stalled the training steps for the whole compile (a cold one-epoch MLP run
+    # with --backend numba, loaded: 54.9 s against 7.0 s once its validate tiered)
     tiered: tuple[str, ...] = ()
 
 
@@ -58,7 +60,7 @@ BACKENDS: dict[str, Backend] = {
             compiles_at_first_call=True,
             compiler="numba",
             copies_transposes=True,
-            tiered=("steps",),
+            tiered=("steps", "measures"),
         ),
         # C: PyTensor's module cache is safe across processes, not across threads (two threads compiling LeNet's
         # functions into a cold cache failed an assertion in `ModuleCache`): one C build at a time
