@@ -71,78 +71,89 @@ static void symdl_scatter(const symdl_window& v, const T* cols, T* dst, npy_intp
         }
 }
 
-/* one thread's share, images [lo, hi): the product (forward), or the filters' gradient into dfilters and the image's
-   into dimage where it is wanted (backward) */
+/* the work of one call: the product (forward), or the filters' gradient and the image's where it is wanted (backward),
+   over the batch cut into `segments` that the threads claim one at a time, so a thread slowed by another process
+   takes fewer; segment s adds its share of the filters' gradient into its own slot (s > 0: parts), summed in order
+   at the end, so the sums do not depend on which thread took which segment */
 template <typename T>
-struct symdl_job {
+struct symdl_work {
     symdl_window v;
     const T *image, *filters, *g;
-    T *out, *dimage, *dfilters, *cols;
-    npy_intp k, o, nb, lo, hi;
-    int sequential;  // the BLAS single-threaded in this share (the threads share the cores)
+    T *out, *dimage, *dfilters, *parts;
+    npy_intp k, o, nb, segments;
+    npy_intp next;   // the next segment to claim
+    int sequential;  // the BLAS single-threaded in each thread (the threads share the cores)
+};
+
+template <typename T>
+static void symdl_segment(symdl_work<T>& w, npy_intp s, T* cols) {
+    const npy_intp p = w.v.oh * w.v.ow, n = w.v.b * p, lo = w.v.b * s / w.segments, hi = w.v.b * (s + 1) / w.segments;
+    T* df = s ? w.parts + (s - 1) * w.k * w.o : w.dfilters;
+    if (!w.out && lo == hi) memset(df, 0, sizeof(T) * w.k * w.o);
+    for (npy_intp b0 = lo; b0 < hi; b0 += w.nb) {
+        const npy_intp nb = hi - b0 < w.nb ? hi - b0 : w.nb, nc = nb * p;
+        symdl_gather(w.v, w.image, cols, b0, nb);
+        if (w.out) {  // out[:, chunk] = filters' @ patches
+            symdl_gemm('T', 'N', w.o, nc, w.k, w.filters, w.o, cols, nc, 0, w.out + b0 * p, n);
+            continue;
+        }
+        symdl_gemm('N', 'T', w.k, w.o, nc, cols, nc, w.g + b0 * p, n, b0 > lo, df, w.o);  // += patches @ g'
+        if (w.dimage) {
+            symdl_gemm('N', 'N', w.k, nc, w.o, w.filters, w.o, w.g + b0 * p, n, 0, cols, nc);  // the patches' gradient
+            symdl_scatter(w.v, cols, w.dimage, b0, nb);
+        }
+    }
+}
+
+template <typename T>
+struct symdl_thread {
+    symdl_work<T>* work;
+    T* cols;  // its chunk's patches
 };
 
 template <typename T>
 static void* symdl_run(void* arg) {
-    symdl_job<T>& j = *(symdl_job<T>*) arg;
-    const npy_intp p = j.v.oh * j.v.ow, n = j.v.b * p;
-    const int saved = j.sequential ? symdl_blas_threads(1) : 0;
-    if (!j.out && j.lo == j.hi) memset(j.dfilters, 0, sizeof(T) * j.k * j.o);
-    for (npy_intp b0 = j.lo; b0 < j.hi; b0 += j.nb) {
-        const npy_intp nb = j.hi - b0 < j.nb ? j.hi - b0 : j.nb, nc = nb * p;
-        symdl_gather(j.v, j.image, j.cols, b0, nb);
-        if (j.out) {  // out[:, chunk] = filters' @ patches
-            symdl_gemm('T', 'N', j.o, nc, j.k, j.filters, j.o, j.cols, nc, 0, j.out + b0 * p, n);
-            continue;
-        }
-        symdl_gemm('N', 'T', j.k, j.o, nc, j.cols, nc, j.g + b0 * p, n, b0 > j.lo, j.dfilters, j.o);  // += patches @ g'
-        if (j.dimage) {
-            symdl_gemm('N', 'N', j.k, nc, j.o, j.filters, j.o, j.g + b0 * p, n, 0, j.cols, nc);  // the patches' gradient
-            symdl_scatter(j.v, j.cols, j.dimage, b0, nb);
-        }
-    }
-    if (j.sequential) symdl_blas_threads(saved);
+    symdl_thread<T>& t = *(symdl_thread<T>*) arg;
+    const int saved = t.work->sequential ? symdl_blas_threads(1) : 0;
+    for (npy_intp s; (s = __atomic_fetch_add(&t.work->next, 1, __ATOMIC_RELAXED)) < t.work->segments;) symdl_segment(*t.work, s, t.cols);
+    if (t.work->sequential) symdl_blas_threads(saved);
     return NULL;
 }
 
-/* the jobs, one a thread: the first in this one; a thread that cannot start runs its job here too */
+/* the threads' loops: the first in this thread; one that cannot start leaves its segments to the others */
 template <typename T>
-static void symdl_parallel(symdl_job<T>* jobs, int count) {
-    pthread_t threads[count];
+static void symdl_parallel(symdl_thread<T>* threads, int count) {
+    pthread_t ids[count];
     int started[count];
-    for (int t = 1; t < count; ++t) started[t] = !pthread_create(&threads[t], NULL, symdl_run<T>, &jobs[t]);
-    symdl_run<T>(&jobs[0]);
-    for (int t = 1; t < count; ++t) {
-        if (started[t])
-            pthread_join(threads[t], NULL);
-        else
-            symdl_run<T>(&jobs[t]);
-    }
+    for (int t = 1; t < count; ++t) started[t] = !pthread_create(&ids[t], NULL, symdl_run<T>, &threads[t]);
+    symdl_run<T>(&threads[0]);
+    for (int t = 1; t < count; ++t)
+        if (started[t]) pthread_join(ids[t], NULL);
 }
 
 /* the product (out) or the gradients (dfilters, and dimage unless NULL) of filters [k, o] and the patches of image,
    chunks of about chunk_bytes; -1 where memory runs out */
 template <typename T>
 static int symdl_patch_product(const symdl_window& v, const T* image, const T* filters, const T* g, T* out, T* dimage, T* dfilters,
-                               npy_intp k, npy_intp o, npy_intp chunk_bytes) {
+                               npy_intp k, npy_intp o, npy_intp chunk_bytes, npy_intp segments) {
     const npy_intp p = v.oh * v.ow, per_image = k * p * (npy_intp) sizeof(T);
     const npy_intp nb = per_image >= chunk_bytes ? 1 : chunk_bytes / per_image;
+    segments = segments < v.b ? segments : (v.b > 0 ? v.b : 1);
     int count = symdl_threads();
-    count = count < 1 ? 1 : (count > v.b ? (v.b > 0 ? (int) v.b : 1) : count);
+    count = count < 1 ? 1 : (count > segments ? (int) segments : count);
     T* cols = (T*) malloc(sizeof(T) * count * k * nb * p);
-    T* parts = !out && count > 1 ? (T*) malloc(sizeof(T) * (count - 1) * k * o) : NULL;  // the other threads' dfilters
-    if (!cols || (!out && count > 1 && !parts)) {
+    T* parts = out ? NULL : (T*) malloc(sizeof(T) * ((segments - 1) * k * o + 1));
+    if (!cols || (!out && !parts)) {
         free(cols);
         free(parts);
         return -1;
     }
-    symdl_job<T> jobs[count];
-    for (int t = 0; t < count; ++t)
-        jobs[t] = {v, image, filters, g, out, dimage, t ? parts + (t - 1) * k * o : dfilters, cols + t * k * nb * p, k, o, nb,
-                   v.b * t / count, v.b * (t + 1) / count, count > 1};
-    symdl_parallel(jobs, count);
-    for (int t = 1; t < count && !out; ++t)
-        for (npy_intp i = 0; i < k * o; ++i) dfilters[i] += parts[(t - 1) * k * o + i];
+    symdl_work<T> work = {v, image, filters, g, out, dimage, dfilters, parts, k, o, nb, segments, 0, count > 1};
+    symdl_thread<T> threads[count];
+    for (int t = 0; t < count; ++t) threads[t] = {&work, cols + t * k * nb * p};
+    symdl_parallel(threads, count);
+    for (npy_intp s = 1; s < segments && !out; ++s)
+        for (npy_intp i = 0; i < k * o; ++i) dfilters[i] += parts[(s - 1) * k * o + i];
     free(cols);
     free(parts);
     return 0;

@@ -29,6 +29,8 @@ from symdl.lowering.host import HOST_TAG, HostGraph
 Window = tuple[int, int, int, int, int, int]  # kh, kw, dilation h, w, stride h, w
 
 CHUNK_BYTES = 1 << 18  # a chunk's patches, a thread's: within its core's L2 (1 MB on the EPYC measured)
+# the batch's share a thread claims at a time, fixed so the filters' gradient sums in one order whatever the threads
+SEGMENTS = 16
 FLOATS = ("float32", "float64")  # the BLAS's gemm: sgemm_, dgemm_
 
 
@@ -91,7 +93,7 @@ class _ChunkOp(BaseBLAS):
         return self.kh, self.kw, self.dh, self.dw, self.sh, self.sw
 
     def c_code_cache_version(self):
-        return (2, CHUNK_BYTES, _mkl(), _LOOPS_HASH)  # the header's hash: an edited patches.h compiles anew
+        return (3, CHUNK_BYTES, SEGMENTS, _mkl(), _LOOPS_HASH)  # the header's hash: an edited patches.h compiles anew
 
     def c_support_code(self, **kwargs) -> str:
         return super().c_support_code(**kwargs) + ("#define SYMDL_MKL 1\n" if _mkl() else "") + _LOOPS
@@ -164,7 +166,7 @@ class PatchProduct(_ChunkOp):
             npy_intp dims[2] = {{O, N}};
             {_alloc(z, 2, "dims", x, release, fail)}
             if (symdl_patch_product(win, {_data("xc", x)}, {_data("fc", f)}, (const dtype_{x}*) NULL, {_data(z, z)},
-                                    (dtype_{z}*) NULL, (dtype_{z}*) NULL, K, O, {CHUNK_BYTES})) {{
+                                    (dtype_{z}*) NULL, (dtype_{z}*) NULL, K, O, {CHUNK_BYTES}, {SEGMENTS})) {{
                 {release} PyErr_NoMemory(); {fail}
             }}
             {release}
@@ -215,7 +217,7 @@ class PatchProductGrad(_ChunkOp):
             {_alloc(zx, 3, f"PyArray_DIMS({x})", x, release, fail) if self.image else ""}
             {_alloc(zf, 2, f"PyArray_DIMS({f})", x, release, fail)}
             if (symdl_patch_product(win, {_data("xc", x)}, {_data("fc", f)}, {_data("gc", g)}, (dtype_{x}*) NULL,
-                                    {_data(zx, x)}, {_data(zf, zf)}, K, O, {CHUNK_BYTES})) {{
+                                    {_data(zx, x)}, {_data(zf, zf)}, K, O, {CHUNK_BYTES}, {SEGMENTS})) {{
                 {release} PyErr_NoMemory(); {fail}
             }}
             {release}
