@@ -82,7 +82,8 @@ def test_mixed_and_integer_convolutions_keep_the_products_dtype():
     _against_graph([xi, wi], [conv2d(xi, wi)], ints, set())
 
 
-POOLS = [((2, 3, 8, 8), (2, 2), True), ((2, 3, 7, 5), (2, 2), False), ((1, 6, 9), (3, 3), True)]
+# the last one large enough to share between threads (threads.h)
+POOLS = [((2, 3, 8, 8), (2, 2), True), ((2, 3, 7, 5), (2, 2), False), ((1, 6, 9), (3, 3), True), ((8, 16, 24, 24), (2, 2), True)]
 
 
 @pytest.mark.parametrize("shape,size,ignore_border", POOLS)
@@ -96,7 +97,7 @@ def test_max_pool2d_gradient_loop_matches_the_graph_with_ties_and_nan(shape, siz
     expected, _ = _run(GRAPH, [x, g], [out, pytensor.grad((out * g).sum(), x)], values)
     for backend in ("c", "fast"):
         got, ops = _run(mode_of(backend), [x, g], [out, pytensor.grad((out * g).sum(), x)], values)
-        assert "WindowMaxGrad" in ops
+        assert {"WindowMax", "WindowMaxGrad"} <= ops
         for a, b in zip(got, expected, strict=True):
             np.testing.assert_array_equal(a, b)
 

@@ -1,22 +1,10 @@
-/* The loops of patches.py's ops: a convolution's patches gathered (or its image gradient scattered) a chunk of
-   images at a time into a buffer that stays in cache for its BLAS product. The batch is split between threads,
-   each with its own buffer and single-threaded products (MKL's, whose thread count says how many); without MKL,
-   one thread, whose products the BLAS threads itself. C++ (PyTensor compiles its modules with g++). */
+/* The loops of patches.py's ops (after threads.h): a convolution's patches gathered (or its image gradient
+   scattered) a chunk of images at a time into a buffer that stays in cache for its BLAS product; the batch is
+   shared between threads, each with its own buffer. */
 
-#include <pthread.h>
-#include <string.h>
+#ifndef SYMDL_PATCHES_H  /* once a module, where PyTensor puts several ops' support code in one */
+#define SYMDL_PATCHES_H
 
-#ifdef SYMDL_MKL
-extern "C" {
-int MKL_Get_Max_Threads(void);
-int MKL_Set_Num_Threads_Local(int);
-}
-static int symdl_threads(void) { return MKL_Get_Max_Threads(); }
-static int symdl_blas_threads(int n) { return MKL_Set_Num_Threads_Local(n); }
-#else
-static int symdl_threads(void) { return 1; }
-static int symdl_blas_threads(int n) { return n; }
-#endif
 
 struct symdl_window {
     npy_intp kh, kw, dh, dw, sh, sw;  // the kernel's taps, their spacing and the stride
@@ -81,8 +69,7 @@ struct symdl_work {
     const T *image, *filters, *g;
     T *out, *dimage, *dfilters, *parts;
     npy_intp k, o, nb, segments;
-    npy_intp next;   // the next segment to claim
-    int sequential;  // the BLAS single-threaded in each thread (the threads share the cores)
+    npy_intp next;  // the next segment to claim
 };
 
 template <typename T>
@@ -105,32 +92,6 @@ static void symdl_segment(symdl_work<T>& w, npy_intp s, T* cols) {
     }
 }
 
-template <typename T>
-struct symdl_thread {
-    symdl_work<T>* work;
-    T* cols;  // its chunk's patches
-};
-
-template <typename T>
-static void* symdl_run(void* arg) {
-    symdl_thread<T>& t = *(symdl_thread<T>*) arg;
-    const int saved = t.work->sequential ? symdl_blas_threads(1) : 0;
-    for (npy_intp s; (s = __atomic_fetch_add(&t.work->next, 1, __ATOMIC_RELAXED)) < t.work->segments;) symdl_segment(*t.work, s, t.cols);
-    if (t.work->sequential) symdl_blas_threads(saved);
-    return NULL;
-}
-
-/* the threads' loops: the first in this thread; one that cannot start leaves its segments to the others */
-template <typename T>
-static void symdl_parallel(symdl_thread<T>* threads, int count) {
-    pthread_t ids[count];
-    int started[count];
-    for (int t = 1; t < count; ++t) started[t] = !pthread_create(&ids[t], NULL, symdl_run<T>, &threads[t]);
-    symdl_run<T>(&threads[0]);
-    for (int t = 1; t < count; ++t)
-        if (started[t]) pthread_join(ids[t], NULL);
-}
-
 /* the product (out) or the gradients (dfilters, and dimage unless NULL) of filters [k, o] and the patches of image,
    chunks of about chunk_bytes; -1 where memory runs out */
 template <typename T>
@@ -148,13 +109,17 @@ static int symdl_patch_product(const symdl_window& v, const T* image, const T* f
         free(parts);
         return -1;
     }
-    symdl_work<T> work = {v, image, filters, g, out, dimage, dfilters, parts, k, o, nb, segments, 0, count > 1};
-    symdl_thread<T> threads[count];
-    for (int t = 0; t < count; ++t) threads[t] = {&work, cols + t * k * nb * p};
-    symdl_parallel(threads, count);
+    symdl_work<T> work = {v, image, filters, g, out, dimage, dfilters, parts, k, o, nb, segments, 0};
+    symdl_parallel(count, [&](int t) {
+        const int saved = count > 1 ? symdl_blas_threads(1) : 0;
+        for (npy_intp s; (s = __atomic_fetch_add(&work.next, 1, __ATOMIC_RELAXED)) < segments;) symdl_segment(work, s, cols + t * k * nb * p);
+        if (count > 1) symdl_blas_threads(saved);
+    });
     for (npy_intp s = 1; s < segments && !out; ++s)
         for (npy_intp i = 0; i < k * o; ++i) dfilters[i] += parts[(s - 1) * k * o + i];
     free(cols);
     free(parts);
     return 0;
 }
+
+#endif
