@@ -28,10 +28,6 @@ def _link_blas() -> None:
     flags, chosen = os.environ.get("PYTENSOR_FLAGS", ""), _blas_ldflags()
     if "blas__ldflags" not in flags and chosen:
         os.environ["PYTENSOR_FLAGS"] = ",".join(filter(None, [flags, f"blas__ldflags={chosen}"]))
-    # MKL's OpenMP threads sleep as soon as a product ends (by default they spin 200 ms), so the C loops' own threads
-    # (lowering/threads.h) have the cores: LeNet's C step 55.7 against 76.3 ms (A/B in one process, kmp_set_blocktime)
-    if "mkl" in os.environ.get("PYTENSOR_FLAGS", ""):
-        os.environ.setdefault("KMP_BLOCKTIME", "0")
 
 
 _link_blas()
