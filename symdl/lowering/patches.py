@@ -7,8 +7,8 @@ col2im to read back. The C loops here (patches.h) gather (or scatter) the patche
 buffer that stays in cache between the loop and its BLAS product, and gather them again for the filters' gradient
 rather than keep them; the batch is shared between threads (cthreads.py). The image's gradient adds each
 element's taps in (i, j) order from zero, as the graph's chain of IncSubtensors does; the products' sums run in the
-BLAS's order, chunk by chunk. LeNet's C step: 0.84-0.86x of the im2col and col2im loops with one Dot22 each (A/B in
-one process, loaded; /tmp/lc/ab.py).
+BLAS's order, chunk by chunk. LeNet's C step: 58.95 against 83.42 ms with loops for im2col and col2im alone and
+a Dot22 for each product (A/B in one process, the pooling of maxpool.py in both).
 """
 
 from __future__ import annotations
