@@ -23,12 +23,14 @@ static int symdl_blas_threads(int n) { return n; }
    its products */
 template <typename F>
 static void symdl_parallel(int count, const F& f) {
-    if (count <= 1) {
-        f(0);
+#ifdef SYMDL_MKL
+    if (count > 1) {
+#pragma omp parallel num_threads(count)
+        f(omp_get_thread_num());
         return;
     }
-#pragma omp parallel num_threads(count)
-    f(omp_get_thread_num());
+#endif
+    f(0);
 }
 
 /* f(lo, hi) over [0, n) in `pieces` parts that the threads claim one at a time (a thread slowed by another process
