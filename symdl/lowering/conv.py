@@ -17,7 +17,7 @@ from pytensor.tensor.elemwise import DimShuffle
 from symdl.diagnostics.errors import InternalError
 from symdl.ir.windows import conv_pads, dilated, pooled_side
 from symdl.lowering.maxpool import window_max
-from symdl.lowering.patches import patches
+from symdl.lowering.patches import patch_product
 
 
 def conv2d(x, w, padding=(0, 0), stride=(1, 1), dilation=(1, 1), groups=1):
@@ -37,12 +37,10 @@ def _conv(x, w, padding, stride, dilation):
     o, c, kh, kw = w.type.shape
     eh, ew = dilated((kh, kw), dilation)
     image = _channel_major(x, conv_pads(padding, eh, ew))  # [c*b, h, w]
-    taps = patches(image, (kh, kw), dilation, stride)  # [kh*kw, c*b, oh, ow]
-    oh, ow = taps.shape[2], taps.shape[3]
-    columns = taps.reshape((kh * kw * c, -1))  # rows (i, j, channel), columns (batch, oh, ow)
     # [kh*kw*c, o], used transposed: its gradient, patches @ g.T, is the faster way round (K = b*oh*ow is long)
     filters = w[:, :, ::-1, ::-1].dimshuffle(2, 3, 1, 0).reshape((kh * kw * c, -1))
-    out = pt.dot(filters.T, columns)  # [o, b*oh*ow]
+    oh, ow = (image.shape[1] - eh) // stride[0] + 1, (image.shape[2] - ew) // stride[1] + 1
+    out = patch_product(image, filters, (kh, kw, *dilation, *stride))  # [o, b*oh*ow]
     return out.reshape((-1, x.shape[0], oh, ow))
 
 

@@ -1,11 +1,13 @@
 """Max over the ph x pw windows that tile the last two axes, and its gradient: PyTensor graphs every backend
-can run, and for the gradient a C loop the C backend takes in place of the graph (`host.HostGraph`).
+can run, and C loops (maxpool.h) the C backend takes in place of both (`host.HostGraph`), on the BLAS's threads.
 
 The gradient is the max's: the upstream gradient where an element equals its window's max (ties all get it),
 `(x == max) * g`. As a graph it is one elementwise loop over [..., h/ph, ph, w/pw, pw], whose innermost axis is
 pw long (2 in LeNet): 6.6 ms for LeNet's first layer against 4.0 ms for the loop, which computes the same
-numbers (fwd + grad, /tmp microbenchmark, loaded). A C loop for the max itself was slower than the graph's
-two elementwise passes (3.5 against 1.9 ms).
+numbers (fwd + grad, /tmp microbenchmark, loaded). The max's loop computes PyTensor's maximum as selects (a
+branch on random data was slower than the graph's two elementwise passes); with the gradient's, on two threads,
+LeNet's C step took 55.92 against 57.80 ms with the graph's passes and the single-threaded gradient (A/B in one
+process).
 """
 
 from __future__ import annotations
@@ -13,11 +15,10 @@ from __future__ import annotations
 import functools
 
 import pytensor.tensor as pt
-from pytensor.compile.builders import OpFromGraph
 from pytensor.graph.basic import Apply
-from pytensor.link.c.op import COp
 from pytensor.tensor.type import TensorType
 
+from symdl.lowering.cthreads import Threaded, header, version
 from symdl.lowering.host import HostGraph
 
 
@@ -27,7 +28,7 @@ def window_max(x, ph: int, pw: int):
 
 
 @functools.cache
-def _window_max_graph(ph: int, pw: int, type_: TensorType) -> OpFromGraph:
+def _window_max_graph(ph: int, pw: int, type_: TensorType) -> HostGraph:
     """In two elementwise passes over rows [..., ph * w]: the maximum of the ph row blocks (unit stride), then
     of the pw strided columns (about 7x faster than one maximum of ph*pw strided views, itself faster than
     Max over a reshape)."""
@@ -41,15 +42,11 @@ def _window_max_graph(ph: int, pw: int, type_: TensorType) -> OpFromGraph:
     spread = (..., slice(None), None, slice(None), None)
     grad = (pt.eq(windows, pooled[spread]) * g[spread]).reshape(grad_x.shape)
     pullback = HostGraph([grad_x, pooled, g], [grad], host=WindowMaxGrad(ph, pw), name="window_max_grad")
-    return OpFromGraph([x], [out], inline=True, pullback=pullback, name="window_max")
+    return HostGraph([x], [out], host=WindowMax(ph, pw), pullback=pullback, name="window_max")
 
 
-def _release(names: list[str]) -> str:
-    return " ".join(f"Py_XDECREF({n}_c);" for n in names)
-
-
-class WindowMaxGrad(COp):
-    """(x, its window maxima, g) -> (x == its window's max) * g, g spread over each window."""
+class _WindowOp(Threaded):
+    """The windows' sides, and the loops (maxpool.h), which run on the BLAS's threads (cthreads.py)."""
 
     __props__ = ("ph", "pw")
 
@@ -57,24 +54,61 @@ class WindowMaxGrad(COp):
         self.ph, self.pw = ph, pw
 
     def c_code_cache_version(self):
-        return (3,)
+        return (5, *version(self.c_support_code()))
 
-    @staticmethod
-    def _contiguous(names: list[str], fail: str) -> str:
-        """C: a contiguous reference `<name>_c` to each input (released by `_release`)."""
-        lines = [f"PyArrayObject* {n}_c = PyArray_GETCONTIGUOUS({n});" for n in names]
-        check = " || ".join(f"!{n}_c" for n in names)
-        return "\n".join(lines) + f"\nif ({check}) {{ {_release(names)} {fail} }}"
+    def c_support_code(self, **kwargs) -> str:
+        return super().c_support_code(**kwargs) + header("maxpool.h")
 
-    @staticmethod
-    def _output(z: str, like: str, shape: str, nd: str, release: str, fail: str) -> str:
-        """C: (re)allocate z, C-contiguous, of dims `shape` [nd] and like's dtype, unless the last call's fits."""
+    def _sides(self, x: str, fail: str) -> str:
+        """C: H, W of x (nd >= 2) and its ROWS of windows, and a contiguous reference `xc` (released by the caller)."""
         return f"""
-            if (!{z} || !PyArray_IS_C_CONTIGUOUS({z}) || !PyArray_CompareLists(PyArray_DIMS({z}), {shape}, {nd})) {{
-                Py_XDECREF({z});
-                {z} = (PyArrayObject*) PyArray_EMPTY({nd}, {shape}, PyArray_TYPE({like}), 0);
-                if (!{z}) {{ {release} {fail} }}
-            }}"""
+            const int nd = PyArray_NDIM({x});
+            const npy_intp H = PyArray_DIMS({x})[nd - 2], W = PyArray_DIMS({x})[nd - 1];
+            const npy_intp ROWS = PyArray_SIZE({x}) / (H * W ? H * W : 1) * (H / {self.ph});
+            PyArrayObject* xc = PyArray_GETCONTIGUOUS({x});
+            if (!xc) {{ {fail} }}"""
+
+
+def _alloc(z: str, like: str, dims: str, nd: str, release: str, fail: str) -> str:
+    """C: (re)allocate z, C-contiguous, of dims `dims` [nd] and like's dtype, unless the last call's fits."""
+    return f"""
+        if (!{z} || !PyArray_IS_C_CONTIGUOUS({z}) || !PyArray_CompareLists(PyArray_DIMS({z}), {dims}, {nd})) {{
+            Py_XDECREF({z});
+            {z} = (PyArrayObject*) PyArray_EMPTY({nd}, {dims}, PyArray_TYPE({like}), 0);
+            if (!{z}) {{ {release} {fail} }}
+        }}"""
+
+
+class WindowMax(_WindowOp):
+    """x -> the max of each ph x pw window that tiles its last two axes (multiples of ph and pw)."""
+
+    def make_node(self, x) -> Apply:
+        x = pt.as_tensor_variable(x)
+        h, w = x.type.shape[-2:]
+        sides = (None if h is None else h // self.ph, None if w is None else w // self.pw)
+        return Apply(self, [x], [TensorType(x.dtype, shape=(*x.type.shape[:-2], *sides))()])
+
+    def perform(self, node, inputs, outputs) -> None:
+        (x,), (out,) = inputs, outputs
+        h, w = x.shape[-2:]
+        out[0] = x.reshape((*x.shape[:-2], h // self.ph, self.ph, w // self.pw, self.pw)).max(axis=(-3, -1))
+
+    def c_code(self, node, name, inames, onames, sub) -> str:
+        (x,), (z,), fail = inames, onames, sub["fail"]
+        return f"""{{
+            {self._sides(x, fail)}
+            npy_intp dims[NPY_MAXDIMS];
+            memcpy(dims, PyArray_DIMS({x}), nd * sizeof(npy_intp));
+            dims[nd - 2] = H / {self.ph};
+            dims[nd - 1] = W / {self.pw};
+            {_alloc(z, x, "dims", "nd", "Py_DECREF(xc);", fail)}
+            symdl_window_max<{self.ph}, {self.pw}>((const dtype_{x}*) PyArray_DATA(xc), (dtype_{z}*) PyArray_DATA({z}), ROWS, W);
+            Py_DECREF(xc);
+        }}"""
+
+
+class WindowMaxGrad(_WindowOp):
+    """(x, its window maxima, g) -> (x == its window's max) * g, g spread over each window."""
 
     def make_node(self, x, pooled, g) -> Apply:
         x, pooled, g = (pt.as_tensor_variable(v) for v in (x, pooled, g))
@@ -89,39 +123,18 @@ class WindowMaxGrad(COp):
 
     def c_code(self, node, name, inames, onames, sub) -> str:
         (x, m, g), (z,), fail = inames, onames, sub["fail"]
-        nd, ph, pw = node.inputs[0].ndim, self.ph, self.pw
+        release = "Py_DECREF(xc); Py_XDECREF(mc); Py_XDECREF(gc);"
         return f"""{{
-            {self._contiguous([x, m, g], fail)}
-            const npy_intp H = PyArray_DIMS({x})[{nd - 2}], W = PyArray_DIMS({x})[{nd - 1}];
-            const npy_intp N = PyArray_SIZE({x}) / (H * W ? H * W : 1), OW = W / {pw};
-            if (PyArray_SIZE({m}) != N * (H / {ph}) * OW || PyArray_SIZE({g}) != PyArray_SIZE({m})) {{
-                {_release([x, m, g])}
+            {self._sides(x, fail)}
+            PyArrayObject *mc = PyArray_GETCONTIGUOUS({m}), *gc = PyArray_GETCONTIGUOUS({g});
+            if (!mc || !gc) {{ {release} {fail} }}
+            if (PyArray_SIZE(mc) != ROWS * (W / {self.pw}) || PyArray_SIZE(gc) != PyArray_SIZE(mc)) {{
+                {release}
                 PyErr_SetString(PyExc_ValueError, "window max gradient: the maxima or the gradient do not match the windows");
                 {fail}
             }}
-            {self._output(z, x, f"PyArray_DIMS({x})", nd, _release([x, m, g]), fail)}
-            const dtype_{x}* xs = (const dtype_{x}*) PyArray_DATA({x}_c);
-            const dtype_{m}* ms = (const dtype_{m}*) PyArray_DATA({m}_c);
-            const dtype_{g}* gs = (const dtype_{g}*) PyArray_DATA({g}_c);
-            dtype_{z}* dst = (dtype_{z}*) PyArray_DATA({z});
-            const npy_intp rows = N * (H / {ph});
-            dtype_{m}* wide = (dtype_{m}*) malloc(sizeof(dtype_{m}) * (W ? W : 1));
-            dtype_{g}* spread = (dtype_{g}*) malloc(sizeof(dtype_{g}) * (W ? W : 1));
-            if (!wide || !spread) {{ free(wide); free(spread); {_release([x, m, g])} PyErr_NoMemory(); {fail} }}
-            /* per row of windows: its maxima and gradients spread over the row's width once, then one
-               elementwise loop per image row (the compiler vectorises it) */
-            for (npy_intp r = 0; r < rows; ++r) {{
-                for (npy_intp c = 0; c < W; ++c) {{
-                    wide[c] = ms[r * OW + c / {pw}];
-                    spread[c] = gs[r * OW + c / {pw}];
-                }}
-                for (int i = 0; i < {ph}; ++i) {{
-                    const dtype_{x}* __restrict xr = xs + (r * {ph} + i) * W;
-                    dtype_{z}* __restrict zr = dst + (r * {ph} + i) * W;
-                    for (npy_intp c = 0; c < W; ++c) zr[c] = (dtype_{z}) ((xr[c] == wide[c]) * spread[c]);
-                }}
-            }}
-            free(wide);
-            free(spread);
-            {_release([x, m, g])}
+            {_alloc(z, x, f"PyArray_DIMS({x})", "nd", release, fail)}
+            symdl_window_max_grad<{self.ph}, {self.pw}>((const dtype_{x}*) PyArray_DATA(xc), (const dtype_{m}*) PyArray_DATA(mc),
+                                  (const dtype_{g}*) PyArray_DATA(gc), (dtype_{z}*) PyArray_DATA({z}), ROWS, W);
+            {release}
         }}"""
