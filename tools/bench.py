@@ -110,9 +110,9 @@ def workers_for(model: str, backends: list[str], default: str, threads: int) -> 
 def time_bursts(workers: list[Worker], rounds: int, burst_s: float) -> None:
     """Alternate bursts of about `burst_s` seconds; the order reverses every round."""
     sizes = {}
-    for w in workers:  # a first short burst sizes the rest
-        probe = w.burst(3)
-        sizes[w.name] = max(3, round(burst_s / max(statistics.median(probe["times"]), 1e-6)))
+    for w in workers:  # a first short burst sizes the rest by its fastest step: the first steps after a pause run slow
+        probe = w.burst(5)
+        sizes[w.name] = max(3, round(burst_s / max(min(probe["times"]), 1e-6)))
         w.bursts.clear()
     for r in range(rounds):
         for w in workers if r % 2 == 0 else reversed(workers):

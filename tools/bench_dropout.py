@@ -24,6 +24,7 @@ def dropout_init() -> list[np.ndarray]:
 def hand_dropout(spec, xs, ys, mode):
     import pytensor
     import pytensor.tensor as pt
+    from bench_workers import minibatch
 
     params = [pytensor.shared(v) for v in dropout_init()]
     moments = [(pytensor.shared(np.zeros_like(v)), pytensor.shared(np.zeros_like(v))) for v in dropout_init()]
@@ -42,7 +43,7 @@ def hand_dropout(spec, xs, ys, mode):
         m1, v1 = BETA1 * m + (1 - BETA1) * g, BETA2 * v + (1 - BETA2) * g**2
         step = lr * (m1 / (1 - BETA1**t)) / (pt.sqrt(v1 / (1 - BETA2**t)) + EPS)
         updates += [(m, m1), (v, v1), (p, p - step)]
-    givens = {x: xs[index * b : (index + 1) * b], y: ys[index * b : (index + 1) * b]}
+    givens = {x: minibatch(xs, index, b, mode), y: minibatch(ys, index, b, mode)}
     return pytensor.function([index], cost, updates=updates, givens=givens, mode=mode)
 
 

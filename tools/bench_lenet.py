@@ -64,6 +64,7 @@ def hand_pool(x):
 def hand_lenet(spec, xs, ys, mode):
     import pytensor
     import pytensor.tensor as pt
+    from bench_workers import minibatch
 
     params = [pytensor.shared(v, shape=v.shape) for v in lenet_init()]
     index, x, y = pt.lscalar("index"), pt.tensor("x", dtype="float32", shape=(spec.batch, 784)), pt.ivector("y")
@@ -74,7 +75,7 @@ def hand_lenet(spec, xs, ys, mode):
     cost = -pt.mean(pt.special.log_softmax(h @ params[6] + params[7], axis=1)[pt.arange(spec.batch), y])
     updates = [(p, p - np.float32(spec.lr) * g) for p, g in zip(params, pytensor.grad(cost, params), strict=True)]
     n = spec.batch
-    givens = {x: xs[index * n : (index + 1) * n], y: ys[index * n : (index + 1) * n]}
+    givens = {x: minibatch(xs, index, n, mode), y: minibatch(ys, index, n, mode)}
     return pytensor.function([index], cost, updates=updates, givens=givens, mode=mode)
 
 

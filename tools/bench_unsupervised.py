@@ -27,6 +27,7 @@ def rbm_init(hidden: int) -> list[np.ndarray]:
 def hand_rbm(spec, xs, mode, backend):
     import pytensor
     import pytensor.tensor as pt
+    from bench_workers import minibatch
 
     from symdl.lowering.backends import BACKENDS
     from symdl.lowering.noise import Segment, standard_noise
@@ -70,12 +71,13 @@ def hand_rbm(spec, xs, mode, backend):
     updates = [(p, p - np.float32(spec.lr) * g) for p, g in zip(params, grads, strict=True)]
     updates += [(chain, h), (bit, (bit + 1) % N_IN), (rng, rng_next)]
     b = spec.batch
-    return pytensor.function([index], monitor, updates=updates, givens={x: xs[index * b : (index + 1) * b]}, mode=mode)
+    return pytensor.function([index], monitor, updates=updates, givens={x: minibatch(xs, index, b, mode)}, mode=mode)
 
 
 def hand_da(spec, xs, mode, backend):
     import pytensor
     import pytensor.tensor as pt
+    from bench_workers import minibatch
 
     from symdl.lowering.backends import BACKENDS
     from symdl.lowering.noise import Segment, standard_noise
@@ -90,7 +92,7 @@ def hand_da(spec, xs, mode, backend):
     params = [W, b, b_prime]
     updates = [(p, p - np.float32(spec.lr) * gp) for p, gp in zip(params, pytensor.grad(cost, params), strict=True)] + [(rng, g)]
     n = spec.batch
-    return pytensor.function([index], cost, updates=updates, givens={x: xs[index * n : (index + 1) * n]}, mode=mode)
+    return pytensor.function([index], cost, updates=updates, givens={x: minibatch(xs, index, n, mode)}, mode=mode)
 
 
 def torch_rbm(spec, xt):

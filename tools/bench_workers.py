@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 N_TRAIN, N_IN, N_OUT = 50000, 784, 10
 WARMUP = 10
 Step = Callable[[int], object]
-PYTENSOR_MODES = {"numba": "NUMBA", "c": "CVM", "jax": "JAX"}  # by hand on JAX: left out (symbolic slices)
+PYTENSOR_MODES = {"numba": "NUMBA", "c": "CVM", "jax": "JAX"}
 
 
 @dataclass(frozen=True)
@@ -112,11 +112,22 @@ def build_api(spec: Spec, backend: str, x: np.ndarray, y: np.ndarray) -> Step:
     return lambda i: m.fn.train(**{n: arrays[n][i * b : (i + 1) * b] for n in names})
 
 
+def minibatch(data, index, b: int, mode):
+    """Rows index*b to (index+1)*b of shared `data`: a view, or on JAX, which traces static shapes only, a gather."""
+    from pytensor.link.jax.linker import JAXLinker
+
+    if isinstance(mode.linker, JAXLinker):
+        return data[index * b + np.arange(b)]
+    return data[index * b : (index + 1) * b]
+
+
 def build_hand(spec: Spec, backend: str, x: np.ndarray, y: np.ndarray) -> Step:
     """The same step as a PyTensor user would write it: shared params, `givens` slicing, float32."""
     import pytensor
     import pytensor.tensor as pt
     from pytensor.compile.mode import get_mode
+
+    from symdl.lowering.device import device_array, hold
 
     mode = get_mode(PYTENSOR_MODES[backend])
     if backend == "c":  # Theano's old tip, as symdl's c backend: keep intermediate buffers between calls
@@ -125,6 +136,8 @@ def build_hand(spec: Spec, backend: str, x: np.ndarray, y: np.ndarray) -> Step:
 
         mode = Mode(VMLinker(use_cloop=True, allow_gc=False), mode.provided_optimizer)
     xs, ys = pytensor.shared(x, name="X", borrow=True), pytensor.shared(y, name="Y", borrow=True)
+    for shared, array in ((xs, x), (ys, y)):  # on JAX the data stays on the device, as symdl keeps it
+        hold(shared, device_array(array, backend))
     if spec.kind == "lenet":
         from bench_lenet import hand_lenet
 
@@ -145,7 +158,7 @@ def build_hand(spec: Spec, backend: str, x: np.ndarray, y: np.ndarray) -> Step:
         cost = cost + np.float32(spec.l2) * ((params[0] ** 2).sum() + (params[2] ** 2).sum())
     updates = [(p, p - np.float32(spec.lr) * g) for p, g in zip(params, pytensor.grad(cost, params), strict=True)]
     b = spec.batch
-    givens = {xb: xs[index * b : (index + 1) * b], yb: ys[index * b : (index + 1) * b]}
+    givens = {xb: minibatch(xs, index, b, mode), yb: minibatch(ys, index, b, mode)}
     return pytensor.function([index], cost, updates=updates, givens=givens, mode=mode)
 
 
