@@ -1,7 +1,8 @@
 """C loops that share the cores between threads (threads.h): as many as MKL's thread count, so the ops link the BLAS.
 
 Without MKL the loops run in one thread and the BLAS threads its own products (a BLAS's thread count has no common
-C call). `Threaded.support` is threads.h after the BLAS's declarations; an op adds its own loops after it."""
+C call). `Threaded.support` is threads.h after the BLAS's declarations; an op adds its own loops after it, and
+`c_alloc` its outputs' buffers."""
 
 from __future__ import annotations
 
@@ -44,3 +45,13 @@ class Threaded(BaseBLAS):
 
     def c_support_code(self, **kwargs) -> str:
         return super().c_support_code(**kwargs) + ("#ifndef SYMDL_MKL\n#define SYMDL_MKL\n#endif\n" if mkl() else "") + header("threads.h")
+
+
+def c_alloc(z: str, nd: int | str, dims: str, like: str, release: str, fail: str) -> str:
+    """C: (re)allocate z, C-contiguous, of `dims` [nd], like's dtype, unless the last call's fits."""
+    return f"""
+        if (!{z} || !PyArray_IS_C_CONTIGUOUS({z}) || !PyArray_CompareLists(PyArray_DIMS({z}), {dims}, {nd})) {{
+            Py_XDECREF({z});
+            {z} = (PyArrayObject*) PyArray_EMPTY({nd}, {dims}, PyArray_TYPE({like}), 0);
+            if (!{z}) {{ {release} {fail} }}
+        }}"""

@@ -18,7 +18,7 @@ import pytensor.tensor as pt
 from pytensor.graph.basic import Apply
 from pytensor.tensor.type import TensorType
 
-from symdl.lowering.cthreads import Threaded, header, version
+from symdl.lowering.cthreads import Threaded, c_alloc, header, version
 from symdl.lowering.host import HostGraph
 
 
@@ -69,16 +69,6 @@ class _WindowOp(Threaded):
             if (!xc) {{ {fail} }}"""
 
 
-def _alloc(z: str, like: str, dims: str, nd: str, release: str, fail: str) -> str:
-    """C: (re)allocate z, C-contiguous, of dims `dims` [nd] and like's dtype, unless the last call's fits."""
-    return f"""
-        if (!{z} || !PyArray_IS_C_CONTIGUOUS({z}) || !PyArray_CompareLists(PyArray_DIMS({z}), {dims}, {nd})) {{
-            Py_XDECREF({z});
-            {z} = (PyArrayObject*) PyArray_EMPTY({nd}, {dims}, PyArray_TYPE({like}), 0);
-            if (!{z}) {{ {release} {fail} }}
-        }}"""
-
-
 class WindowMax(_WindowOp):
     """x -> the max of each ph x pw window that tiles its last two axes (multiples of ph and pw)."""
 
@@ -101,7 +91,7 @@ class WindowMax(_WindowOp):
             memcpy(dims, PyArray_DIMS({x}), nd * sizeof(npy_intp));
             dims[nd - 2] = H / {self.ph};
             dims[nd - 1] = W / {self.pw};
-            {_alloc(z, x, "dims", "nd", "Py_DECREF(xc);", fail)}
+            {c_alloc(z, "nd", "dims", x, "Py_DECREF(xc);", fail)}
             symdl_window_max<{self.ph}, {self.pw}>((const dtype_{x}*) PyArray_DATA(xc), (dtype_{z}*) PyArray_DATA({z}), ROWS, W);
             Py_DECREF(xc);
         }}"""
@@ -133,7 +123,7 @@ class WindowMaxGrad(_WindowOp):
                 PyErr_SetString(PyExc_ValueError, "window max gradient: the maxima or the gradient do not match the windows");
                 {fail}
             }}
-            {_alloc(z, x, f"PyArray_DIMS({x})", "nd", release, fail)}
+            {c_alloc(z, "nd", f"PyArray_DIMS({x})", x, release, fail)}
             symdl_window_max_grad<{self.ph}, {self.pw}>((const dtype_{x}*) PyArray_DATA(xc), (const dtype_{m}*) PyArray_DATA(mc),
                                   (const dtype_{g}*) PyArray_DATA(gc), (dtype_{z}*) PyArray_DATA({z}), ROWS, W);
             {release}

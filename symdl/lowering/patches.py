@@ -23,7 +23,7 @@ from pytensor.graph.rewriting.basic import dfs_rewriter, node_rewriter
 from pytensor.scalar import upcast
 from pytensor.tensor.type import TensorType
 
-from symdl.lowering.cthreads import Threaded, header, version
+from symdl.lowering.cthreads import Threaded, c_alloc, header, version
 from symdl.lowering.host import HOST_TAG, HostGraph
 
 Window = tuple[int, int, int, int, int, int]  # kh, kw, dilation h, w, stride h, w
@@ -118,16 +118,6 @@ class _ChunkOp(Threaded):
 _LOOPS = header("patches.h")
 
 
-def _alloc(z: str, nd: int, dims: str, like: str, release: str, fail: str) -> str:
-    """C: (re)allocate z, C-contiguous, of `dims`, like's dtype, unless the last call's fits."""
-    return f"""
-        if (!{z} || !PyArray_IS_C_CONTIGUOUS({z}) || !PyArray_CompareLists(PyArray_DIMS({z}), {dims}, {nd})) {{
-            Py_XDECREF({z});
-            {z} = (PyArrayObject*) PyArray_EMPTY({nd}, {dims}, PyArray_TYPE({like}), 0);
-            if (!{z}) {{ {release} {fail} }}
-        }}"""
-
-
 def _data(name: str, var: str) -> str:
     """C: the data of array `name`, typed as var's elements (a typed NULL for "NULL", for the template to deduce)."""
     return f"(dtype_{var}*) " + ("NULL" if name == "NULL" else f"PyArray_DATA({name})")
@@ -157,7 +147,7 @@ class PatchProduct(_ChunkOp):
             PyArrayObject *xc = PyArray_GETCONTIGUOUS({x}), *fc = PyArray_GETCONTIGUOUS({f});
             if (!xc || !fc) {{ Py_XDECREF(xc); Py_XDECREF(fc); {fail} }}
             npy_intp dims[2] = {{O, N}};
-            {_alloc(z, 2, "dims", x, release, fail)}
+            {c_alloc(z, 2, "dims", x, release, fail)}
             if (symdl_patch_product(win, {_data("xc", x)}, {_data("fc", f)}, (const dtype_{x}*) NULL, {_data(z, z)},
                                     (dtype_{z}*) NULL, (dtype_{z}*) NULL, K, O, {CHUNK_BYTES}, {SEGMENTS})) {{
                 {release} PyErr_NoMemory(); {fail}
@@ -207,8 +197,8 @@ class PatchProductGrad(_ChunkOp):
                 PyErr_SetString(PyExc_ValueError, "patch product gradient: g does not match the product");
                 {fail}
             }}
-            {_alloc(zx, 3, f"PyArray_DIMS({x})", x, release, fail) if self.image else ""}
-            {_alloc(zf, 2, f"PyArray_DIMS({f})", x, release, fail)}
+            {c_alloc(zx, 3, f"PyArray_DIMS({x})", x, release, fail) if self.image else ""}
+            {c_alloc(zf, 2, f"PyArray_DIMS({f})", x, release, fail)}
             if (symdl_patch_product(win, {_data("xc", x)}, {_data("fc", f)}, {_data("gc", g)}, (dtype_{x}*) NULL,
                                     {_data(zx, x)}, {_data(zf, zf)}, K, O, {CHUNK_BYTES}, {SEGMENTS})) {{
                 {release} PyErr_NoMemory(); {fail}
