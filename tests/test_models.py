@@ -156,6 +156,49 @@ def test_ctrl_c_and_sigterm_leave_a_checkpoint(tmp_path, signame, status):
     assert (out / "curves.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
+def test_a_sweep_trials_run_stops_with_a_checkpoint_when_its_worker_is_killed(tmp_path):
+    """A sweep's trial runs `symdl run` with SYMDL_PARENT_PID, its worker's pid: when Ray kills the worker
+    (SIGKILL, no chance to stop its child), the run gets SIGTERM and ends as interrupted, its checkpoint written."""
+    import subprocess
+    import sys
+    import time
+
+    from symdl.runtime.parent import PARENT_ENV
+
+    out = tmp_path / "run"
+    run = [sys.executable, "-m", "symdl", "run", str(ROOT / "models" / "linear.sdl"), "--backend", "fast", "--quiet", "--out", str(out)]
+    run += ["--set", "epochs=100000000"]
+    worker = (
+        "import os, subprocess, sys, time\n"
+        f"child = subprocess.Popen({run!r}, env={{**os.environ, {PARENT_ENV!r}: str(os.getpid())}})\n"
+        "print(child.pid, flush=True)\n"
+        "time.sleep(600)\n"
+    )
+    parent = subprocess.Popen([sys.executable, "-c", worker], stdout=subprocess.PIPE, text=True)
+    pid = int(parent.stdout.readline())
+    deadline = time.time() + 120
+    while not (out / "metrics.csv").exists() and time.time() < deadline:
+        time.sleep(0.2)
+    time.sleep(1.0)
+    parent.kill()
+    parent.wait()
+    deadline = time.time() + 60
+    while _alive(pid) and time.time() < deadline:
+        time.sleep(0.2)
+    assert not _alive(pid)
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["status"] == "interrupted" and summary["epochs"] >= 1
+    assert set(load_arrays(out / "params.npz")) == {"w", "b"}
+
+
+def _alive(pid: int) -> bool:
+    """A process that exists and has not exited (an orphan's zombie, if nobody reaps it, counts as gone)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
 def _png_shape(path: Path) -> tuple[int, ...]:
     import matplotlib.image
 

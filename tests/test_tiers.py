@@ -126,3 +126,19 @@ def test_a_compile_child_whose_parent_is_gone_exits_at_once():
 
     child = subprocess.run([sys.executable, "-m", "symdl.cli.compile_child", "1"], input=b"{}", capture_output=True, timeout=60)
     assert child.returncode == 1 and not child.stderr
+
+
+def test_a_sweep_trials_run_whose_worker_is_gone_exits_before_training(tmp_path):
+    """A sweep's trial starts `symdl run` with its worker's pid in SYMDL_PARENT_PID (no preexec_fn); a run whose
+    parent is not that process any more quits before it trains or writes its run directory."""
+    import os
+    import subprocess
+    import sys
+
+    from symdl.runtime.parent import PARENT_ENV
+
+    env = {**os.environ, PARENT_ENV: "1"}
+    command = [sys.executable, "-m", "symdl", "run", str(MLP), "--out", str(tmp_path / "run"), "--quiet", *SMALL]
+    child = subprocess.run(command, env=env, capture_output=True, timeout=120)
+    assert child.returncode == 1 and not child.stderr
+    assert not (tmp_path / "run").exists()

@@ -6,6 +6,8 @@ model and bound function, and compiles it into the on-disk caches (PyTensor's co
 
 from __future__ import annotations
 
+import os
+import signal
 import sys
 from dataclasses import replace
 
@@ -14,9 +16,11 @@ def main() -> int:
     import numpy as np
 
     from symdl.api import open_model
-    from symdl.runtime.tiers import Job, die_with_parent
+    from symdl.runtime.parent import die_with_parent
+    from symdl.runtime.tiers import Job
 
-    die_with_parent(int(sys.argv[1]))
+    die_with_parent(int(sys.argv[1]), signal.SIGKILL)  # killed: what it has compiled is cached already
+    os.nice(10)  # on a busy machine the training steps keep their CPU and the compile takes what is left
     job = Job.from_json(sys.stdin.read())
     config = replace(job.config, backends=((job.name, job.backend),), quiet=True, out=None, resume=None)
     _, model = open_model(config)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import os
+import signal
 import sys
 import time
 import traceback
@@ -19,12 +20,15 @@ from symdl.diagnostics.catalog import fail
 from symdl.diagnostics.errors import InternalError, UserError
 from symdl.lowering.backends import BACKENDS, DEFAULT_BACKEND
 from symdl.runtime.config import RunConfig
+from symdl.runtime.parent import PARENT_ENV, die_with_parent
 
 BACKEND_HELP = f"default: the model's `backend` hyper, else {DEFAULT_BACKEND}"
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if parent := os.environ.pop(PARENT_ENV, None):  # a sweep's trial: stop (with a checkpoint) when its worker dies
+        die_with_parent(int(parent), signal.SIGTERM)
     try:
         return args.handler(args)
     except UserError as err:

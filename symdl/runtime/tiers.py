@@ -19,12 +19,10 @@ from __future__ import annotations
 
 import atexit
 import copy
-import ctypes
 import hashlib
 import io
 import json
 import os
-import signal
 import subprocess
 import sys
 from collections.abc import Callable
@@ -130,17 +128,6 @@ def compile_beside(job: Job, build: Callable[[], object], jit: bool, done: Path)
         return function
 
     return child, compiled
-
-
-def die_with_parent(parent: int) -> None:
-    """In the child, first: SIGKILL when the parent dies, however it dies (Linux), so none is orphaned (and exit
-    now if it died before this was set); and a lower priority, so on a busy machine the training steps keep their
-    CPU and the compile takes what is left."""
-    libc = ctypes.CDLL(None, use_errno=True)
-    libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    if os.getppid() != parent:
-        sys.exit(1)
-    os.nice(10)
 
 
 def jit_now(compiled) -> None:

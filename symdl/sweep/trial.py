@@ -19,6 +19,7 @@ import sys
 import time
 from pathlib import Path
 
+from symdl.runtime.parent import PARENT_ENV
 from symdl.sweep.plan import Plan
 
 POLL_SECONDS = 0.2
@@ -54,8 +55,9 @@ def run_trial(config: dict, plan: Plan, out: str, symdl_root: str) -> None:
         command = [sys.executable, "-m", "symdl", "run", plan.source, *plan.run_args(config), "--out", str(rundir), "--quiet"]
     rundir.mkdir(parents=True, exist_ok=True)
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [symdl_root, os.environ.get("PYTHONPATH")])), "MPLBACKEND": "Agg"}
+    env[PARENT_ENV] = str(os.getpid())  # the run stops when this worker dies (Ray kills stopped actors): none trains orphaned
     with open(rundir / LOG_FILE, "a") as log:
-        child = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env, preexec_fn=_die_with_parent)
+        child = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env)
         try:
             code = _follow(child, rundir / "metrics.csv", plan.measure, tune.report)
         finally:  # Tune stopped the trial (SystemExit inside report) or the worker is going: the run checkpoints
@@ -130,14 +132,3 @@ def _stop(child: subprocess.Popen) -> None:
         except subprocess.TimeoutExpired:
             child.kill()
             child.wait()
-
-
-def _die_with_parent() -> None:
-    """In the child: SIGTERM when the worker dies (Ray kills stopped actors), so no run trains on orphaned."""
-    import ctypes
-
-    PR_SET_PDEATHSIG = 1
-    try:
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
-    except OSError:  # not Linux: a stopped trial's run may finish its epoch before it notices
-        pass
