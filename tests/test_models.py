@@ -159,6 +159,8 @@ def test_ctrl_c_and_sigterm_leave_a_checkpoint(tmp_path, signame, status):
 def test_a_sweep_trials_run_stops_with_a_checkpoint_when_its_worker_is_killed(tmp_path):
     """A sweep's trial runs `symdl run` with SYMDL_PARENT_PID, its worker's pid: when Ray kills the worker
     (SIGKILL, no chance to stop its child), the run gets SIGTERM and ends as interrupted, its checkpoint written."""
+    import os
+    import signal
     import subprocess
     import sys
     import time
@@ -176,16 +178,20 @@ def test_a_sweep_trials_run_stops_with_a_checkpoint_when_its_worker_is_killed(tm
     )
     parent = subprocess.Popen([sys.executable, "-c", worker], stdout=subprocess.PIPE, text=True)
     pid = int(parent.stdout.readline())
-    deadline = time.time() + 120
-    while not (out / "metrics.csv").exists() and time.time() < deadline:
-        time.sleep(0.2)
-    time.sleep(1.0)
-    parent.kill()
-    parent.wait()
-    deadline = time.time() + 60
-    while _alive(pid) and time.time() < deadline:
-        time.sleep(0.2)
-    assert not _alive(pid)
+    try:
+        deadline = time.time() + 120
+        while not (out / "metrics.csv").exists() and time.time() < deadline:
+            time.sleep(0.2)
+        time.sleep(1.0)
+        parent.kill()
+        parent.wait()
+        deadline = time.time() + 60
+        while _alive(pid) and time.time() < deadline:
+            time.sleep(0.2)
+        assert not _alive(pid)
+    finally:  # a run that outlived its worker is not left training forever
+        if _alive(pid):
+            os.kill(pid, signal.SIGKILL)
     summary = json.loads((out / "summary.json").read_text())
     assert summary["status"] == "interrupted" and summary["epochs"] >= 1
     assert set(load_arrays(out / "params.npz")) == {"w", "b"}

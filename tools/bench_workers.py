@@ -91,16 +91,23 @@ def initial_params(spec: Spec) -> list[np.ndarray]:
 
 def build_symdl(spec: Spec, backend: str, x: np.ndarray, y: np.ndarray) -> Step:
     """The model's own `train`, bound to shared data by a minibatch index, as `symdl run` binds it."""
-    import pytensor
-
-    from symdl.lowering.device import device_array, hold
     from symdl.lowering.lower import Binding
 
     m = symdl.load(ROOT / spec.file, backend=backend)
-    shared = {"x": pytensor.shared(x, name="x", borrow=True), "y": pytensor.shared(y, name="y", borrow=True)}
-    for name, array in (("x", x), ("y", y)):  # JAX: held on the device, as `symdl run` holds it
-        hold(shared[name], device_array(array, m.backend_of("train")))
+    shared = dict(zip("xy", shared_data(m.backend_of("train"), x, y), strict=True))
     return m.compile("train", Binding({i.name: shared[i.name] for i in m.function("train").inputs}, spec.batch))
+
+
+def shared_data(backend: str, *arrays: np.ndarray) -> list:
+    """The arrays as shared variables, held on the device under JAX, as `symdl run` holds them."""
+    import pytensor
+
+    from symdl.lowering.device import device_array, hold
+
+    variables = [pytensor.shared(a, borrow=True) for a in arrays]
+    for variable, array in zip(variables, arrays, strict=True):
+        hold(variable, device_array(array, backend))
+    return variables
 
 
 def build_api(spec: Spec, backend: str, x: np.ndarray, y: np.ndarray) -> Step:
@@ -127,17 +134,13 @@ def build_hand(spec: Spec, backend: str, x: np.ndarray, y: np.ndarray) -> Step:
     import pytensor.tensor as pt
     from pytensor.compile.mode import get_mode
 
-    from symdl.lowering.device import device_array, hold
-
     mode = get_mode(PYTENSOR_MODES[backend])
     if backend == "c":  # Theano's old tip, as symdl's c backend: keep intermediate buffers between calls
         from pytensor.compile.mode import Mode
         from pytensor.link.vm import VMLinker
 
         mode = Mode(VMLinker(use_cloop=True, allow_gc=False), mode.provided_optimizer)
-    xs, ys = pytensor.shared(x, name="X", borrow=True), pytensor.shared(y, name="Y", borrow=True)
-    for shared, array in ((xs, x), (ys, y)):  # on JAX the data stays on the device, as symdl keeps it
-        hold(shared, device_array(array, backend))
+    xs, ys = shared_data(backend, x, y)
     if spec.kind == "lenet":
         from bench_lenet import hand_lenet
 

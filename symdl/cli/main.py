@@ -27,9 +27,9 @@ BACKEND_HELP = f"default: the model's `backend` hyper, else {DEFAULT_BACKEND}"
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    if parent := os.environ.pop(PARENT_ENV, None):  # a sweep's trial: stop (with a checkpoint) when its worker dies
-        die_with_parent(int(parent), signal.SIGTERM)
     try:
+        if parent := os.environ.pop(PARENT_ENV, None):  # a sweep's trial: stop (with a checkpoint) when its worker dies
+            die_with_parent(int(parent), signal.SIGTERM)
         return args.handler(args)
     except UserError as err:
         print(err.render(), file=sys.stderr)
